@@ -1,0 +1,28 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Foundation only: this package has no package dependencies, so any team can embed it.
+let strictness: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "flap",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "TrinoClient", targets: ["TrinoClient"]),
+        .library(name: "FlapTesting", targets: ["FlapTesting"]),
+        .executable(name: "flap-cli", targets: ["flap-cli"]),
+    ],
+    targets: [
+        .target(name: "HTTPWire", swiftSettings: strictness),
+        .target(name: "TrinoClient", dependencies: ["HTTPWire"], swiftSettings: strictness),
+        .target(name: "FlapTesting", dependencies: ["HTTPWire", "TrinoClient"], swiftSettings: strictness),
+        .executableTarget(name: "flap-cli", dependencies: ["TrinoClient", "FlapTesting", "HTTPWire"], swiftSettings: strictness),
+        .testTarget(name: "HTTPWireTests", dependencies: ["HTTPWire"], swiftSettings: strictness),
+        .testTarget(name: "TrinoClientTests", dependencies: ["TrinoClient", "FlapTesting", "HTTPWire"],
+                    resources: [.copy("Fixtures")], swiftSettings: strictness),
+        .testTarget(name: "FlapTestingTests", dependencies: ["FlapTesting", "TrinoClient", "HTTPWire"], swiftSettings: strictness),
+    ],
+    swiftLanguageModes: [.v6]
+)

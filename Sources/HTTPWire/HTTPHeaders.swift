@@ -1,0 +1,72 @@
+/// An ordered list of HTTP header fields with case-insensitive lookup.
+///
+/// Order and spelling are kept as sent, because repeated headers (Trino's
+/// `X-Trino-Set-Session`, for instance) carry one value each.
+public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionaryLiteral {
+    public struct Field: Sendable, Equatable {
+        public var name: String
+        public var value: String
+        public init(name: String, value: String) {
+            self.name = name
+            self.value = value
+        }
+    }
+
+    public private(set) var fields: [Field] = []
+
+    public init() {}
+
+    public init(_ pairs: [(String, String)]) {
+        self.fields = pairs.map { Field(name: $0.0, value: $0.1) }
+    }
+
+    public init(dictionaryLiteral elements: (String, String)...) {
+        self.init(elements)
+    }
+
+    public var count: Int { self.fields.count }
+    public var isEmpty: Bool { self.fields.isEmpty }
+
+    /// The first value of `name`, ignoring case.
+    public subscript(name: String) -> String? {
+        self.fields.first { $0.name.caseInsensitiveEquals(name) }?.value
+    }
+
+    /// Every value of `name`, in order, ignoring case.
+    public func values(for name: String) -> [String] {
+        self.fields.filter { $0.name.caseInsensitiveEquals(name) }.map(\.value)
+    }
+
+    /// Every value of `name`, with comma-joined values split apart (as HTTP stacks that merge repeated headers send them).
+    public func splitValues(for name: String) -> [String] {
+        self.values(for: name).flatMap { $0.split(separator: ",") }
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }
+    }
+
+    public func contains(_ name: String) -> Bool { self[name] != nil }
+
+    public mutating func add(_ name: String, _ value: String) {
+        self.fields.append(Field(name: name, value: value))
+    }
+
+    /// Replaces every value of `name` with one value.
+    public mutating func set(_ name: String, _ value: String) {
+        self.remove(name)
+        self.add(name, value)
+    }
+
+    public mutating func remove(_ name: String) {
+        self.fields.removeAll { $0.name.caseInsensitiveEquals(name) }
+    }
+
+    public func makeIterator() -> IndexingIterator<[Field]> { self.fields.makeIterator() }
+}
+
+extension String {
+    func caseInsensitiveEquals(_ other: String) -> Bool {
+        self.utf8.count == other.utf8.count && self.lowercased() == other.lowercased()
+    }
+}
+
+import Foundation

@@ -1,0 +1,133 @@
+/// Reads HTTP/1.1 messages from a socket: a head, then a body by its framing, all under one deadline and within limits.
+///
+/// Bytes past the end of one message stay buffered for the next (pipelining, keep-alive).
+struct MessageReader {
+    let socket: TCPSocket
+    let limits: HTTPLimits
+    private var buffer: [UInt8] = []
+    private var position = 0
+    /// Bytes of the current message received so far (for error messages).
+    private(set) var received = 0
+
+    init(socket: TCPSocket, limits: HTTPLimits) {
+        self.socket = socket
+        self.limits = limits
+        self.buffer.reserveCapacity(16 * 1024)
+    }
+
+    var hasBufferedBytes: Bool { self.position < self.buffer.count }
+
+    /// Reads a complete header section. Returns nil if the peer closed cleanly before sending any byte.
+    mutating func readHead(deadline: ContinuousClock.Instant) throws(HTTPWireError) -> ArraySlice<UInt8>? {
+        self.compact()
+        self.received = self.buffer.count
+        var searched = 0
+        while true {
+            if let end = HTTPHeadParser.headEnd(in: self.buffer, from: self.position, searchFrom: searched) {
+                guard end - self.position <= self.limits.maxHeaderBytes else { throw .headerTooLarge(limit: self.limits.maxHeaderBytes) }
+                let head = self.buffer[self.position..<end]
+                self.position = end
+                return head
+            }
+            searched = self.buffer.count
+            guard self.buffer.count - self.position <= self.limits.maxHeaderBytes else { throw .headerTooLarge(limit: self.limits.maxHeaderBytes) }
+            if try self.fill(deadline: deadline) == 0 {
+                if self.buffer.count == self.position { return nil }
+                throw .closedBeforeComplete(received: self.received, reusedConnection: false)
+            }
+        }
+    }
+
+    mutating func readBody(_ framing: BodyFraming, deadline: ContinuousClock.Instant) throws(HTTPWireError) -> [UInt8] {
+        switch framing {
+        case .none: return []
+        case .contentLength(let length):
+            guard length <= self.limits.maxBodyBytes else { throw .bodyTooLarge(limit: self.limits.maxBodyBytes) }
+            return try self.readExactly(length, deadline: deadline)
+        case .chunked: return try self.readChunked(deadline: deadline)
+        case .untilClose:
+            while try self.fill(deadline: deadline) > 0 {
+                guard self.buffer.count - self.position <= self.limits.maxBodyBytes else { throw .bodyTooLarge(limit: self.limits.maxBodyBytes) }
+            }
+            defer { self.position = self.buffer.count }
+            return Array(self.buffer[self.position...])
+        }
+    }
+
+    private mutating func readExactly(_ count: Int, deadline: ContinuousClock.Instant) throws(HTTPWireError) -> [UInt8] {
+        while self.buffer.count - self.position < count {
+            if try self.fill(deadline: deadline, hint: count - (self.buffer.count - self.position)) == 0 {
+                throw .closedBeforeComplete(received: self.received, reusedConnection: false)
+            }
+        }
+        defer { self.position += count }
+        return Array(self.buffer[self.position..<(self.position + count)])
+    }
+
+    private mutating func readLine(deadline: ContinuousClock.Instant) throws(HTTPWireError) -> String {
+        while true {
+            if let newline = self.buffer[self.position...].firstIndex(of: 10) {
+                guard newline > self.position, self.buffer[newline - 1] == 13 else { throw .malformedMessage("chunk line not ended by CRLF") }
+                defer { self.position = newline + 1 }
+                return String(decoding: self.buffer[self.position..<(newline - 1)], as: UTF8.self)
+            }
+            guard self.buffer.count - self.position < 4096 else { throw .malformedMessage("chunk size line too long") }
+            if try self.fill(deadline: deadline) == 0 { throw .closedBeforeComplete(received: self.received, reusedConnection: false) }
+        }
+    }
+
+    private mutating func readChunked(deadline: ContinuousClock.Instant) throws(HTTPWireError) -> [UInt8] {
+        var body: [UInt8] = []
+        while true {
+            let line = try self.readLine(deadline: deadline)
+            let sizeText = line.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+            guard !sizeText.isEmpty, sizeText.count <= 16, let size = Int(sizeText, radix: 16), size >= 0 else {
+                throw .malformedMessage("bad chunk size \"\(line.prefix(40))\"")
+            }
+            if size == 0 {
+                while try !self.readLine(deadline: deadline).isEmpty {}  // trailers, ignored
+                return body
+            }
+            guard body.count + size <= self.limits.maxBodyBytes else { throw .bodyTooLarge(limit: self.limits.maxBodyBytes) }
+            body += try self.readExactly(size, deadline: deadline)
+            guard try self.readLine(deadline: deadline).isEmpty else { throw .malformedMessage("chunk data longer than its size") }
+        }
+    }
+
+    @discardableResult
+    private mutating func fill(deadline: ContinuousClock.Instant, hint: Int = 0) throws(HTTPWireError) -> Int {
+        let capacity = min(max(65536, hint), 1 << 20)
+        let n = try self.socket.read(into: &self.buffer, capacity: capacity, deadline: deadline, received: self.received)
+        self.received += n
+        return n
+    }
+
+    private mutating func compact() {
+        if self.position > 0 {
+            self.buffer.removeFirst(self.position)
+            self.position = 0
+        }
+    }
+}
+
+/// Serialises messages for the wire.
+enum MessageWriter {
+    static func requestHead(method: String, target: String, headers: HTTPHeaders) -> [UInt8] {
+        var text = "\(method) \(target) HTTP/1.1\r\n"
+        for field in headers { text += "\(field.name): \(field.value)\r\n" }
+        text += "\r\n"
+        return Array(text.utf8)
+    }
+
+    static func responseHead(status: Int, reason: String, headers: HTTPHeaders) -> [UInt8] {
+        var text = "HTTP/1.1 \(status) \(reason)\r\n"
+        for field in headers { text += "\(field.name): \(field.value)\r\n" }
+        text += "\r\n"
+        return Array(text.utf8)
+    }
+
+    /// One chunk of a chunked body; an empty chunk ends the body.
+    static func chunk(_ bytes: ArraySlice<UInt8>) -> [UInt8] {
+        Array(String(bytes.count, radix: 16).utf8) + [13, 10] + bytes + [13, 10]
+    }
+}
