@@ -1,7 +1,7 @@
 import Foundation
 
 /// What went wrong on the wire. Every case says enough to act on; none carries secrets.
-public enum HTTPWireError: Error, Sendable, Equatable, CustomStringConvertible {
+public enum HTTPWireError: Error, Sendable, Hashable, CustomStringConvertible {
     case invalidURL(String)
     case unsupportedScheme(String)
     case hostNotFound(String)

@@ -1,0 +1,323 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A fast recursive-descent JSON reader over raw bytes. It can build `JSONValue`s, skip values
+/// (remembering their byte range) and read scalars straight into Swift types for the row hot path.
+struct JSONScanner {
+    let bytes: UnsafeBufferPointer<UInt8>
+    var index = 0
+    private static let maxDepth = 512
+
+    init(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int = 0) {
+        self.bytes = bytes
+        self.index = start
+    }
+
+    func error(_ message: String) -> JSONError { JSONError(message: message, offset: self.index) }
+
+    mutating func skipWhitespace() {
+        while self.index < self.bytes.count {
+            switch self.bytes[self.index] {
+            case 0x20, 0x0A, 0x0D, 0x09: self.index += 1
+            default: return
+            }
+        }
+    }
+
+    /// The next non-space byte, without consuming it.
+    mutating func peek() throws(JSONError) -> UInt8 {
+        self.skipWhitespace()
+        guard self.index < self.bytes.count else { throw self.error("unexpected end of input") }
+        return self.bytes[self.index]
+    }
+
+    mutating func expect(_ byte: UInt8) throws(JSONError) {
+        guard try self.peek() == byte else {
+            throw self.error("expected '\(Character(Unicode.Scalar(byte)))' but found '\(Character(Unicode.Scalar(self.bytes[self.index])))'")
+        }
+        self.index += 1
+    }
+
+    /// Consumes `byte` if it is next.
+    mutating func consume(_ byte: UInt8) throws(JSONError) -> Bool {
+        if try self.peek() == byte { self.index += 1; return true }
+        return false
+    }
+
+    mutating func expectEnd() throws(JSONError) {
+        self.skipWhitespace()
+        guard self.index == self.bytes.count else { throw self.error("unexpected content after the JSON value") }
+    }
+
+    mutating func parseValue(depth: Int = 0) throws(JSONError) -> JSONValue {
+        guard depth < Self.maxDepth else { throw self.error("nesting deeper than \(Self.maxDepth)") }
+        switch try self.peek() {
+        case UInt8(ascii: "{"):
+            self.index += 1
+            var fields: [String: JSONValue] = [:]
+            if try self.consume(UInt8(ascii: "}")) { return .object(fields) }
+            repeat {
+                let key = try self.parseString()
+                try self.expect(UInt8(ascii: ":"))
+                fields[key] = try self.parseValue(depth: depth + 1)
+            } while try self.consume(UInt8(ascii: ","))
+            try self.expect(UInt8(ascii: "}"))
+            return .object(fields)
+        case UInt8(ascii: "["):
+            self.index += 1
+            var items: [JSONValue] = []
+            if try self.consume(UInt8(ascii: "]")) { return .array(items) }
+            repeat {
+                items.append(try self.parseValue(depth: depth + 1))
+            } while try self.consume(UInt8(ascii: ","))
+            try self.expect(UInt8(ascii: "]"))
+            return .array(items)
+        case UInt8(ascii: "\""): return .string(try self.parseString())
+        case UInt8(ascii: "t"): try self.literal("true"); return .bool(true)
+        case UInt8(ascii: "f"): try self.literal("false"); return .bool(false)
+        case UInt8(ascii: "n"): try self.literal("null"); return .null
+        default: return .number(try self.parseNumberText())
+        }
+    }
+
+    /// Skips one value and returns the byte range it occupied.
+    mutating func skipValue(depth: Int = 0) throws(JSONError) -> Range<Int> {
+        guard depth < Self.maxDepth else { throw self.error("nesting deeper than \(Self.maxDepth)") }
+        let first = try self.peek()
+        let start = self.index
+        switch first {
+        case UInt8(ascii: "{"):
+            self.index += 1
+            if try !self.consume(UInt8(ascii: "}")) {
+                repeat {
+                    try self.skipString()
+                    try self.expect(UInt8(ascii: ":"))
+                    _ = try self.skipValue(depth: depth + 1)
+                } while try self.consume(UInt8(ascii: ","))
+                try self.expect(UInt8(ascii: "}"))
+            }
+        case UInt8(ascii: "["):
+            self.index += 1
+            if try !self.consume(UInt8(ascii: "]")) {
+                repeat { _ = try self.skipValue(depth: depth + 1) } while try self.consume(UInt8(ascii: ","))
+                try self.expect(UInt8(ascii: "]"))
+            }
+        case UInt8(ascii: "\""): try self.skipString()
+        case UInt8(ascii: "t"): try self.literal("true")
+        case UInt8(ascii: "f"): try self.literal("false")
+        case UInt8(ascii: "n"): try self.literal("null")
+        default: _ = try self.numberRange()
+        }
+        return start..<self.index
+    }
+
+    /// Consumes `null` if it is next.
+    mutating func consumeNull() throws(JSONError) -> Bool {
+        if try self.peek() == UInt8(ascii: "n") {
+            try self.literal("null")
+            return true
+        }
+        return false
+    }
+
+    mutating func literal(_ word: StaticString) throws(JSONError) {
+        let count = word.utf8CodeUnitCount
+        guard self.index + count <= self.bytes.count else { throw self.error("unexpected end of input") }
+        let start = word.utf8Start
+        for k in 0..<count where self.bytes[self.index + k] != start[k] {
+            throw self.error("invalid literal")
+        }
+        self.index += count
+    }
+
+    mutating func parseBool() throws(JSONError) -> Bool {
+        switch try self.peek() {
+        case UInt8(ascii: "t"): try self.literal("true"); return true
+        case UInt8(ascii: "f"): try self.literal("false"); return false
+        default: throw self.error("expected a boolean")
+        }
+    }
+
+    mutating func parseString() throws(JSONError) -> String {
+        guard try self.peek() == UInt8(ascii: "\"") else { throw self.error("expected a string") }
+        self.index += 1
+        let start = self.index
+        var simple = true
+        while self.index < self.bytes.count {
+            let byte = self.bytes[self.index]
+            if byte == UInt8(ascii: "\"") {
+                if simple {
+                    let s = String(decoding: UnsafeBufferPointer(rebasing: self.bytes[start..<self.index]), as: UTF8.self)
+                    self.index += 1
+                    return s
+                }
+                break
+            }
+            if byte == UInt8(ascii: "\\") { simple = false; break }
+            if byte < 0x20 { throw self.error("control character in string") }
+            self.index += 1
+        }
+        self.index = start
+        return try self.parseEscapedString()
+    }
+
+    private mutating func parseEscapedString() throws(JSONError) -> String {
+        var out: [UInt8] = []
+        while self.index < self.bytes.count {
+            let byte = self.bytes[self.index]
+            self.index += 1
+            switch byte {
+            case UInt8(ascii: "\""): return String(decoding: out, as: UTF8.self)
+            case UInt8(ascii: "\\"):
+                guard self.index < self.bytes.count else { break }
+                let escape = self.bytes[self.index]
+                self.index += 1
+                switch escape {
+                case UInt8(ascii: "\""): out.append(0x22)
+                case UInt8(ascii: "\\"): out.append(0x5C)
+                case UInt8(ascii: "/"): out.append(0x2F)
+                case UInt8(ascii: "b"): out.append(0x08)
+                case UInt8(ascii: "f"): out.append(0x0C)
+                case UInt8(ascii: "n"): out.append(0x0A)
+                case UInt8(ascii: "r"): out.append(0x0D)
+                case UInt8(ascii: "t"): out.append(0x09)
+                case UInt8(ascii: "u"):
+                    var scalar = try self.hex4()
+                    if (0xD800..<0xDC00).contains(scalar) {
+                        guard self.index + 1 < self.bytes.count, self.bytes[self.index] == UInt8(ascii: "\\"), self.bytes[self.index + 1] == UInt8(ascii: "u") else {
+                            throw self.error("unpaired surrogate")
+                        }
+                        self.index += 2
+                        let low = try self.hex4()
+                        guard (0xDC00..<0xE000).contains(low) else { throw self.error("invalid low surrogate") }
+                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                    }
+                    guard let unicode = Unicode.Scalar(scalar) else { throw self.error("invalid unicode escape") }
+                    out.append(contentsOf: Array(String(Character(unicode)).utf8))
+                default: throw self.error("invalid escape")
+                }
+            default:
+                if byte < 0x20 { throw self.error("control character in string") }
+                out.append(byte)
+            }
+        }
+        throw self.error("unterminated string")
+    }
+
+    private mutating func hex4() throws(JSONError) -> UInt32 {
+        guard self.index + 4 <= self.bytes.count else { throw self.error("short unicode escape") }
+        var value: UInt32 = 0
+        for _ in 0..<4 {
+            let b = self.bytes[self.index]
+            let digit: UInt32
+            switch b {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt32(b - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt32(b - UInt8(ascii: "a") + 10)
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt32(b - UInt8(ascii: "A") + 10)
+            default: throw self.error("invalid hex digit")
+            }
+            value = value * 16 + digit
+            self.index += 1
+        }
+        return value
+    }
+
+    mutating func skipString() throws(JSONError) {
+        guard try self.peek() == UInt8(ascii: "\"") else { throw self.error("expected a string") }
+        self.index += 1
+        while self.index < self.bytes.count {
+            let byte = self.bytes[self.index]
+            self.index += 1
+            if byte == UInt8(ascii: "\"") { return }
+            if byte == UInt8(ascii: "\\") { self.index += 1 }
+        }
+        throw self.error("unterminated string")
+    }
+
+    private mutating func numberRange() throws(JSONError) -> Range<Int> {
+        let start = self.index
+        if self.index < self.bytes.count, self.bytes[self.index] == UInt8(ascii: "-") { self.index += 1 }
+        let digitsStart = self.index
+        while self.index < self.bytes.count {
+            switch self.bytes[self.index] {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"), UInt8(ascii: "+"), UInt8(ascii: "-"):
+                self.index += 1
+            default:
+                guard self.index > digitsStart else { throw self.error("unexpected character") }
+                return start..<self.index
+            }
+        }
+        guard self.index > digitsStart else { throw self.error("unexpected end of input") }
+        return start..<self.index
+    }
+
+    mutating func parseNumberText() throws(JSONError) -> String {
+        let range = try self.numberRange()
+        let text = String(decoding: UnsafeBufferPointer(rebasing: self.bytes[range]), as: UTF8.self)
+        guard Double(text) != nil else { throw JSONError(message: "invalid number \(text)", offset: range.lowerBound) }
+        return text
+    }
+
+    /// Reads an integer number exactly; fractions and overflow are errors.
+    mutating func parseInt64() throws(JSONError) -> Int64 {
+        _ = try self.peek()
+        let start = self.index
+        var negative = false
+        if self.bytes[self.index] == UInt8(ascii: "-") { negative = true; self.index += 1 }
+        var value: Int64 = 0
+        var digits = 0
+        while self.index < self.bytes.count {
+            let b = self.bytes[self.index]
+            guard b >= UInt8(ascii: "0"), b <= UInt8(ascii: "9") else { break }
+            let (m, o1) = value.multipliedReportingOverflow(by: 10)
+            let (s, o2) = negative ? m.subtractingReportingOverflow(Int64(b - 48)) : m.addingReportingOverflow(Int64(b - 48))
+            guard !o1, !o2 else { self.index = start; throw self.error("integer out of 64-bit range") }
+            value = s
+            digits += 1
+            self.index += 1
+        }
+        if digits == 0 { self.index = start; throw self.error("expected an integer") }
+        if self.index < self.bytes.count {
+            switch self.bytes[self.index] {
+            case UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"):
+                self.index = start
+                throw self.error("expected an integer, found a fraction")
+            default: break
+            }
+        }
+        return value
+    }
+
+    /// Reads a JSON number as a Double.
+    mutating func parseDouble() throws(JSONError) -> Double {
+        let range = try self.numberRange()
+        let bytes = self.bytes
+        let parsed: Double? = withUnsafeTemporaryAllocation(of: CChar.self, capacity: range.count + 1) { text in
+            for (k, i) in range.enumerated() { text[k] = CChar(bitPattern: bytes[i]) }
+            text[range.count] = 0
+            var end: UnsafeMutablePointer<CChar>?
+            let value = strtod(text.baseAddress!, &end)
+            return end.map { $0 - text.baseAddress! } == range.count ? value : nil
+        }
+        guard let parsed else { throw JSONError(message: "invalid number", offset: range.lowerBound) }
+        return parsed
+    }
+
+    /// The raw bytes of the next string, without unescaping (for fixed-format values such as dates).
+    /// Returns nil when the string holds escapes.
+    mutating func rawStringBytes() throws(JSONError) -> Range<Int>? {
+        guard try self.peek() == UInt8(ascii: "\"") else { throw self.error("expected a string") }
+        let start = self.index + 1
+        var i = start
+        while i < self.bytes.count {
+            let byte = self.bytes[i]
+            if byte == UInt8(ascii: "\"") { self.index = i + 1; return start..<i }
+            if byte == UInt8(ascii: "\\") { return nil }
+            i += 1
+        }
+        throw self.error("unterminated string")
+    }
+}

@@ -1,0 +1,231 @@
+/// One response of the statement protocol (`QueryResults`), decoded leniently: unknown fields are ignored.
+public struct QueryResults: Sendable {
+    public var id: String
+    public var infoURI: String
+    public var partialCancelURI: String?
+    /// Absent when the query is done (finished or failed).
+    public var nextURI: String?
+    public var columns: [TrinoColumn]?
+    /// Rows of the classic protocol (`data` as an array).
+    public var rows: [[TrinoValue]]
+    /// Segments of the spooling protocol (`data` as an object).
+    public var spooled: SpooledData?
+    public var stats: StatementStats
+    public var error: TrinoQueryError?
+    public var warnings: [TrinoWarning]
+    public var updateType: String?
+    public var updateCount: Int64?
+
+    /// Decodes a response body. `knownColumns` types rows when this response has data but no columns.
+    public static func decode(_ body: [UInt8], knownColumns: [TrinoColumn]? = nil) throws(TrinoProtocolError) -> QueryResults {
+        var outcome: Result<QueryResults, TrinoProtocolError> = .failure(.missingField("id"))
+        body.withUnsafeBufferPointer { buffer in
+            outcome = Result { () throws(TrinoProtocolError) -> QueryResults in
+                try self.decode(buffer, knownColumns: knownColumns)
+            }
+        }
+        return try outcome.get()
+    }
+
+    private static func decode(_ buffer: UnsafeBufferPointer<UInt8>, knownColumns: [TrinoColumn]?) throws(TrinoProtocolError) -> QueryResults {
+        var scanner = JSONScanner(buffer)
+        var fields: [String: JSONValue] = [:]
+        var dataRange: Range<Int>?
+        do {
+            try scanner.expect(UInt8(ascii: "{"))
+            if try !scanner.consume(UInt8(ascii: "}")) {
+                repeat {
+                    let key = try scanner.parseString()
+                    try scanner.expect(UInt8(ascii: ":"))
+                    if key == "data", try scanner.peek() == UInt8(ascii: "[") {
+                        dataRange = try scanner.skipValue()
+                    } else {
+                        fields[key] = try scanner.parseValue()
+                    }
+                } while try scanner.consume(UInt8(ascii: ","))
+                try scanner.expect(UInt8(ascii: "}"))
+            }
+            try scanner.expectEnd()
+        } catch {
+            throw .notJSON(status: 200, contentType: nil, uri: "", bodyExcerpt: "", parseError: error.description)
+        }
+        guard let id = fields["id"]?.stringValue else { throw .missingField("id") }
+        guard let infoURI = fields["infoUri"]?.stringValue else { throw .missingField("infoUri") }
+        guard let statsJSON = fields["stats"], statsJSON.objectValue != nil else { throw .missingField("stats") }
+        var results = QueryResults(
+            id: id, infoURI: infoURI,
+            partialCancelURI: fields["partialCancelUri"]?.stringValue,
+            nextURI: try self.optionalString(fields["nextUri"], "nextUri"),
+            columns: nil, rows: [], spooled: nil,
+            stats: StatementStats(json: statsJSON),
+            error: nil, warnings: [], updateType: fields["updateType"]?.stringValue,
+            updateCount: fields["updateCount"]?.int64Value)
+        if let columns = fields["columns"], !columns.isNull {
+            guard let list = columns.arrayValue else { throw .wrongType(field: "columns", expected: "an array") }
+            results.columns = try list.map { (column) throws(TrinoProtocolError) -> TrinoColumn in
+                guard let name = column["name"]?.stringValue else { throw .missingField("columns[].name") }
+                guard let type = column["type"]?.stringValue else { throw .missingField("columns[].type") }
+                guard let signature = column["typeSignature"] else { throw .missingField("columns[].typeSignature") }
+                return TrinoColumn(name: name, typeName: type, signature: try TypeSignature(json: signature))
+            }
+        }
+        if let range = dataRange {
+            guard let columns = results.columns ?? knownColumns else { throw .missingField("columns (data arrived without columns)") }
+            results.rows = try RowDecoder.decodeRows(buffer, range: range, columns: columns)
+        } else if let data = fields["data"], !data.isNull {
+            guard data.objectValue != nil else { throw .wrongType(field: "data", expected: "an array of rows or a spooled-data object") }
+            results.spooled = try SpooledData(json: data)
+        }
+        if let error = fields["error"], !error.isNull {
+            results.error = try TrinoQueryError(queryID: id, json: error)
+        }
+        results.warnings = (fields["warnings"]?.arrayValue ?? []).map(TrinoWarning.init(json:))
+        return results
+    }
+
+    private static func optionalString(_ value: JSONValue?, _ name: String) throws(TrinoProtocolError) -> String? {
+        guard let value, !value.isNull else { return nil }
+        guard let s = value.stringValue else { throw .wrongType(field: name, expected: "a string") }
+        return s
+    }
+}
+
+/// Decodes `[[cell, ...], ...]` by column types.
+enum RowDecoder {
+    static func decodeRows(_ buffer: UnsafeBufferPointer<UInt8>, range: Range<Int>, columns: [TrinoColumn]) throws(TrinoProtocolError) -> [[TrinoValue]] {
+        var scanner = JSONScanner(UnsafeBufferPointer(rebasing: buffer[..<range.upperBound]), from: range.lowerBound)
+        var rows: [[TrinoValue]] = []
+        do {
+            try scanner.expect(UInt8(ascii: "["))
+            if try scanner.consume(UInt8(ascii: "]")) { return rows }
+            repeat {
+                try scanner.expect(UInt8(ascii: "["))
+                var row: [TrinoValue] = []
+                row.reserveCapacity(columns.count)
+                for (k, column) in columns.enumerated() {
+                    if k > 0 { try scanner.expect(UInt8(ascii: ",")) }
+                    row.append(try TrinoValueDecoder.decodeCell(&scanner, as: column.type, column: column.name))
+                }
+                guard try scanner.consume(UInt8(ascii: "]")) else {
+                    throw TrinoProtocolError.wrongType(field: "data row \(rows.count)", expected: "an array of \(columns.count) values")
+                }
+                rows.append(row)
+            } while try scanner.consume(UInt8(ascii: ","))
+            try scanner.expect(UInt8(ascii: "]"))
+        } catch let error as TrinoProtocolError {
+            throw error
+        } catch {
+            throw .wrongType(field: "data row \(rows.count)", expected: "an array of \(columns.count) values (\(error))")
+        }
+        return rows
+    }
+
+    static func decodeRows(_ body: [UInt8], columns: [TrinoColumn]) throws(TrinoProtocolError) -> [[TrinoValue]] {
+        var outcome: Result<[[TrinoValue]], TrinoProtocolError> = .success([])
+        body.withUnsafeBufferPointer { buffer in
+            var scanner = JSONScanner(buffer)
+            outcome = Result { () throws(TrinoProtocolError) -> [[TrinoValue]] in
+                let range: Range<Int>
+                do {
+                    range = try scanner.skipValue()
+                    try scanner.expectEnd()
+                } catch {
+                    throw .spooling("segment is not a JSON array of rows: \(error)")
+                }
+                return try self.decodeRows(buffer, range: range, columns: columns)
+            }
+        }
+        return try outcome.get()
+    }
+}
+
+/// `stats` of a response. `state` is for people: the absence of `nextUri` is what ends a query.
+public struct StatementStats: Sendable, Equatable {
+    public var state: String
+    public var queued: Bool
+    public var scheduled: Bool
+    public var progressPercentage: Double?
+    public var nodes: Int
+    public var totalSplits: Int
+    public var completedSplits: Int
+    public var elapsedTimeMillis: Int64
+    public var queuedTimeMillis: Int64
+    public var cpuTimeMillis: Int64
+    public var processedRows: Int64
+    public var processedBytes: Int64
+
+    init(json: JSONValue) {
+        self.state = json["state"]?.stringValue ?? "UNKNOWN"
+        self.queued = json["queued"]?.boolValue ?? false
+        self.scheduled = json["scheduled"]?.boolValue ?? false
+        self.progressPercentage = json["progressPercentage"]?.doubleValue
+        self.nodes = Int(json["nodes"]?.int64Value ?? 0)
+        self.totalSplits = Int(json["totalSplits"]?.int64Value ?? 0)
+        self.completedSplits = Int(json["completedSplits"]?.int64Value ?? 0)
+        self.elapsedTimeMillis = json["elapsedTimeMillis"]?.int64Value ?? 0
+        self.queuedTimeMillis = json["queuedTimeMillis"]?.int64Value ?? 0
+        self.cpuTimeMillis = json["cpuTimeMillis"]?.int64Value ?? 0
+        self.processedRows = json["processedRows"]?.int64Value ?? 0
+        self.processedBytes = json["processedBytes"]?.int64Value ?? 0
+    }
+}
+
+public struct TrinoWarning: Sendable, Equatable {
+    public var code: Int
+    public var name: String
+    public var message: String
+
+    init(json: JSONValue) {
+        self.code = Int(json["warningCode"]?["code"]?.int64Value ?? 0)
+        self.name = json["warningCode"]?["name"]?.stringValue ?? ""
+        self.message = json["message"]?.stringValue ?? ""
+    }
+}
+
+/// The spooling protocol's `data` object.
+public struct SpooledData: Sendable, Equatable {
+    public struct Segment: Sendable, Equatable {
+        public enum Kind: Sendable, Equatable {
+            case inline(base64: String)
+            case spooled(uri: String, ackURI: String?, headers: [String: [String]])
+        }
+        public var kind: Kind
+        public var rowOffset: Int64?
+        public var rowsCount: Int64?
+        public var segmentSize: Int?
+        public var uncompressedSize: Int?
+    }
+
+    public var encoding: String
+    public var segments: [Segment]
+
+    init(json: JSONValue) throws(TrinoProtocolError) {
+        guard let encoding = json["encoding"]?.stringValue else { throw .missingField("data.encoding") }
+        self.encoding = encoding
+        self.segments = try (json["segments"]?.arrayValue ?? []).map { (segment) throws(TrinoProtocolError) -> Segment in
+            let metadata = segment["metadata"]
+            // DataAttribute values may be JSON numbers or strings.
+            func number(_ key: String) -> Int64? {
+                guard let value = metadata?[key] else { return nil }
+                return value.int64Value ?? value.stringValue.flatMap { Int64($0) }
+            }
+            let kind: Segment.Kind
+            switch segment["type"]?.stringValue {
+            case "inline":
+                guard let data = segment["data"]?.stringValue else { throw .missingField("segments[].data") }
+                kind = .inline(base64: data)
+            case "spooled":
+                guard let uri = segment["uri"]?.stringValue else { throw .missingField("segments[].uri") }
+                var headers: [String: [String]] = [:]
+                for (name, values) in segment["headers"]?.objectValue ?? [:] {
+                    headers[name] = values.arrayValue?.compactMap(\.stringValue) ?? values.stringValue.map { [$0] } ?? []
+                }
+                kind = .spooled(uri: uri, ackURI: segment["ackUri"]?.stringValue, headers: headers)
+            default:
+                throw .spooling("unknown segment type \(segment["type"]?.serialized ?? "null")")
+            }
+            return Segment(kind: kind, rowOffset: number("rowOffset"), rowsCount: number("rowsCount"),
+                           segmentSize: number("segmentSize").map { Int($0) }, uncompressedSize: number("uncompressedSize").map { Int($0) })
+        }
+    }
+}
