@@ -1,0 +1,362 @@
+import Foundation
+import HTTPWire
+import TrinoClient
+
+/// The query registry and protocol state machine behind one or more fake listeners
+/// (several listeners = several Services selecting the same coordinator pod).
+final class FakeTrinoCoordinator: @unchecked Sendable {
+    let configuration: FakeTrinoServer.Configuration
+    // Everything below is guarded by `condition`, which long polls wait on.
+    private let condition = NSCondition()
+    private var queries: [String: FakeTrinoQuery] = [:]
+    private var order: [String] = []
+    private var segments: [String: (queryID: String, key: String, body: [UInt8])] = [:]
+    private var faults: [FakeTrinoFault] = []
+    private var counter = 0
+    private let suffix: String
+
+    init(configuration: FakeTrinoServer.Configuration) {
+        self.configuration = configuration
+        let letters = Array("abcdefghijklmnopqrstuvwxyz")
+        self.suffix = String((0..<5).map { _ in letters.randomElement()! })
+    }
+
+    func inject(_ fault: FakeTrinoFault) { self.locked { self.faults.append(fault) } }
+    func clearFaults() { self.locked { self.faults.removeAll() } }
+
+    var records: [FakeQueryRecord] {
+        self.locked {
+            self.expireAbandoned()
+            return self.order.compactMap { self.queries[$0]?.record }
+        }
+    }
+
+    func record(_ id: String) -> FakeQueryRecord? {
+        self.locked {
+            self.expireAbandoned()
+            return self.queries[id]?.record
+        }
+    }
+
+    private func locked<T>(_ body: () throws -> T) rethrows -> T {
+        self.condition.lock()
+        defer { self.condition.unlock() }
+        return try body()
+    }
+
+    // MARK: - Request handling
+
+    func handle(_ request: HTTPServerRequest, port: Int) -> HTTPServerResponse {
+        let route = FakeTrinoRoute(request)
+        var dropAfter: Int?
+        if let action = self.takeFault(for: route.faultTarget) {
+            switch action {
+            case .status(let status, let body, let headers):
+                return HTTPServerResponse(status: status, headers: HTTPHeaders(headers.map { ($0.key, $0.value) }), body: Array(body.utf8))
+            case .closeWithoutResponse:
+                return HTTPServerResponse(delivery: .closeWithoutResponse)
+            case .delay(let duration):
+                Thread.sleep(forTimeInterval: Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
+            case .dropMidBody(let bytes):
+                dropAfter = bytes
+            }
+        }
+        var response = self.route(route, request: request, port: port)
+        if let dropAfter { response.delivery = .dropAfterBodyBytes(dropAfter) }
+        return response
+    }
+
+    private func takeFault(for target: FakeTrinoFault.Target?) -> FakeTrinoFault.Action? {
+        guard let target else { return nil }
+        return self.locked {
+            guard let index = self.faults.firstIndex(where: { $0.remaining > 0 && ($0.target == .any || $0.target == target) }) else { return nil }
+            self.faults[index].remaining -= 1
+            let action = self.faults[index].action
+            if self.faults[index].remaining == 0 { self.faults.remove(at: index) }
+            return action
+        }
+    }
+
+    private func route(_ route: FakeTrinoRoute, request: HTTPServerRequest, port: Int) -> HTTPServerResponse {
+        if route.needsAuthorization, let required = self.configuration.requiredAuthorization, request.headers["Authorization"] != required {
+            return .text("Unauthorized\n", status: 401, headers: ["WWW-Authenticate": "Basic realm=\"Trino\""])
+        }
+        let base = Self.baseURL(request, port: port)
+        switch route {
+        case .submit: return self.submit(request, base: base, port: port)
+        case .queued(let id, let slug, let token, let method):
+            return self.locked { self.queued(id: id, slug: slug, token: token, method: method, base: base, request: request, port: port) }
+        case .executing(let id, let slug, let token, let method):
+            return self.locked { self.executing(id: id, slug: slug, token: token, method: method, base: base, request: request, port: port) }
+        case .kill(let id):
+            return self.locked {
+                guard let query = self.queries[id] else { return .text("Query not found\n", status: 404) }
+                self.cancel(query)
+                return HTTPServerResponse(status: 204)
+            }
+        case .download(let id): return self.locked { self.download(id, request: request) }
+        case .acknowledge(let id): return self.locked { self.acknowledge(id, request: request) }
+        case .info:
+            return .json(Array("{\"nodeVersion\":{\"version\":\"flap-fake\"},\"environment\":\"fake\",\"coordinator\":true,\"starting\":false,\"uptime\":\"1.00m\"}".utf8))
+        case .queryPage: return .text("fake query page\n", status: 200)
+        case .notFound: return .text("Not Found\n", status: 404)
+        case .badRequest(let why): return .text(why + "\n", status: 400)
+        }
+    }
+
+    /// Where the client reached us: X-Forwarded-* when a proxy says so, else the Host header with its port.
+    static func baseURL(_ request: HTTPServerRequest, port: Int) -> String {
+        let proto = request.headers["X-Forwarded-Proto"]?.split(separator: ",").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? "http"
+        if var host = request.headers["X-Forwarded-Host"]?.split(separator: ",").first.map({ $0.trimmingCharacters(in: .whitespaces) }) {
+            if let forwardedPort = request.headers["X-Forwarded-Port"], !host.contains(":") { host += ":\(forwardedPort)" }
+            return "\(proto)://\(host)"
+        }
+        return "\(proto)://\(request.headers["Host"] ?? "127.0.0.1:\(port)")"
+    }
+
+    // MARK: - Submit
+
+    private func submit(_ request: HTTPServerRequest, base: String, port: Int) -> HTTPServerResponse {
+        let sql = String(decoding: request.body, as: UTF8.self)
+        guard !sql.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { return .text("SQL statement is empty\n", status: 400) }
+        guard let user = request.headers["X-Trino-User"], !user.isEmpty else { return .text("User must be set\n", status: 400) }
+        let properties = Self.sessionProperties(request.headers)
+        var shape = self.configuration.shape
+        if let kind = properties["fake_shape"].flatMap(FakeResultShape.Kind.init(rawValue:)) { shape = FakeResultShape(kind: kind) }
+        if let rows = properties["fake_rows"].flatMap(Int.init), shape.kind == .bench { shape.rowCount = rows }
+        let statement = FakeStatement(sql: sql, defaultShape: shape)
+        var statementWithShape = statement
+        if properties["fake_shape"] != nil { statementWithShape.shape = shape }
+        let duration = properties["fake_duration_ms"].flatMap(Int64.init).map { Duration.milliseconds($0) } ?? self.configuration.queryDuration
+        let rowsPerPage = properties["fake_rows_per_page"].flatMap(Int.init) ?? self.configuration.rowsPerPage
+        let failure = properties["fake_error"].map(FakeTrinoQuery.QueryFailure.named)
+        let encodings = request.headers.splitValues(for: "X-Trino-Query-Data-Encoding")
+        let spooling = self.configuration.spooling && encodings.contains("json")
+        var headerMap: [String: [String]] = [:]
+        for field in request.headers { headerMap[field.name.lowercased(), default: []].append(field.value) }
+        return self.locked {
+            self.expireAbandoned()
+            self.counter += 1
+            let id = Self.queryID(self.counter, suffix: self.suffix)
+            let record = FakeQueryRecord(queryID: id, sql: sql, user: user, submitHeaders: headerMap, outcome: .queued,
+                                         submittedAt: .now, dispatchedAt: nil, endedAt: nil, pagesServed: 0, rowsServed: 0,
+                                         totalRows: statementWithShape.shape.rowCount, replays: 0, goneAnswers: 0,
+                                         segmentsDownloaded: 0, segmentsAcknowledged: 0, cancelRequests: 0, requestsByPort: [port: 1])
+            let query = FakeTrinoQuery(id: id, statement: statementWithShape, record: record, duration: duration,
+                                       queuedTime: self.configuration.queuedTime, rowsPerPage: rowsPerPage, failure: failure, spooling: spooling)
+            self.queries[id] = query
+            self.order.append(id)
+            let body = FakeTrinoResponse.json(query, base: base, nextURI: "\(base)/v1/statement/queued/\(id)/\(query.slug)/1",
+                                               state: "QUEUED", data: nil, error: nil, includeColumns: false)
+            query.cachedBody = nil
+            var headers: HTTPHeaders = ["Content-Type": "application/json"]
+            if spooling { headers.add("X-Trino-Query-Data-Encoding", "json") }
+            return HTTPServerResponse(status: 200, headers: headers, body: body)
+        }
+    }
+
+    static func sessionProperties(_ headers: HTTPHeaders) -> [String: String] {
+        var properties: [String: String] = [:]
+        for entry in headers.splitValues(for: "X-Trino-Session") {
+            let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+            if parts.count == 2 { properties[parts[0]] = FormEncoding.decode(parts[1]) }
+        }
+        return properties
+    }
+
+    private static func queryID(_ n: Int, suffix: String) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd_HHmmss"
+        return "\(formatter.string(from: Date()))_\(String(format: "%05d", n))_\(suffix)"
+    }
+
+    // MARK: - Queued and executing
+
+    private func lookup(_ id: String, slug: String, port: Int) -> FakeTrinoQuery? {
+        self.expireAbandoned()
+        guard let query = self.queries[id], query.slug == slug else { return nil }
+        query.record.requestsByPort[port, default: 0] += 1
+        return query
+    }
+
+    private func queued(id: String, slug: String, token: Int, method: String, base: String, request: HTTPServerRequest, port: Int) -> HTTPServerResponse {
+        guard let query = self.lookup(id, slug: slug, port: port) else { return .text("Query not found\n", status: 404) }
+        if method == "DELETE" {
+            self.cancel(query)
+            return HTTPServerResponse(status: 204)
+        }
+        query.lastContact = .now
+        if query.phase == .queued, token == query.lastToken, let cached = query.cachedBody {
+            query.record.replays += 1
+            return .json(cached)
+        }
+        if query.phase == .executing, token == query.queuedTokenAtDispatch, let cached = query.queuedCacheAtDispatch {
+            query.record.replays += 1
+            return .json(cached)
+        }
+        guard query.phase == .queued, token == query.lastToken + 1 else {
+            query.record.goneAnswers += 1
+            return .text("Invalid token\n", status: 410)
+        }
+        if query.record.dispatchedAt == nil {
+            query.record.dispatchedAt = .now
+            query.record.outcome = query.isTerminal ? query.record.outcome : .running
+        }
+        let pollDeadline = ContinuousClock.now + self.maxWait(request)
+        let dispatched = query.record.dispatchedAt! + query.queuedTime
+        while !query.isTerminal, ContinuousClock.now < dispatched, ContinuousClock.now < pollDeadline {
+            self.wait(until: min(dispatched, pollDeadline))
+        }
+        query.lastContact = .now
+        let body: [UInt8]
+        if query.isTerminal {
+            body = FakeTrinoResponse.json(query, base: base, nextURI: nil, state: "FAILED", data: nil, error: query.terminalError, includeColumns: false)
+        } else if ContinuousClock.now >= dispatched {
+            body = FakeTrinoResponse.json(query, base: base, nextURI: "\(base)/v1/statement/executing/\(id)/\(slug)/0",
+                                          state: "RUNNING", data: nil, error: nil, includeColumns: false)
+            query.queuedTokenAtDispatch = token
+            query.queuedCacheAtDispatch = body
+            query.phase = .executing
+            query.lastToken = -1
+            query.cachedBody = nil
+            return .json(body)
+        } else {
+            body = FakeTrinoResponse.json(query, base: base, nextURI: "\(base)/v1/statement/queued/\(id)/\(slug)/\(token + 1)",
+                                          state: "QUEUED", data: nil, error: nil, includeColumns: false)
+        }
+        query.lastToken = token
+        query.cachedBody = body
+        return .json(body)
+    }
+
+    private func executing(id: String, slug: String, token: Int, method: String, base: String, request: HTTPServerRequest, port: Int) -> HTTPServerResponse {
+        guard let query = self.lookup(id, slug: slug, port: port), query.phase == .executing else { return .text("Query not found\n", status: 404) }
+        switch method {
+        case "DELETE":
+            self.cancel(query)
+            return HTTPServerResponse(status: 204)
+        case "HEAD":
+            query.lastContact = .now
+            return HTTPServerResponse(status: 200)
+        default: break
+        }
+        query.lastContact = .now
+        if token == query.lastToken, let cached = query.cachedBody {
+            query.record.replays += 1
+            return HTTPServerResponse(status: 200, headers: HTTPHeaders([("Content-Type", "application/json")] + query.cachedHeaders), body: cached)
+        }
+        if token < query.lastToken {
+            query.record.goneAnswers += 1
+            return .text("Invalid token\n", status: 410)
+        }
+        guard token == query.lastToken + 1, !query.finalServed else { return .text("Query not found\n", status: 404) }
+        let pollDeadline = ContinuousClock.now + self.maxWait(request)
+        let nextURI = "\(base)/v1/statement/executing/\(id)/\(slug)/\(token + 1)"
+        var headers: [(String, String)] = []
+        var body: [UInt8]
+        while true {
+            let now = ContinuousClock.now
+            if query.isTerminal {
+                body = FakeTrinoResponse.json(query, base: base, nextURI: nil, state: "FAILED", data: nil, error: query.terminalError, includeColumns: true)
+                query.finalServed = true
+                break
+            }
+            if let failure = query.failure, now >= query.finishTime {
+                query.end(.failed(errorName: failure.name), failure: failure)
+                continue
+            }
+            if query.nextPage < query.pageCount, now >= query.readyTime(ofPage: query.nextPage) {
+                let rows = query.rows(ofPage: query.nextPage)
+                let data = self.pageData(query, rows: rows, base: base)
+                query.nextPage += 1
+                query.record.pagesServed += 1
+                query.record.rowsServed += rows.count
+                body = FakeTrinoResponse.json(query, base: base, nextURI: nextURI, state: "RUNNING", data: data, error: nil, includeColumns: true)
+                break
+            }
+            if query.nextPage >= query.pageCount, now >= query.finishTime, query.failure == nil {
+                query.end(.finished, failure: nil)
+                headers = query.statement.responseHeaders
+                body = FakeTrinoResponse.json(query, base: base, nextURI: nil, state: "FINISHED", data: nil, error: nil, includeColumns: true)
+                query.finalServed = true
+                break
+            }
+            if now >= pollDeadline {
+                body = FakeTrinoResponse.json(query, base: base, nextURI: nextURI, state: "RUNNING", data: nil, error: nil, includeColumns: true)
+                break
+            }
+            let ready = query.nextPage < query.pageCount ? query.readyTime(ofPage: query.nextPage) : query.finishTime
+            self.wait(until: min(ready, pollDeadline))
+        }
+        query.lastContact = .now
+        query.lastToken = token
+        query.cachedBody = body
+        query.cachedHeaders = headers
+        return HTTPServerResponse(status: 200, headers: HTTPHeaders([("Content-Type", "application/json")] + headers), body: body)
+    }
+
+    /// The `data` member for a page: classic rows, or a spooled segment (inline for the first page).
+    private func pageData(_ query: FakeTrinoQuery, rows: Range<Int>, base: String) -> String {
+        let json = query.shape.rowsJSON(rows)
+        guard query.spooling else { return "[" + json + "]" }
+        let segmentBody = Array(("[" + json + "]").utf8)
+        let metadata = "{\"rowOffset\":\(rows.lowerBound),\"rowsCount\":\(rows.count),\"segmentSize\":\(segmentBody.count)}"
+        if rows.lowerBound == 0 {
+            let inline = Data(segmentBody).base64EncodedString()
+            return "{\"encoding\":\"json\",\"segments\":[{\"type\":\"inline\",\"data\":\"\(inline)\",\"metadata\":\(metadata)}]}"
+        }
+        let segmentID = UUID().uuidString.lowercased()
+        let key = UUID().uuidString
+        self.segments[segmentID] = (query.id, key, segmentBody)
+        return "{\"encoding\":\"json\",\"segments\":[{\"type\":\"spooled\",\"uri\":\"\(base)/v1/spooled/download/\(segmentID)\","
+            + "\"ackUri\":\"\(base)/v1/spooled/ack/\(segmentID)\",\"metadata\":\(metadata),"
+            + "\"headers\":{\"X-Trino-Segment-Key\":[\"\(key)\"]}}]}"
+    }
+
+    private func download(_ id: String, request: HTTPServerRequest) -> HTTPServerResponse {
+        guard let segment = self.segments[id] else { return .text("Segment not found\n", status: 404) }
+        guard request.headers["X-Trino-Segment-Key"] == segment.key else { return .text("Missing or wrong segment key\n", status: 403) }
+        guard request.headers["Authorization"] == nil else { return .text("Credentials must not be sent to segment storage\n", status: 400) }
+        self.queries[segment.queryID]?.record.segmentsDownloaded += 1
+        self.queries[segment.queryID]?.lastContact = .now
+        return HTTPServerResponse(status: 200, headers: ["Content-Type": "application/octet-stream"], body: segment.body)
+    }
+
+    private func acknowledge(_ id: String, request: HTTPServerRequest) -> HTTPServerResponse {
+        guard let segment = self.segments[id], request.headers["X-Trino-Segment-Key"] == segment.key else {
+            return .text("Segment not found\n", status: 404)
+        }
+        self.segments[id] = nil
+        self.queries[segment.queryID]?.record.segmentsAcknowledged += 1
+        return HTTPServerResponse(status: 200)
+    }
+
+    private func cancel(_ query: FakeTrinoQuery) {
+        query.record.cancelRequests += 1
+        query.end(.cancelled, failure: .userCanceled)
+        self.condition.broadcast()
+    }
+
+    private func maxWait(_ request: HTTPServerRequest) -> Duration {
+        var wait = self.configuration.maxWait
+        if let text = request.query["maxWait"], let parsed = FakeTrinoRoute.duration(text) { wait = min(wait, parsed) }
+        return wait
+    }
+
+    private func wait(until instant: ContinuousClock.Instant) {
+        let remaining = instant - .now
+        guard remaining > .zero else { return }
+        let seconds = Double(remaining.components.seconds) + Double(remaining.components.attoseconds) / 1e18
+        _ = self.condition.wait(until: Date(timeIntervalSinceNow: seconds))
+    }
+
+    /// Queries whose client stopped polling for longer than the client timeout end `ABANDONED_QUERY`.
+    private func expireAbandoned() {
+        let now = ContinuousClock.now
+        for query in self.queries.values where !query.isTerminal && now - query.lastContact > self.configuration.clientTimeout {
+            query.end(.abandoned, failure: .abandoned, at: query.lastContact + self.configuration.clientTimeout)
+        }
+    }
+}

@@ -1,0 +1,63 @@
+import FlapTesting
+import Foundation
+import HTTPWire
+import TrinoClient
+
+enum CommandRunner {
+    static func run(_ command: FlapCommand) async throws {
+        switch command {
+        case .help(let text):
+            print(text)
+        case .fakeTrino(let configuration):
+            let server = try FakeTrinoServer(configuration: configuration)
+            for url in server.urls { print(url.absoluteString) }
+            Output.flush()
+            await Signals.waitForTermination()
+            server.stop()
+        case .demoTrino(let queries, let spooling):
+            try await TrinoDemo.run(queries: queries, spooling: spooling)
+        case .benchTrinoClient(let rows, let python):
+            try await TrinoClientBenchmark.run(rows: rows, python: python)
+        }
+    }
+}
+
+enum Output {
+    static func flush() { fflush(nil) }
+
+    /// Progress and notes: stderr, so stdout stays results only.
+    static func note(_ text: String) {
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+}
+
+/// Waits for SIGINT or SIGTERM.
+enum Signals {
+    static func waitForTermination() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let once = OnceFlag()
+            for signalNumber in [SIGINT, SIGTERM] {
+                signal(signalNumber, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+                source.setEventHandler {
+                    if once.claim() { continuation.resume() }
+                }
+                source.resume()
+                Retained.keep(source as AnyObject)
+            }
+        }
+    }
+}
+
+final class OnceFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var done = false
+    func claim() -> Bool { self.lock.withLock { defer { self.done = true }; return !self.done } }
+}
+
+/// Keeps signal sources alive for the life of the process.
+enum Retained {
+    nonisolated(unsafe) private static var objects: [AnyObject] = []
+    private static let lock = NSLock()
+    static func keep(_ object: AnyObject) { self.lock.withLock { self.objects.append(object) } }
+}

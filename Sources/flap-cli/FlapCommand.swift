@@ -1,0 +1,83 @@
+import FlapTesting
+import Foundation
+
+/// Every command flap-cli understands, parsed from the arguments (a pure function, unit-testable).
+enum FlapCommand {
+    case help(String)
+    case fakeTrino(FakeTrinoServer.Configuration)
+    case demoTrino(queries: Int, spooling: Bool)
+    case benchTrinoClient(rows: Int, python: Bool)
+
+    static let usage = """
+    usage: flap-cli <command> [options]
+
+    commands:
+      demo trino            run the Trino client against an in-process FakeTrinoServer and print the trace
+      fake trino            start a FakeTrinoServer and serve until Ctrl-C
+      bench trino-client    measure the Trino client's fetch throughput (build with -c release)
+
+    Run flap-cli <command> --help for the options of each.
+    """
+
+    static let fakeTrinoUsage = """
+    usage: flap-cli fake trino [--port N] [--listeners N] [--shape q9|bench|types] [--rows N]
+                               [--duration 2s] [--max-wait 1s] [--client-timeout 5m] [--spooling]
+
+    Serves the Trino client protocol on 127.0.0.1 and prints the URL of each listener. Queries return
+    TPC-H Q9's shape (175 rows) unless --shape or a session property (fake_shape, fake_rows,
+    fake_duration_ms, fake_error) says otherwise. Ctrl-C stops it.
+    """
+
+    static let demoUsage = """
+    usage: flap-cli demo trino [--queries N] [--spooling]
+
+    A direct Trino-client demo (no proxy, no cluster): runs TPC-H Q9 against an in-process
+    FakeTrinoServer and prints each query's hops, connections and rows.
+    """
+
+    static let benchUsage = """
+    usage: flap-cli bench trino-client [--rows N] [--no-python]
+
+    Fetches a result of N rows (varchar, bigint, double, date; ~1 MB pages) from a FakeTrinoServer in a
+    child process over loopback, and prints rows/s and this process's peak RSS; then the same with the
+    official Trino Python client when it is installed. Use a release build.
+    """
+
+    static func parse(_ arguments: [String]) throws -> FlapCommand {
+        let words = arguments.prefix { !$0.hasPrefix("--") }
+        let rest = arguments.dropFirst(words.count)
+        let wantsHelp = rest.contains("--help") || rest.contains("-h")
+        switch Array(words) {
+        case [], ["help"]: return .help(self.usage)
+        case ["fake", "trino"]:
+            if wantsHelp { return .help(self.fakeTrinoUsage) }
+            let flags = try ParsedFlags(rest, valued: ["port", "listeners", "shape", "rows", "duration", "max-wait", "client-timeout"], boolean: ["spooling"])
+            var configuration = FakeTrinoServer.Configuration()
+            configuration.port = try flags.int("port", in: 0...65535) ?? 0
+            configuration.listeners = try flags.int("listeners", in: 1...16) ?? 1
+            if let shape = flags.string("shape") {
+                guard let kind = FakeResultShape.Kind(rawValue: shape), kind != .none, kind != .constant else {
+                    throw UsageError(message: "--shape must be q9, bench or types, not \"\(shape)\"")
+                }
+                configuration.shape = FakeResultShape(kind: kind, rowCount: try flags.int("rows", in: 0...100_000_000))
+            } else if flags.string("rows") != nil {
+                throw UsageError(message: "--rows needs --shape bench")
+            }
+            configuration.queryDuration = try flags.duration("duration") ?? configuration.queryDuration
+            configuration.maxWait = try flags.duration("max-wait") ?? configuration.maxWait
+            configuration.clientTimeout = try flags.duration("client-timeout") ?? configuration.clientTimeout
+            configuration.spooling = flags.flag("spooling")
+            return .fakeTrino(configuration)
+        case ["demo", "trino"], ["demo"]:
+            if wantsHelp { return .help(self.demoUsage) }
+            let flags = try ParsedFlags(rest, valued: ["queries"], boolean: ["spooling"])
+            return .demoTrino(queries: try flags.int("queries", in: 1...1000) ?? 3, spooling: flags.flag("spooling"))
+        case ["bench", "trino-client"]:
+            if wantsHelp { return .help(self.benchUsage) }
+            let flags = try ParsedFlags(rest, valued: ["rows"], boolean: ["no-python"])
+            return .benchTrinoClient(rows: try flags.int("rows", in: 1...100_000_000) ?? 1_000_000, python: !flags.flag("no-python"))
+        default:
+            throw UsageError(message: "unknown command \"\(words.joined(separator: " "))\"\n\n\(self.usage)")
+        }
+    }
+}
