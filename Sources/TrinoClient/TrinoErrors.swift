@@ -5,6 +5,10 @@ public struct TrinoQueryError: Error, Sendable, Equatable, CustomStringConvertib
     public struct Location: Sendable, Equatable, Hashable {
         public var lineNumber: Int
         public var columnNumber: Int
+        public init(lineNumber: Int, columnNumber: Int) {
+            self.lineNumber = lineNumber
+            self.columnNumber = columnNumber
+        }
     }
 
     public var queryID: String

@@ -48,11 +48,19 @@ public enum TrinoValue: Sendable, Equatable, Hashable {
 public struct TrinoMapEntry: Sendable, Equatable, Hashable {
     public var key: TrinoValue
     public var value: TrinoValue
+    public init(key: TrinoValue, value: TrinoValue) {
+        self.key = key
+        self.value = value
+    }
 }
 
 public struct TrinoRowField: Sendable, Equatable, Hashable {
     public var name: String?
     public var value: TrinoValue
+    public init(name: String?, value: TrinoValue) {
+        self.name = name
+        self.value = value
+    }
 }
 
 /// An exact decimal, e.g. `-123.4500`.
