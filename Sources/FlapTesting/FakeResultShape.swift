@@ -2,8 +2,8 @@ import Foundation
 import TrinoClient
 
 /// What a fake query returns: its columns and a deterministic generator for its rows, written as Trino's JSON.
-public struct FakeResultShape: Sendable, Equatable {
-    public enum Kind: String, Sendable, Equatable, CaseIterable {
+public struct FakeResultShape: Sendable, Hashable {
+    public enum Kind: String, Sendable, Hashable, CaseIterable {
         /// TPC-H Q9 of the original experiment: `nation`, `o_year`, `sum_profit`, 175 rows.
         case q9
         /// `varchar, bigint, double, date` rows, for throughput benchmarks.
@@ -134,5 +134,36 @@ public struct FakeResultShape: Sendable, Equatable {
     static func type(_ signature: String) -> String { "{\"kind\":\"TYPE\",\"value\":\(signature)}" }
     static func named(_ name: String, _ signature: String) -> String {
         "{\"kind\":\"NAMED_TYPE\",\"value\":{\"fieldName\":{\"name\":\"\(name)\"},\"typeSignature\":\(signature)}}"
+    }
+}
+
+/// Generated row JSON by shape and range, so large deterministic results are generated once
+/// (the fake should never be the bottleneck of a client benchmark).
+final class FakePageCache: @unchecked Sendable {
+    private struct Key: Hashable {
+        let shape: FakeResultShape
+        let range: Range<Int>
+    }
+
+    private let lock = NSLock()
+    private var pages: [Key: String] = [:]
+    private var bytes = 0
+    private let capacity: Int
+
+    init(capacityBytes: Int = 512 * 1024 * 1024) {
+        self.capacity = capacityBytes
+    }
+
+    func rowsJSON(_ shape: FakeResultShape, _ range: Range<Int>) -> String {
+        let key = Key(shape: shape, range: range)
+        if let cached = self.lock.withLock({ self.pages[key] }) { return cached }
+        let json = shape.rowsJSON(range)
+        self.lock.withLock {
+            if self.bytes + json.utf8.count <= self.capacity {
+                self.pages[key] = json
+                self.bytes += json.utf8.count
+            }
+        }
+        return json
     }
 }

@@ -14,11 +14,21 @@ final class FakeTrinoCoordinator: @unchecked Sendable {
     private var faults: [FakeTrinoFault] = []
     private var counter = 0
     private let suffix: String
+    private let pageCache = FakePageCache()
 
     init(configuration: FakeTrinoServer.Configuration) {
         self.configuration = configuration
         let letters = Array("abcdefghijklmnopqrstuvwxyz")
         self.suffix = String((0..<5).map { _ in letters.randomElement()! })
+    }
+
+    /// Generates the default shape's pages ahead of time.
+    func warmPageCache() {
+        let shape = self.configuration.shape
+        let perPage = max(1, self.configuration.rowsPerPage)
+        for start in stride(from: 0, to: shape.rowCount, by: perPage) {
+            _ = self.pageCache.rowsJSON(shape, start..<min(shape.rowCount, start + perPage))
+        }
     }
 
     func inject(_ fault: FakeTrinoFault) { self.locked { self.faults.append(fault) } }
@@ -299,7 +309,7 @@ final class FakeTrinoCoordinator: @unchecked Sendable {
 
     /// The `data` member for a page: classic rows, or a spooled segment (inline for the first page).
     private func pageData(_ query: FakeTrinoQuery, rows: Range<Int>, base: String) -> String {
-        let json = query.shape.rowsJSON(rows)
+        let json = self.pageCache.rowsJSON(query.shape, rows)
         guard query.spooling else { return "[" + json + "]" }
         let segmentBody = Array(("[" + json + "]").utf8)
         let metadata = "{\"rowOffset\":\(rows.lowerBound),\"rowsCount\":\(rows.count),\"segmentSize\":\(segmentBody.count)}"

@@ -65,6 +65,9 @@ public final class FakeTrinoServer: Sendable {
     public var ledger: [FakeQueryRecord] { self.coordinator.records }
     public func record(for queryID: String) -> FakeQueryRecord? { self.coordinator.record(queryID) }
 
+    /// Generates every page of the default result shape now, so serving it later costs no generation time.
+    public func warmPageCache() { self.coordinator.warmPageCache() }
+
     /// Applies `fault` to the next `fault.remaining` matching requests.
     public func inject(_ fault: FakeTrinoFault) { self.coordinator.inject(fault) }
     public func clearFaults() { self.coordinator.clearFaults() }

@@ -54,14 +54,19 @@ struct MessageReader {
         }
     }
 
+    /// Reads exactly `count` body bytes, straight into the result once the buffered bytes are used up.
     private mutating func readExactly(_ count: Int, deadline: ContinuousClock.Instant) throws(HTTPWireError) -> [UInt8] {
-        while self.buffer.count - self.position < count {
-            if try self.fill(deadline: deadline, hint: count - (self.buffer.count - self.position)) == 0 {
-                throw .closedBeforeComplete(received: self.received, reusedConnection: false)
-            }
+        let buffered = min(count, self.buffer.count - self.position)
+        var out: [UInt8] = []
+        out.reserveCapacity(count)
+        out.append(contentsOf: self.buffer[self.position..<(self.position + buffered)])
+        self.position += buffered
+        while out.count < count {
+            let n = try self.socket.read(into: &out, capacity: min(count - out.count, 1 << 20), deadline: deadline, received: self.received)
+            guard n > 0 else { throw .closedBeforeComplete(received: self.received, reusedConnection: false) }
+            self.received += n
         }
-        defer { self.position += count }
-        return Array(self.buffer[self.position..<(self.position + count)])
+        return out
     }
 
     private mutating func readLine(deadline: ContinuousClock.Instant) throws(HTTPWireError) -> String {

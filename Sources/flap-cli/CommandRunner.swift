@@ -10,6 +10,7 @@ enum CommandRunner {
             print(text)
         case .fakeTrino(let configuration):
             let server = try FakeTrinoServer(configuration: configuration)
+            server.warmPageCache()
             for url in server.urls { print(url.absoluteString) }
             Output.flush()
             await Signals.waitForTermination()

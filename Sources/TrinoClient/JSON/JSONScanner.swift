@@ -291,9 +291,12 @@ struct JSONScanner {
         return value
     }
 
-    /// Reads a JSON number as a Double.
+    private static let exactPowersOfTen: [Double] = (0...22).map { pow(10, Double($0)) }
+
+    /// Reads a JSON number as a Double. Short decimals take Clinger's exact fast path; the rest go to strtod.
     mutating func parseDouble() throws(JSONError) -> Double {
         let range = try self.numberRange()
+        if let fast = self.fastDouble(range) { return fast }
         let bytes = self.bytes
         let parsed: Double? = withUnsafeTemporaryAllocation(of: CChar.self, capacity: range.count + 1) { text in
             for (k, i) in range.enumerated() { text[k] = CChar(bitPattern: bytes[i]) }
@@ -304,6 +307,34 @@ struct JSONScanner {
         }
         guard let parsed else { throw JSONError(message: "invalid number", offset: range.lowerBound) }
         return parsed
+    }
+
+    /// At most 15 significant digits and a power of ten within 10^22: both exact in a Double, so one
+    /// multiplication or division rounds correctly.
+    private func fastDouble(_ range: Range<Int>) -> Double? {
+        var i = range.lowerBound
+        var negative = false
+        if self.bytes[i] == UInt8(ascii: "-") { negative = true; i += 1 }
+        var mantissa: UInt64 = 0
+        var digits = 0
+        var fractionDigits = 0
+        var seenPoint = false
+        while i < range.upperBound {
+            let b = self.bytes[i]
+            if b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") {
+                mantissa = mantissa &* 10 &+ UInt64(b - UInt8(ascii: "0"))
+                if mantissa != 0 { digits += 1 }
+                if seenPoint { fractionDigits += 1 }
+            } else if b == UInt8(ascii: "."), !seenPoint {
+                seenPoint = true
+            } else {
+                return nil
+            }
+            i += 1
+        }
+        guard digits <= 15, fractionDigits <= 22, !(seenPoint && fractionDigits == 0) else { return nil }
+        let value = Double(mantissa) / Self.exactPowersOfTen[fractionDigits]
+        return negative ? -value : value
     }
 
     /// The raw bytes of the next string, without unescaping (for fixed-format values such as dates).

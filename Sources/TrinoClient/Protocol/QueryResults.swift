@@ -31,6 +31,8 @@ public struct QueryResults: Sendable {
         var scanner = JSONScanner(buffer)
         var fields: [String: JSONValue] = [:]
         var dataRange: Range<Int>?
+        var directRows: [[TrinoValue]]?
+        var parsedColumns: [TrinoColumn]?
         do {
             try scanner.expect(UInt8(ascii: "{"))
             if try !scanner.consume(UInt8(ascii: "}")) {
@@ -38,7 +40,16 @@ public struct QueryResults: Sendable {
                     let key = try scanner.parseString()
                     try scanner.expect(UInt8(ascii: ":"))
                     if key == "data", try scanner.peek() == UInt8(ascii: "[") {
-                        dataRange = try scanner.skipValue()
+                        // Trino writes columns before data: decode rows in this one pass when we can.
+                        if let columns = parsedColumns ?? knownColumns {
+                            directRows = try RowDecoder.decodeRows(&scanner, columns: columns)
+                        } else {
+                            dataRange = try scanner.skipValue()
+                        }
+                    } else if key == "columns" {
+                        let value = try scanner.parseValue()
+                        fields[key] = value
+                        parsedColumns = try? self.columns(value)
                     } else {
                         fields[key] = try scanner.parseValue()
                     }
@@ -46,8 +57,12 @@ public struct QueryResults: Sendable {
                 try scanner.expect(UInt8(ascii: "}"))
             }
             try scanner.expectEnd()
-        } catch {
+        } catch let error as JSONError {
             throw .notJSON(status: 200, contentType: nil, uri: "", bodyExcerpt: "", parseError: error.description)
+        } catch let error as TrinoProtocolError {
+            throw error
+        } catch {
+            throw .notJSON(status: 200, contentType: nil, uri: "", bodyExcerpt: "", parseError: "\(error)")
         }
         guard let id = fields["id"]?.stringValue else { throw .missingField("id") }
         guard let infoURI = fields["infoUri"]?.stringValue else { throw .missingField("infoUri") }
@@ -60,15 +75,10 @@ public struct QueryResults: Sendable {
             stats: StatementStats(json: statsJSON),
             error: nil, warnings: [], updateType: fields["updateType"]?.stringValue,
             updateCount: fields["updateCount"]?.int64Value)
-        if let columns = fields["columns"], !columns.isNull {
-            guard let list = columns.arrayValue else { throw .wrongType(field: "columns", expected: "an array") }
-            results.columns = try list.map { (column) throws(TrinoProtocolError) -> TrinoColumn in
-                guard let name = column["name"]?.stringValue else { throw .missingField("columns[].name") }
-                guard let type = column["type"]?.stringValue else { throw .missingField("columns[].type") }
-                guard let signature = column["typeSignature"] else { throw .missingField("columns[].typeSignature") }
-                return TrinoColumn(name: name, typeName: type, signature: try TypeSignature(json: signature))
-            }
+        if let columns = fields["columns"] {
+            results.columns = try self.columns(columns)
         }
+        if let rows = directRows { results.rows = rows }
         if let range = dataRange {
             guard let columns = results.columns ?? knownColumns else { throw .missingField("columns (data arrived without columns)") }
             results.rows = try RowDecoder.decodeRows(buffer, range: range, columns: columns)
@@ -83,6 +93,17 @@ public struct QueryResults: Sendable {
         return results
     }
 
+    private static func columns(_ json: JSONValue) throws(TrinoProtocolError) -> [TrinoColumn]? {
+        if json.isNull { return nil }
+        guard let list = json.arrayValue else { throw .wrongType(field: "columns", expected: "an array") }
+        return try list.map { (column) throws(TrinoProtocolError) -> TrinoColumn in
+            guard let name = column["name"]?.stringValue else { throw .missingField("columns[].name") }
+            guard let type = column["type"]?.stringValue else { throw .missingField("columns[].type") }
+            guard let signature = column["typeSignature"] else { throw .missingField("columns[].typeSignature") }
+            return TrinoColumn(name: name, typeName: type, signature: try TypeSignature(json: signature))
+        }
+    }
+
     private static func optionalString(_ value: JSONValue?, _ name: String) throws(TrinoProtocolError) -> String? {
         guard let value, !value.isNull else { return nil }
         guard let s = value.stringValue else { throw .wrongType(field: name, expected: "a string") }
@@ -94,17 +115,24 @@ public struct QueryResults: Sendable {
 enum RowDecoder {
     static func decodeRows(_ buffer: UnsafeBufferPointer<UInt8>, range: Range<Int>, columns: [TrinoColumn]) throws(TrinoProtocolError) -> [[TrinoValue]] {
         var scanner = JSONScanner(UnsafeBufferPointer(rebasing: buffer[..<range.upperBound]), from: range.lowerBound)
+        return try self.decodeRows(&scanner, columns: columns)
+    }
+
+    /// Decodes the array of rows that starts at the scanner's position.
+    static func decodeRows(_ scanner: inout JSONScanner, columns: [TrinoColumn]) throws(TrinoProtocolError) -> [[TrinoValue]] {
         var rows: [[TrinoValue]] = []
+        let types = columns.map(\.type)
+        let names = columns.map(\.name)
         do {
             try scanner.expect(UInt8(ascii: "["))
             if try scanner.consume(UInt8(ascii: "]")) { return rows }
             repeat {
                 try scanner.expect(UInt8(ascii: "["))
                 var row: [TrinoValue] = []
-                row.reserveCapacity(columns.count)
-                for (k, column) in columns.enumerated() {
+                row.reserveCapacity(types.count)
+                for k in 0..<types.count {
                     if k > 0 { try scanner.expect(UInt8(ascii: ",")) }
-                    row.append(try TrinoValueDecoder.decodeCell(&scanner, as: column.type, column: column.name))
+                    row.append(try TrinoValueDecoder.decodeCell(&scanner, as: types[k], column: names[k]))
                 }
                 guard try scanner.consume(UInt8(ascii: "]")) else {
                     throw TrinoProtocolError.wrongType(field: "data row \(rows.count)", expected: "an array of \(columns.count) values")
