@@ -22,6 +22,7 @@ let package = Package(
         .testTarget(name: "HTTPWireTests", dependencies: ["HTTPWire"], swiftSettings: strictness),
         .testTarget(name: "TrinoClientTests", dependencies: ["TrinoClient", "FlapTesting", "HTTPWire"],
                     resources: [.copy("Fixtures")], swiftSettings: strictness),
+        .testTarget(name: "FlapCLITests", dependencies: ["flap-cli", "FlapTesting"], swiftSettings: strictness),
         .testTarget(name: "FlapTestingTests", dependencies: ["FlapTesting", "TrinoClient", "HTTPWire"], swiftSettings: strictness),
     ],
     swiftLanguageModes: [.v6]

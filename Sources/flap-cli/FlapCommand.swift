@@ -44,7 +44,7 @@ enum FlapCommand {
     """
 
     static func parse(_ arguments: [String]) throws -> FlapCommand {
-        let words = arguments.prefix { !$0.hasPrefix("--") }
+        let words = arguments.prefix { !$0.hasPrefix("-") }
         let rest = arguments.dropFirst(words.count)
         let wantsHelp = rest.contains("--help") || rest.contains("-h")
         switch Array(words) {

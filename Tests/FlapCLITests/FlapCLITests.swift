@@ -1,0 +1,82 @@
+import FlapTesting
+import Foundation
+import XCTest
+@testable import flap_cli
+
+final class CommandParsingTests: XCTestCase {
+    func testFakeTrinoOptions() throws {
+        guard case .fakeTrino(let c) = try FlapCommand.parse(["fake", "trino", "--port", "0", "--shape", "bench", "--rows", "500",
+                                                               "--duration=2s", "--max-wait", "250ms", "--spooling", "--listeners", "2"]) else {
+            return XCTFail()
+        }
+        XCTAssertEqual(c.shape, FakeResultShape(kind: .bench, rowCount: 500))
+        XCTAssertEqual(c.queryDuration, .seconds(2))
+        XCTAssertEqual(c.maxWait, .milliseconds(250))
+        XCTAssertTrue(c.spooling)
+        XCTAssertEqual(c.listeners, 2)
+    }
+
+    func testBadFlagsSaySpecificallyWhatIsWrong() {
+        let cases: [([String], String)] = [
+            (["fake", "trino", "--port", "70000"], "--port must be a whole number from 0 to 65535, not \"70000\""),
+            (["fake", "trino", "--shape", "huge"], "--shape must be q9, bench or types, not \"huge\""),
+            (["fake", "trino", "--rows", "5"], "--rows needs --shape bench"),
+            (["fake", "trino", "--duration", "soon"], "--duration must be a duration such as 500ms, 2s or 1m, not \"soon\""),
+            (["fake", "trino", "--port"], "--port needs a value"),
+            (["fake", "trino", "--colour"], "unknown option --colour"),
+            (["demo", "trino", "--spooling=yes"], "--spooling takes no value"),
+            (["bench", "trino-client", "extra"], "unknown command \"bench trino-client extra\""),
+        ]
+        for (arguments, message) in cases {
+            XCTAssertThrowsError(try FlapCommand.parse(arguments), "\(arguments)") { error in
+                XCTAssertTrue((error as? UsageError)?.message.hasPrefix(message) == true, "\(arguments): \(error)")
+            }
+        }
+    }
+
+    func testHelpForEverySubcommand() throws {
+        for arguments in [[], ["help"], ["fake", "trino", "--help"], ["demo", "trino", "--help"], ["bench", "trino-client", "-h"]] {
+            guard case .help(let text) = try FlapCommand.parse(arguments) else { return XCTFail("\(arguments)") }
+            XCTAssertTrue(text.hasPrefix("usage: flap-cli"), text)
+        }
+    }
+}
+
+/// Runs the built binary, as a user would.
+final class CommandLineTests: XCTestCase {
+    private func binary() throws -> URL {
+        let bundle = Bundle(for: Self.self).bundleURL
+        let candidates = [bundle.appending(path: "flap-cli"), bundle.deletingLastPathComponent().appending(path: "flap-cli")]
+        return try XCTUnwrap(candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) },
+                             "flap-cli must be built next to the tests (swift build --build-tests builds it): looked at \(candidates.map(\.path))")
+    }
+
+    private func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = Process()
+        process.executableURL = try self.binary()
+        process.arguments = arguments
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+    }
+
+    func testUsageErrorsExitTwoOnStderr() throws {
+        let result = try self.run(["fake", "trino", "--port", "nope"])
+        XCTAssertEqual(result.status, 2)
+        XCTAssertEqual(result.stdout, "")
+        XCTAssertEqual(result.stderr, "flap-cli: --port must be a whole number from 0 to 65535, not \"nope\"\n")
+    }
+
+    func testDemoRunsTheClientAgainstTheFake() throws {
+        let result = try self.run(["demo", "trino", "--queries", "1"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains("rows=175"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("server ledger: 1 queries, 1 finished, 175 rows served"), result.stdout)
+    }
+}
