@@ -1,3 +1,4 @@
+import FlapJSON
 import HTTPWire
 
 /// The query failed on the server: Trino's own `error` object.

@@ -1,3 +1,4 @@
+import FlapJSON
 /// One response of the statement protocol (`QueryResults`), decoded leniently: unknown fields are ignored.
 public struct QueryResults: Sendable {
     public var id: String

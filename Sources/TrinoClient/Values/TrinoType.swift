@@ -1,3 +1,4 @@
+import FlapJSON
 /// A Trino SQL type, as the server describes a column.
 public indirect enum TrinoType: Sendable, Equatable, Hashable, CustomStringConvertible {
     case boolean

@@ -1,3 +1,4 @@
+import FlapJSON
 import Foundation
 
 /// One cell of a Trino result, typed by its column.

@@ -1,3 +1,4 @@
+import FlapJSON
 import Foundation
 
 /// Turns JSON cells into `TrinoValue`s by column type, following how Trino's JSON encoder writes each type.

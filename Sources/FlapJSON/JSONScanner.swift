@@ -6,19 +6,19 @@ import Darwin
 
 /// A fast recursive-descent JSON reader over raw bytes. It can build `JSONValue`s, skip values
 /// (remembering their byte range) and read scalars straight into Swift types for the row hot path.
-struct JSONScanner {
-    let bytes: UnsafeBufferPointer<UInt8>
-    var index = 0
+package struct JSONScanner {
+    package let bytes: UnsafeBufferPointer<UInt8>
+    package var index = 0
     private static let maxDepth = 512
 
-    init(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int = 0) {
+    package init(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int = 0) {
         self.bytes = bytes
         self.index = start
     }
 
-    func error(_ message: String) -> JSONError { JSONError(message: message, offset: self.index) }
+    package func error(_ message: String) -> JSONError { JSONError(message: message, offset: self.index) }
 
-    mutating func skipWhitespace() {
+    package mutating func skipWhitespace() {
         while self.index < self.bytes.count {
             switch self.bytes[self.index] {
             case 0x20, 0x0A, 0x0D, 0x09: self.index += 1
@@ -28,13 +28,13 @@ struct JSONScanner {
     }
 
     /// The next non-space byte, without consuming it.
-    mutating func peek() throws(JSONError) -> UInt8 {
+    package mutating func peek() throws(JSONError) -> UInt8 {
         self.skipWhitespace()
         guard self.index < self.bytes.count else { throw self.error("unexpected end of input") }
         return self.bytes[self.index]
     }
 
-    mutating func expect(_ byte: UInt8) throws(JSONError) {
+    package mutating func expect(_ byte: UInt8) throws(JSONError) {
         guard try self.peek() == byte else {
             throw self.error("expected '\(Character(Unicode.Scalar(byte)))' but found '\(Character(Unicode.Scalar(self.bytes[self.index])))'")
         }
@@ -42,17 +42,17 @@ struct JSONScanner {
     }
 
     /// Consumes `byte` if it is next.
-    mutating func consume(_ byte: UInt8) throws(JSONError) -> Bool {
+    package mutating func consume(_ byte: UInt8) throws(JSONError) -> Bool {
         if try self.peek() == byte { self.index += 1; return true }
         return false
     }
 
-    mutating func expectEnd() throws(JSONError) {
+    package mutating func expectEnd() throws(JSONError) {
         self.skipWhitespace()
         guard self.index == self.bytes.count else { throw self.error("unexpected content after the JSON value") }
     }
 
-    mutating func parseValue(depth: Int = 0) throws(JSONError) -> JSONValue {
+    package mutating func parseValue(depth: Int = 0) throws(JSONError) -> JSONValue {
         guard depth < Self.maxDepth else { throw self.error("nesting deeper than \(Self.maxDepth)") }
         switch try self.peek() {
         case UInt8(ascii: "{"):
@@ -84,7 +84,7 @@ struct JSONScanner {
     }
 
     /// Skips one value and returns the byte range it occupied.
-    mutating func skipValue(depth: Int = 0) throws(JSONError) -> Range<Int> {
+    package mutating func skipValue(depth: Int = 0) throws(JSONError) -> Range<Int> {
         guard depth < Self.maxDepth else { throw self.error("nesting deeper than \(Self.maxDepth)") }
         let first = try self.peek()
         let start = self.index
@@ -115,7 +115,7 @@ struct JSONScanner {
     }
 
     /// Consumes `null` if it is next.
-    mutating func consumeNull() throws(JSONError) -> Bool {
+    package mutating func consumeNull() throws(JSONError) -> Bool {
         if try self.peek() == UInt8(ascii: "n") {
             try self.literal("null")
             return true
@@ -123,7 +123,7 @@ struct JSONScanner {
         return false
     }
 
-    mutating func literal(_ word: StaticString) throws(JSONError) {
+    package mutating func literal(_ word: StaticString) throws(JSONError) {
         let count = word.utf8CodeUnitCount
         guard self.index + count <= self.bytes.count else { throw self.error("unexpected end of input") }
         let start = word.utf8Start
@@ -133,7 +133,7 @@ struct JSONScanner {
         self.index += count
     }
 
-    mutating func parseBool() throws(JSONError) -> Bool {
+    package mutating func parseBool() throws(JSONError) -> Bool {
         switch try self.peek() {
         case UInt8(ascii: "t"): try self.literal("true"); return true
         case UInt8(ascii: "f"): try self.literal("false"); return false
@@ -141,7 +141,7 @@ struct JSONScanner {
         }
     }
 
-    mutating func parseString() throws(JSONError) -> String {
+    package mutating func parseString() throws(JSONError) -> String {
         guard try self.peek() == UInt8(ascii: "\"") else { throw self.error("expected a string") }
         self.index += 1
         let start = self.index
@@ -225,7 +225,7 @@ struct JSONScanner {
         return value
     }
 
-    mutating func skipString() throws(JSONError) {
+    package mutating func skipString() throws(JSONError) {
         guard try self.peek() == UInt8(ascii: "\"") else { throw self.error("expected a string") }
         self.index += 1
         while self.index < self.bytes.count {
@@ -254,7 +254,7 @@ struct JSONScanner {
         return start..<self.index
     }
 
-    mutating func parseNumberText() throws(JSONError) -> String {
+    package mutating func parseNumberText() throws(JSONError) -> String {
         let range = try self.numberRange()
         let text = String(decoding: UnsafeBufferPointer(rebasing: self.bytes[range]), as: UTF8.self)
         guard Double(text) != nil else { throw JSONError(message: "invalid number \(text)", offset: range.lowerBound) }
@@ -262,7 +262,7 @@ struct JSONScanner {
     }
 
     /// Reads an integer number exactly; fractions and overflow are errors.
-    mutating func parseInt64() throws(JSONError) -> Int64 {
+    package mutating func parseInt64() throws(JSONError) -> Int64 {
         _ = try self.peek()
         let start = self.index
         var negative = false
@@ -294,7 +294,7 @@ struct JSONScanner {
     private static let exactPowersOfTen: [Double] = (0...22).map { pow(10, Double($0)) }
 
     /// Reads a JSON number as a Double. Short decimals take Clinger's exact fast path; the rest go to strtod.
-    mutating func parseDouble() throws(JSONError) -> Double {
+    package mutating func parseDouble() throws(JSONError) -> Double {
         let range = try self.numberRange()
         if let fast = self.fastDouble(range) { return fast }
         let bytes = self.bytes
@@ -339,7 +339,7 @@ struct JSONScanner {
 
     /// The raw bytes of the next string, without unescaping (for fixed-format values such as dates).
     /// Returns nil when the string holds escapes.
-    mutating func rawStringBytes() throws(JSONError) -> Range<Int>? {
+    package mutating func rawStringBytes() throws(JSONError) -> Range<Int>? {
         guard try self.peek() == UInt8(ascii: "\"") else { throw self.error("expected a string") }
         let start = self.index + 1
         var i = start
