@@ -73,7 +73,7 @@ public struct HTTPServerRequest: Sendable {
 
 /// What a server handler answers. `delivery` lets fakes misbehave on purpose.
 public struct HTTPServerResponse: Sendable {
-    public enum Delivery: Sendable, Equatable {
+    public enum Delivery: Sendable {
         case normal
         /// Send the head and this many body bytes, then close the connection.
         case dropAfterBodyBytes(Int)
@@ -81,6 +81,8 @@ public struct HTTPServerResponse: Sendable {
         case closeWithoutResponse
         /// Send the body with chunked transfer encoding, in chunks of this size.
         case chunked(chunkSize: Int)
+        /// Send the head, then whatever the producer writes as chunks until it returns (watch streams).
+        case streamed(@Sendable (HTTPChunkWriter) -> Void)
     }
 
     public var status: Int
@@ -135,5 +137,36 @@ enum HTTPReason {
         case 504: "Gateway Timeout"
         default: "Status"
         }
+    }
+}
+
+/// Writes chunks of a streamed response; `write` returns false once the client has gone.
+public final class HTTPChunkWriter: @unchecked Sendable {
+    private let socket: TCPSocket
+    private let lock = NSLock()
+    private var open = true
+
+    init(socket: TCPSocket) { self.socket = socket }
+
+    public var isOpen: Bool { self.lock.withLock { self.open } }
+
+    @discardableResult
+    public func write(_ bytes: [UInt8]) -> Bool {
+        guard !bytes.isEmpty else { return self.isOpen }
+        return self.lock.withLock {
+            guard self.open else { return false }
+            do {
+                try self.socket.write(MessageWriter.chunk(bytes[...]), deadline: .now + .seconds(30))
+            } catch {
+                self.open = false
+            }
+            return self.open
+        }
+    }
+
+    /// True when the client closed its side (checked without blocking).
+    public var clientHasGone: Bool {
+        if !self.isOpen { return true }
+        return self.socket.peerHasClosedOrSpoken()
     }
 }

@@ -167,13 +167,14 @@ public final class HTTPServer: @unchecked Sendable {
 
     /// Returns false when the connection must end.
     private func write(_ response: HTTPServerResponse, to socket: TCPSocket, method: String, close: Bool) -> Bool {
-        if response.delivery == .closeWithoutResponse { return false }
+        if case .closeWithoutResponse = response.delivery { return false }
         var headers = response.headers
         let deadline = ContinuousClock.now + .seconds(30)
-        if case .chunked = response.delivery {
+        switch response.delivery {
+        case .chunked, .streamed:
             headers.set("Transfer-Encoding", "chunked")
-        } else if response.status != 204 && response.status != 304 {
-            headers.set("Content-Length", String(response.body.count))
+        default:
+            if response.status != 204 && response.status != 304 { headers.set("Content-Length", String(response.body.count)) }
         }
         if close || response.closeConnection { headers.set("Connection", "close") }
         let head = MessageWriter.responseHead(status: response.status, reason: HTTPReason.phrase(response.status), headers: headers)
@@ -195,6 +196,12 @@ public final class HTTPServer: @unchecked Sendable {
                     offset = end
                 }
                 try socket.write(Array("0\r\n\r\n".utf8), deadline: deadline)
+            case .streamed(let producer):
+                try socket.write(head, deadline: deadline)
+                let writer = HTTPChunkWriter(socket: socket)
+                producer(writer)
+                guard writer.isOpen else { return false }
+                try socket.write(Array("0\r\n\r\n".utf8), deadline: .now + .seconds(30))
             }
             return true
         } catch {

@@ -81,6 +81,41 @@ struct MessageReader {
         }
     }
 
+    /// The next piece of a body being streamed: a chunk (chunked framing) or what arrived (other framings).
+    /// Returns nil at the end of the body.
+    mutating func readNextPiece(_ framing: BodyFraming, remaining: inout Int, deadline: ContinuousClock.Instant) throws(HTTPWireError) -> [UInt8]? {
+        switch framing {
+        case .none: return nil
+        case .chunked:
+            let line = try self.readLine(deadline: deadline)
+            let sizeText = line.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+            guard !sizeText.isEmpty, sizeText.count <= 16, let size = Int(sizeText, radix: 16), size >= 0 else {
+                throw .malformedMessage("bad chunk size \"\(line.prefix(40))\"")
+            }
+            if size == 0 {
+                while try !self.readLine(deadline: deadline).isEmpty {}
+                return nil
+            }
+            let bytes = try self.readExactly(size, deadline: deadline)
+            guard try self.readLine(deadline: deadline).isEmpty else { throw .malformedMessage("chunk data longer than its size") }
+            return bytes
+        case .contentLength, .untilClose:
+            if case .contentLength = framing, remaining <= 0 { return nil }
+            if self.position == self.buffer.count {
+                self.compact()
+                if try self.fill(deadline: deadline) == 0 {
+                    if case .contentLength = framing { throw .closedBeforeComplete(received: self.received, reusedConnection: false) }
+                    return nil
+                }
+            }
+            var end = self.buffer.count
+            if case .contentLength = framing { end = min(end, self.position + remaining) }
+            defer { self.position = end }
+            remaining -= end - self.position
+            return Array(self.buffer[self.position..<end])
+        }
+    }
+
     private mutating func readChunked(deadline: ContinuousClock.Instant) throws(HTTPWireError) -> [UInt8] {
         var body: [UInt8] = []
         while true {

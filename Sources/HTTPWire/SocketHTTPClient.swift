@@ -30,6 +30,7 @@ public final class SocketHTTPClient: Sendable {
 
     private let configuration: Configuration
     private let pool: ConnectionPool
+    var limits: HTTPLimits { self.configuration.limits }
 
     /// - Parameter observer: called on the I/O thread for every connection event (keep it cheap).
     public init(configuration: Configuration = Configuration(), observer: (@Sendable (ConnectionEvent) -> Void)? = nil) {
