@@ -15,6 +15,16 @@ enum CommandRunner {
             Output.flush()
             await Signals.waitForTermination()
             server.stop()
+        case .fakeKube(let configuration, let kubeconfig):
+            let server = try FakeKubeAPIServer(configuration: configuration)
+            let path = kubeconfig ?? NSTemporaryDirectory() + "flap-fake-kube-\(server.port).kubeconfig"
+            try server.writeKubeconfig(to: path)
+            print(server.url.absoluteString)
+            print("kubeconfig: \(path)")
+            Output.flush()
+            await Signals.waitForTermination()
+            server.stop()
+            if kubeconfig == nil { try? FileManager.default.removeItem(atPath: path) }
         case .demoTrino(let queries, let spooling):
             try await TrinoDemo.run(queries: queries, spooling: spooling)
         case .benchTrinoClient(let rows, let python):

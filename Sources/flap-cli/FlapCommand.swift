@@ -5,6 +5,7 @@ import Foundation
 enum FlapCommand {
     case help(String)
     case fakeTrino(FakeTrinoServer.Configuration)
+    case fakeKube(FakeKubeAPIServer.Configuration, kubeconfig: String?)
     case demoTrino(queries: Int, spooling: Bool)
     case benchTrinoClient(rows: Int, python: Bool)
 
@@ -14,6 +15,7 @@ enum FlapCommand {
     commands:
       demo trino            run the Trino client against an in-process FakeTrinoServer and print the trace
       fake trino            start a FakeTrinoServer and serve until Ctrl-C
+      fake kube             start a FakeKubeAPIServer, write a kubeconfig for it, serve until Ctrl-C
       bench trino-client    measure the Trino client's fetch throughput (build with -c release)
 
     Run flap-cli <command> --help for the options of each.
@@ -26,6 +28,14 @@ enum FlapCommand {
     Serves the Trino client protocol on 127.0.0.1 and prints the URL of each listener. Queries return
     TPC-H Q9's shape (175 rows) unless --shape or a session property (fake_shape, fake_rows,
     fake_duration_ms, fake_error) says otherwise. Ctrl-C stops it.
+    """
+
+    static let fakeKubeUsage = """
+    usage: flap-cli fake kube [--port N] [--kubeconfig PATH] [--token T]
+
+    Serves a Kubernetes API (Ingress, HTTPRoute, Gateway, Namespace, Service, ConfigMap, Secret, Lease) on
+    127.0.0.1, writes a kubeconfig for it (default: a temporary file) and prints the URL and the kubeconfig
+    path. kubectl works against it with --validate=false (no OpenAPI is served). Ctrl-C stops it.
     """
 
     static let demoUsage = """
@@ -68,6 +78,13 @@ enum FlapCommand {
             configuration.clientTimeout = try flags.duration("client-timeout") ?? configuration.clientTimeout
             configuration.spooling = flags.flag("spooling")
             return .fakeTrino(configuration)
+        case ["fake", "kube"]:
+            if wantsHelp { return .help(self.fakeKubeUsage) }
+            let flags = try ParsedFlags(rest, valued: ["port", "kubeconfig", "token"], boolean: [])
+            var configuration = FakeKubeAPIServer.Configuration()
+            configuration.port = try flags.int("port", in: 0...65535) ?? 0
+            configuration.bearerToken = flags.string("token")
+            return .fakeKube(configuration, kubeconfig: flags.string("kubeconfig"))
         case ["demo", "trino"], ["demo"]:
             if wantsHelp { return .help(self.demoUsage) }
             let flags = try ParsedFlags(rest, valued: ["queries"], boolean: ["spooling"])
