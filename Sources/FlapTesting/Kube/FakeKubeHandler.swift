@@ -138,7 +138,7 @@ struct FakeKubeHandler: Sendable {
                 guard parts.count == 2, let offset = Int(parts[0]), let snapshot = Int(parts[1]) else {
                     throw KubeFailure.badRequest("continue key is not valid: \(token)")
                 }
-                guard snapshot >= self.store.oldestResumable else {
+                guard snapshot > self.store.compactedThrough else {
                     throw KubeFailure.expired("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.")
                 }
                 start = offset

@@ -34,6 +34,8 @@ final class FakeKubeStore: @unchecked Sendable {
     let historyLimit: Int
     /// The oldest resourceVersion a watch may resume from (older ones get 410 Expired).
     private(set) var oldestResumable = 0
+    /// List snapshots at or before this revision are gone (continue tokens expire).
+    private(set) var compactedThrough = 0
 
     init(historyLimit: Int) { self.historyLimit = historyLimit }
 
@@ -86,6 +88,7 @@ final class FakeKubeStore: @unchecked Sendable {
         if self.events.count > self.historyLimit {
             let dropped = self.events.count - self.historyLimit
             self.oldestResumable = self.events[dropped - 1].resourceVersion
+            self.compactedThrough = self.oldestResumable
             self.events.removeFirst(dropped)
         }
         let kind: FakeKubeChange.Kind = type == .added ? .created : type == .deleted ? .deleted : .modified
@@ -96,6 +99,7 @@ final class FakeKubeStore: @unchecked Sendable {
     /// Forgets history older than the current revision (as compaction does), so older watches get 410.
     func compact() {
         self.oldestResumable = self.revision
+        self.compactedThrough = self.revision
         self.events.removeAll()
     }
 
