@@ -1,3 +1,4 @@
+import FlapSystem
 import Foundation
 import HTTPWire
 import TrinoClient
@@ -60,7 +61,7 @@ enum TrinoClientBenchmark {
         elapsed = time.monotonic() - start
         print(n, elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, trino.__version__)
         """
-        let output = try ChildProcess.run(python, ["-c", script])
+        let output = try ProcessLauncher.run(python, ["-c", script]).stdout
         let fields = output.split(separator: " ").map { String($0).trimmingCharacters(in: .whitespacesAndNewlines) }
         if fields.first == "missing" { return nil }
         guard fields.count == 4, let rows = Int(fields[0]), let seconds = Double(fields[1]), let rss = Double(fields[2]) else {
@@ -91,8 +92,8 @@ final class FakeTrinoChild {
         self.process.executableURL = URL(fileURLWithPath: Executables.current)
         self.process.arguments = ["fake", "trino", "--shape", "bench", "--rows", String(rows), "--duration", "0s"]
         self.process.standardOutput = output
-        try ChildProcess.start(self.process)
-        guard let line = ChildProcess.readLine(output.fileHandleForReading), let url = URL(string: line), url.port != nil else {
+        try ProcessLauncher.start(self.process)
+        guard let line = ProcessLauncher.readLine(output.fileHandleForReading), let url = URL(string: line), url.port != nil else {
             self.process.terminate()
             throw BenchmarkError("the fake Trino child did not print its URL")
         }

@@ -1,4 +1,5 @@
 import FlapJSON
+import FlapSystem
 import Foundation
 
 /// A kubeconfig `user.exec` credential plugin (client.authentication.k8s.io v1 and v1beta1), run the way
@@ -148,26 +149,4 @@ enum RFC3339 {
     }
 
     static func format(_ date: Date) -> String { ISO8601DateFormatter().string(from: date) }
-}
-
-/// Starting children safely on Linux (see the Process notes in the reference).
-enum ProcessLauncher {
-    /// Starts with an empty signal mask: children inherit the calling thread's blocked signals.
-    static func start(_ process: Process) throws {
-        var empty = sigset_t()
-        var old = sigset_t()
-        sigemptyset(&empty)
-        pthread_sigmask(SIG_SETMASK, &empty, &old)
-        defer { pthread_sigmask(SIG_SETMASK, &old, nil) }
-        try process.run()
-    }
-
-    static func which(_ name: String) -> String? {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-        for directory in path.split(separator: ":") {
-            let candidate = "\(directory)/\(name)"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        return nil
-    }
 }

@@ -1,3 +1,4 @@
+import FlapSystem
 import Foundation
 import HTTPWire
 
@@ -70,15 +71,7 @@ public final class KubectlProxy: Sendable {
         } catch {
             throw KubeconfigError.kubectlProxy("cannot start \(executable): \(error.localizedDescription)")
         }
-        let line = await Task.detached { () -> String? in
-            var bytes: [UInt8] = []
-            while true {
-                let chunk = output.fileHandleForReading.readData(ofLength: 1)
-                guard let byte = chunk.first else { return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self) }
-                if byte == 10 { return String(decoding: bytes, as: UTF8.self) }
-                bytes.append(byte)
-            }
-        }.value
+        let line = await Task.detached { ProcessLauncher.readLine(output.fileHandleForReading) }.value
         // "Starting to serve on 127.0.0.1:PORT"
         guard let line, let address = line.split(separator: " ").last, let url = URL(string: "http://\(address)"), url.port != nil else {
             process.terminate()
