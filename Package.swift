@@ -12,6 +12,7 @@ let package = Package(
     products: [
         .library(name: "TrinoClient", targets: ["TrinoClient"]),
         .library(name: "KubeClient", targets: ["KubeClient"]),
+        .library(name: "FlapCore", targets: ["FlapCore"]),
         .library(name: "FlapTesting", targets: ["FlapTesting"]),
         .executable(name: "flap-cli", targets: ["flap-cli"]),
     ],
@@ -21,6 +22,7 @@ let package = Package(
         .target(name: "HTTPWire", swiftSettings: strictness),
         .target(name: "TrinoClient", dependencies: ["HTTPWire", "FlapJSON"], swiftSettings: strictness),
         .target(name: "KubeClient", dependencies: ["HTTPWire", "FlapJSON", "FlapSystem"], swiftSettings: strictness),
+        .target(name: "FlapCore", dependencies: ["HTTPWire", "FlapJSON", "TrinoClient", "KubeClient", "FlapSystem"], swiftSettings: strictness),
         .target(name: "FlapTesting", dependencies: ["HTTPWire", "TrinoClient", "KubeClient"], swiftSettings: strictness),
         .executableTarget(name: "flap-cli", dependencies: ["TrinoClient", "FlapTesting", "HTTPWire", "FlapSystem"], swiftSettings: strictness),
         .testTarget(name: "HTTPWireTests", dependencies: ["HTTPWire"], swiftSettings: strictness),
@@ -28,6 +30,7 @@ let package = Package(
                     resources: [.copy("Fixtures")], swiftSettings: strictness),
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "FlapTesting", "HTTPWire"],
                     resources: [.copy("Fixtures")], swiftSettings: strictness),
+        .testTarget(name: "FlapCoreTests", dependencies: ["FlapCore", "FlapTesting", "KubeClient", "TrinoClient", "HTTPWire"], swiftSettings: strictness),
         .testTarget(name: "FlapCLITests", dependencies: ["flap-cli", "FlapTesting"], swiftSettings: strictness),
         .testTarget(name: "FlapTestingTests", dependencies: ["FlapTesting", "TrinoClient", "HTTPWire"], swiftSettings: strictness),
     ],
