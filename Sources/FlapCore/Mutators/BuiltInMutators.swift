@@ -1,0 +1,327 @@
+import FlapJSON
+import Foundation
+import KubeClient
+
+/// No change: the control arm.
+public struct ControlMutator: RouteMutator {
+    public init() {}
+    public var name: String { "control" }
+    public var stepsPerFlap: Int { 1 }
+    public func touchedObjects(in context: MutationContext) async throws -> [ObjectReference] { [] }
+    public func apply(step: Int, in context: MutationContext) async throws -> MutationOutcome {
+        MutationOutcome(description: "no change")
+    }
+}
+
+/// Deletes the route and creates it again: the original experiment's Ingress flap.
+public struct DeleteRecreateMutator: RouteMutator {
+    public var propagationPolicy: DeleteOptions.Propagation?
+    public var gracePeriodSeconds: Int?
+    private let saved = Saved<KubeObject>()
+
+    public init(propagationPolicy: DeleteOptions.Propagation? = nil, gracePeriodSeconds: Int? = nil) {
+        self.propagationPolicy = propagationPolicy
+        self.gracePeriodSeconds = gracePeriodSeconds
+    }
+
+    public var name: String { "delete-recreate" }
+
+    public func touchedObjects(in context: MutationContext) async throws -> [ObjectReference] { [context.target.reference] }
+
+    public func apply(step: Int, in context: MutationContext) async throws -> MutationOutcome {
+        let target = context.target
+        if step % 2 == 0 {
+            let current = try await context.kube.get(target.resourceType, name: target.name, namespace: target.namespace)
+            self.saved.value = current
+            do {
+                try await context.kube.delete(target.resourceType, name: target.name, namespace: target.namespace,
+                                              options: DeleteOptions(propagationPolicy: self.propagationPolicy, gracePeriodSeconds: self.gracePeriodSeconds))
+            } catch let error as KubeStatusError where error.isNotFound {}
+            return MutationOutcome(description: "deleted \(target)", expectation: .status(404))
+        }
+        guard let original = self.saved.value else { throw MutationError("delete-recreate: nothing saved to recreate \(target)") }
+        do {
+            let created = try await context.kube.create(context.recreatable(original))
+            return MutationOutcome(description: "recreated \(target)", resourceVersion: created.metadata.resourceVersion,
+                                   generation: created.metadata.generation, expectation: .status(200))
+        } catch let error as KubeStatusError where error.isAlreadyExists {
+            let existing = try await context.kube.get(target.resourceType, name: target.name, namespace: target.namespace)
+            return MutationOutcome(description: "\(target) already recreated", resourceVersion: existing.metadata.resourceVersion,
+                                   generation: existing.metadata.generation, expectation: .status(200))
+        }
+    }
+}
+
+/// Removes one backend and adds it back: the original experiment's HTTPRoute flap. For an Ingress, the
+/// paths that send to that Service are removed and restored.
+public struct RemoveReaddBackendMutator: RouteMutator {
+    public var backend: String
+    private let saved = Saved<JSONValue>()
+
+    public init(backend: String) { self.backend = backend }
+    public var name: String { "remove-readd-backend" }
+
+    public func touchedObjects(in context: MutationContext) async throws -> [ObjectReference] { [context.target.reference] }
+
+    public func apply(step: Int, in context: MutationContext) async throws -> MutationOutcome {
+        let target = context.target
+        let remove = step % 2 == 0
+        let updated: KubeObject = try await context.kube.modify(KubeObject.self, name: target.name, namespace: target.namespace) { object in
+            if remove {
+                guard let spec = object.json["spec"] else { throw MutationError("\(target) has no spec") }
+                let (pruned, removed) = try self.removeBackend(from: spec, kind: target.kind)
+                guard removed else {
+                    if self.saved.value != nil { return }   // already removed by an earlier apply of this step
+                    throw MutationError("\(target) has no backend named \(self.backend)")
+                }
+                self.saved.value = spec
+                object.json[member: "spec"] = pruned
+            } else {
+                guard let original = self.saved.value else { return }
+                object.json[member: "spec"] = original
+            }
+            context.annotate(&object)
+        }
+        return MutationOutcome(description: remove ? "removed backend \(self.backend) from \(target)" : "re-added backend \(self.backend) to \(target)",
+                               resourceVersion: updated.metadata.resourceVersion, generation: updated.metadata.generation)
+    }
+
+    func removeBackend(from spec: JSONValue, kind: RouteTarget.Kind) throws -> (JSONValue, Bool) {
+        var spec = spec
+        var removed = false
+        let rules = spec["rules"]?.arrayValue ?? []
+        spec[member: "rules"] = .array(rules.map { rule in
+            var rule = rule
+            if kind == .httpRoute {
+                let refs = rule["backendRefs"]?.arrayValue ?? []
+                let kept = refs.filter { $0["name"]?.stringValue != self.backend }
+                if kept.count != refs.count { removed = true }
+                rule[member: "backendRefs"] = .array(kept)
+            } else if var http = rule["http"] {
+                let paths = http["paths"]?.arrayValue ?? []
+                let kept = paths.filter { $0.value(at: "backend.service.name")?.stringValue != self.backend }
+                if kept.count != paths.count { removed = true }
+                http[member: "paths"] = .array(kept)
+                rule[member: "http"] = http
+            }
+            return rule
+        })
+        return (spec, removed)
+    }
+}
+
+/// Shifts HTTPRoute weights through a sequence (a canary ramp), one step per entry.
+public struct ShiftWeightsMutator: RouteMutator {
+    /// Each step's weights, in backendRefs order of the first rule.
+    public var steps: [[Int]]
+
+    public init(steps: [[Int]]) { self.steps = steps }
+    public var name: String { "shift-weights" }
+    public var stepsPerFlap: Int { max(1, self.steps.count) }
+
+    public func touchedObjects(in context: MutationContext) async throws -> [ObjectReference] {
+        guard context.target.kind == .httpRoute else { throw MutationError("shift-weights needs an HTTPRoute; Ingress has no weights") }
+        return [context.target.reference]
+    }
+
+    public func apply(step: Int, in context: MutationContext) async throws -> MutationOutcome {
+        let weights = self.steps[step % self.steps.count]
+        let route = try await context.kube.modify(HTTPRoute.self, name: context.target.name, namespace: context.target.namespace) { route in
+            guard !route.spec.rules.isEmpty, route.spec.rules[0].backendRefs.count == weights.count else {
+                throw MutationError("\(context.target) rule 0 has \(route.spec.rules.first?.backendRefs.count ?? 0) backends, the step has \(weights.count) weights")
+            }
+            for (index, weight) in weights.enumerated() { route.spec.rules[0].backendRefs[index].weight = weight }
+            context.annotate(&route)
+        }
+        return MutationOutcome(description: "weights \(weights.map(String.init).joined(separator: "/")) on \(context.target)",
+                               resourceVersion: route.metadata.resourceVersion, generation: route.metadata.generation)
+    }
+}
+
+/// Points the route at another Service and back.
+public struct SwapBackendMutator: RouteMutator {
+    public var from: String
+    public var to: String
+
+    public init(from: String, to: String) {
+        self.from = from
+        self.to = to
+    }
+
+    public var name: String { "swap-backend" }
+    public func touchedObjects(in context: MutationContext) async throws -> [ObjectReference] { [context.target.reference] }
+
+    public func apply(step: Int, in context: MutationContext) async throws -> MutationOutcome {
+        let (old, new) = step % 2 == 0 ? (self.from, self.to) : (self.to, self.from)
+        let object = try await context.kube.modify(KubeObject.self, name: context.target.name, namespace: context.target.namespace) { object in
+            object.json[member: "spec"] = Self.rename(object.json["spec"] ?? [:], from: old, to: new, kind: context.target.kind)
+            context.annotate(&object)
+        }
+        return MutationOutcome(description: "backend \(old) -> \(new) on \(context.target)", resourceVersion: object.metadata.resourceVersion,
+                               generation: object.metadata.generation, expectation: .backend(new))
+    }
+
+    static func rename(_ spec: JSONValue, from: String, to: String, kind: RouteTarget.Kind) -> JSONValue {
+        var spec = spec
+        spec[member: "rules"] = .array((spec["rules"]?.arrayValue ?? []).map { rule in
+            var rule = rule
+            if kind == .httpRoute {
+                rule[member: "backendRefs"] = .array((rule["backendRefs"]?.arrayValue ?? []).map { ref in
+                    var ref = ref
+                    if ref["name"]?.stringValue == from { ref[member: "name"] = .string(to) }
+                    return ref
+                })
+            } else if var http = rule["http"] {
+                http[member: "paths"] = .array((http["paths"]?.arrayValue ?? []).map { path in
+                    var path = path
+                    if path.value(at: "backend.service.name")?.stringValue == from { path.setValue(.string(to), at: "backend.service.name") }
+                    return path
+                })
+                rule[member: "http"] = http
+            }
+            return rule
+        })
+        return spec
+    }
+}
+
+/// Adds a response header (the marker a probe can see) and removes it again: a ResponseHeaderModifier filter on
+/// an HTTPRoute, a `more_set_headers` configuration snippet on an Ingress (ingress-nginx).
+public struct HeaderFilterToggleMutator: RouteMutator {
+    public var header: String
+
+    public init(header: String = "X-Flap-Marker") { self.header = header }
+    public var name: String { "toggle-header" }
+    public func touchedObjects(in context: MutationContext) async throws -> [ObjectReference] { [context.target.reference] }
+
+    public static let snippetAnnotation = "nginx.ingress.kubernetes.io/configuration-snippet"
+
+    public func apply(step: Int, in context: MutationContext) async throws -> MutationOutcome {
+        let add = step % 2 == 0
+        let target = context.target
+        let object = try await context.kube.modify(KubeObject.self, name: target.name, namespace: target.namespace) { object in
+            if target.kind == .httpRoute {
+                var route = HTTPRoute(json: object.json)
+                for index in route.spec.rules.indices {
+                    route.spec.rules[index].filters.removeAll { $0.type == "ResponseHeaderModifier" && $0.responseHeadersSet.contains { $0.name == self.header } }
+                    if add { route.spec.rules[index].filters.append(.responseHeader(set: self.header, to: context.marker)) }
+                }
+                object.json = route.json
+            } else {
+                var annotations = object.metadata.annotations
+                annotations[Self.snippetAnnotation] = add ? "more_set_headers \"\(self.header): \(context.marker)\";" : nil
+                object.metadata.annotations = annotations
+            }
+            context.annotate(&object)
+        }
+        return MutationOutcome(description: "\(add ? "added" : "removed") header \(self.header) on \(target)",
+                               resourceVersion: object.metadata.resourceVersion, generation: object.metadata.generation,
+                               expectation: add ? .header(name: self.header, value: context.marker) : .headerAbsent(name: self.header))
+    }
+}
+
+/// Changes another route (the "one service's change must not hurt another" claim): toggles an annotation and
+/// a hostname on the neighbour, and back.
+public struct NeighbourChangeMutator: RouteMutator {
+    public var neighbour: String
+
+    public init(neighbour: String) { self.neighbour = neighbour }
+    public var name: String { "neighbour-change" }
+
+    public func touchedObjects(in context: MutationContext) async throws -> [ObjectReference] {
+        [ObjectReference(resource: context.target.resourceType, namespace: context.target.namespace, name: self.neighbour)]
+    }
+
+    public func apply(step: Int, in context: MutationContext) async throws -> MutationOutcome {
+        let add = step % 2 == 0
+        let host = "flap-neighbour-\(context.runID.prefix(8).lowercased()).invalid"
+        let object = try await context.kube.modify(KubeObject.self, name: self.neighbour, namespace: context.target.namespace) { object in
+            if context.target.kind == .httpRoute {
+                var route = HTTPRoute(json: object.json)
+                route.spec.hostnames.removeAll { $0 == host }
+                if add { route.spec.hostnames.append(host) }
+                object.json = route.json
+            } else {
+                var ingress = Ingress(json: object.json)
+                ingress.spec.rules.removeAll { $0.host == host }
+                if add, let template = ingress.spec.rules.first { ingress.spec.rules.append(Ingress.Rule(host: host, paths: template.paths)) }
+                object.json = ingress.json
+            }
+            context.annotate(&object)
+        }
+        return MutationOutcome(description: "\(add ? "added" : "removed") host \(host) on neighbour \(self.neighbour)",
+                               resourceVersion: object.metadata.resourceVersion, generation: object.metadata.generation)
+    }
+}
+
+/// Adds N filler routes (copies of the target on other hostnames) and removes them: scale.
+public struct FillerRoutesMutator: RouteMutator {
+    public var count: Int
+
+    public init(count: Int) { self.count = count }
+    public var name: String { "filler-routes" }
+
+    func fillerName(_ target: RouteTarget, _ index: Int) -> String { "\(target.name)-flap-filler-\(index)" }
+
+    public func touchedObjects(in context: MutationContext) async throws -> [ObjectReference] {
+        (0..<self.count).map { ObjectReference(resource: context.target.resourceType, namespace: context.target.namespace, name: self.fillerName(context.target, $0)) }
+    }
+
+    public func apply(step: Int, in context: MutationContext) async throws -> MutationOutcome {
+        let target = context.target
+        if step % 2 == 0 {
+            let template = try await context.kube.get(target.resourceType, name: target.name, namespace: target.namespace)
+            for index in 0..<self.count {
+                try Task.checkCancellation()
+                var filler = context.recreatable(template)
+                filler.json.setValue(.string(self.fillerName(target, index)), at: "metadata.name")
+                let host = "filler-\(index).flap.invalid"
+                if target.kind == .httpRoute {
+                    filler.json.setValue([.string(host)], at: "spec.hostnames")
+                } else {
+                    var ingress = Ingress(json: filler.json)
+                    for rule in ingress.spec.rules.indices { ingress.spec.rules[rule].host = host }
+                    filler.json = ingress.json
+                }
+                do { try await context.kube.create(filler) } catch let error as KubeStatusError where error.isAlreadyExists {}
+            }
+            return MutationOutcome(description: "added \(self.count) filler routes next to \(target)")
+        }
+        for index in 0..<self.count {
+            try Task.checkCancellation()
+            do {
+                try await context.kube.delete(target.resourceType, name: self.fillerName(target, index), namespace: target.namespace)
+            } catch let error as KubeStatusError where error.isNotFound {}
+        }
+        return MutationOutcome(description: "removed \(self.count) filler routes next to \(target)")
+    }
+}
+
+/// Re-writes the route with only an annotation changed: a proxy that reloads on any change reloads.
+public struct TouchMutator: RouteMutator {
+    public init() {}
+    public var name: String { "touch" }
+    public var stepsPerFlap: Int { 1 }
+    public func touchedObjects(in context: MutationContext) async throws -> [ObjectReference] { [context.target.reference] }
+
+    public func apply(step: Int, in context: MutationContext) async throws -> MutationOutcome {
+        let object = try await context.kube.modify(KubeObject.self, name: context.target.name, namespace: context.target.namespace) { object in
+            var annotations = object.metadata.annotations
+            annotations["flap.dev/touch"] = context.marker
+            object.metadata.annotations = annotations
+            context.annotate(&object)
+        }
+        return MutationOutcome(description: "touched \(context.target)", resourceVersion: object.metadata.resourceVersion,
+                               generation: object.metadata.generation)
+    }
+}
+
+/// State a mutator keeps between its steps.
+final class Saved<Value: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: Value?
+    var value: Value? {
+        get { self.lock.withLock { self.stored } }
+        set { self.lock.withLock { self.stored = newValue } }
+    }
+}

@@ -1,0 +1,101 @@
+import FlapJSON
+import Foundation
+import KubeClient
+
+/// Changes a route on purpose, one step at a time, and puts it back.
+///
+/// Implementation requirements (``RouteMutatorVerifier`` in FlapTesting checks them):
+/// - `touchedObjects` names every object `apply` may write, before the first write, so the run can journal
+///   their original state. Objects that do not exist yet are journalled as absent (restore deletes them).
+/// - `apply(step:)` is idempotent: applying the same step twice leaves the same state.
+/// - `restore` works after any partial apply, and after a crash from the journal alone (the runner restores
+///   from the journal, so a mutator's own `restore` may rely on it).
+/// - Both honour cancellation (`Task.checkCancellation()` between writes) and never leave an object half-written:
+///   each write is one API call.
+/// - Writes carry the run's annotation (``MutationContext/annotate(_:)``).
+public protocol RouteMutator: Sendable {
+    /// A short name for reports, e.g. `delete-recreate`.
+    var name: String { get }
+    /// How many steps make one flap (delete + recreate = 2). The runner applies steps 0..<stepsPerFlap in order.
+    var stepsPerFlap: Int { get }
+    func touchedObjects(in context: MutationContext) async throws -> [ObjectReference]
+    /// Applies `step` and returns what it wrote. `expectation` says what the data plane should show afterwards.
+    func apply(step: Int, in context: MutationContext) async throws -> MutationOutcome
+}
+
+extension RouteMutator {
+    public var stepsPerFlap: Int { 2 }
+}
+
+/// What one applied step wrote, and what a probe should see once the proxy serves it.
+public struct MutationOutcome: Sendable {
+    public var description: String
+    public var resourceVersion: String?
+    public var generation: Int64?
+    public var expectation: ProbeExpectation
+
+    public init(description: String, resourceVersion: String? = nil, generation: Int64? = nil, expectation: ProbeExpectation = .none) {
+        self.description = description
+        self.resourceVersion = resourceVersion
+        self.generation = generation
+        self.expectation = expectation
+    }
+}
+
+/// Everything a mutator needs: the API, the route it works on, and the run it belongs to.
+public struct MutationContext: Sendable {
+    public let kube: KubeClient
+    public let target: RouteTarget
+    public let runID: String
+    /// A value unique to this flap, for markers (header values, annotation values).
+    public let marker: String
+
+    public init(kube: KubeClient, target: RouteTarget, runID: String, marker: String) {
+        self.kube = kube
+        self.target = target
+        self.runID = runID
+        self.marker = marker
+    }
+
+    public static let runAnnotation = "flap.dev/run-id"
+
+    /// Marks an object as changed by this run.
+    public func annotate<T: KubeResource>(_ object: inout T) {
+        var annotations = object.metadata.annotations
+        annotations[Self.runAnnotation] = self.runID
+        object.metadata.annotations = annotations
+    }
+
+    /// A copy of an object fit for creating again: server-set fields removed, the run annotation added.
+    public func recreatable(_ object: KubeObject) -> KubeObject {
+        var json = object.json
+        for field in ["resourceVersion", "uid", "creationTimestamp", "generation", "managedFields", "deletionTimestamp", "deletionGracePeriodSeconds"] {
+            json.setValue(nil, at: "metadata.\(field)")
+        }
+        json[member: "status"] = nil
+        var copy = KubeObject(json: json)
+        self.annotate(&copy)
+        return copy
+    }
+}
+
+/// What the data plane should show after a step, so propagation is "the first response that proves the new
+/// configuration", not "the first 200".
+public enum ProbeExpectation: Sendable, Equatable, Codable {
+    case none
+    /// The route is gone: the proxy answers this status (404 from its default backend).
+    case status(Int)
+    /// A response header has this value.
+    case header(name: String, value: String)
+    /// A response header is absent.
+    case headerAbsent(name: String)
+    /// Responses come from this backend (the `X-Flap-Backend` identity the lab and fakes send).
+    case backend(String)
+}
+
+/// A mutator could not do what it was asked.
+public struct MutationError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { self.message }
+}

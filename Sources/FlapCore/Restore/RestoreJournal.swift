@@ -1,0 +1,184 @@
+import FlapJSON
+import Foundation
+import KubeClient
+
+/// The original state of every object a run may change, on disk (written and fsync'd) before the first write,
+/// so a crash — even `kill -9` — loses nothing: `flap-cli restore` finishes the job from the file.
+public struct RestoreJournal: Sendable, Codable, Equatable {
+    public struct Entry: Sendable, Codable, Equatable {
+        public var reference: ObjectReference
+        /// Nil when the object did not exist (restore deletes it).
+        public var original: JSONValue?
+    }
+
+    public var runID: String
+    public var createdAt: Date
+    public var server: String
+    public var entries: [Entry]
+
+    public init(runID: String, server: String, entries: [Entry] = []) {
+        self.runID = runID
+        self.createdAt = Date()
+        self.server = server
+        self.entries = entries
+    }
+
+    public var references: Set<ObjectReference> { Set(self.entries.map(\.reference)) }
+}
+
+/// Journal files in a directory: one per run, removed once the run has restored everything.
+public struct JournalStore: Sendable {
+    public let directory: String
+
+    public init(directory: String) { self.directory = directory }
+
+    /// `$FLAP_STATE_DIR` or `~/.local/state/flap/journals`.
+    public static var defaultDirectory: String {
+        if let custom = ProcessInfo.processInfo.environment["FLAP_STATE_DIR"], !custom.isEmpty { return "\(custom)/journals" }
+        return NSHomeDirectory() + "/.local/state/flap/journals"
+    }
+
+    public func path(for runID: String) -> String { "\(self.directory)/\(runID).json" }
+
+    /// Writes the journal durably: temporary file, fsync, rename, fsync of the directory.
+    public func save(_ journal: RestoreJournal) throws {
+        try FileManager.default.createDirectory(atPath: self.directory, withIntermediateDirectories: true)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.dateEncodingStrategy = .iso8601
+        let data = try encoder.encode(journal)
+        let final = self.path(for: journal.runID)
+        let temporary = final + ".tmp"
+        guard FileManager.default.createFile(atPath: temporary, contents: data) else {
+            throw RestoreError.journalNotWritable(temporary)
+        }
+        try Self.fsync(path: temporary)
+        guard rename(temporary, final) == 0 else { throw RestoreError.journalNotWritable(final) }
+        try Self.fsync(path: self.directory)
+    }
+
+    public func load(runID: String) throws -> RestoreJournal { try self.load(path: self.path(for: runID)) }
+
+    public func load(path: String) throws -> RestoreJournal {
+        guard let data = FileManager.default.contents(atPath: path) else { throw RestoreError.noJournal(path) }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        do {
+            return try decoder.decode(RestoreJournal.self, from: data)
+        } catch {
+            throw RestoreError.corruptJournal(path, "\(error)")
+        }
+    }
+
+    /// Journals of runs that have not finished restoring.
+    public func pending() throws -> [RestoreJournal] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: self.directory) else { return [] }
+        return try names.filter { $0.hasSuffix(".json") }.sorted().map { try self.load(path: "\(self.directory)/\($0)") }
+    }
+
+    public func remove(runID: String) throws {
+        let path = self.path(for: runID)
+        if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
+        try? Self.fsync(path: self.directory)
+    }
+
+    static func fsync(path: String) throws {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw RestoreError.journalNotWritable(path) }
+        defer { close(fd) }
+        _ = Foundation.fsync(fd)
+    }
+}
+
+public enum RestoreError: Error, Sendable, Equatable, CustomStringConvertible {
+    case noJournal(String)
+    case corruptJournal(String, String)
+    case journalNotWritable(String)
+    /// Another run's journal still holds these objects: restore it first.
+    case unrestoredJournal(runID: String, objects: [ObjectReference], path: String)
+    case restoreFailed(ObjectReference, String)
+
+    public var description: String {
+        switch self {
+        case .noJournal(let path): "no restore journal at \(path)"
+        case .corruptJournal(let path, let why): "restore journal \(path) cannot be read: \(why)"
+        case .journalNotWritable(let path): "cannot write the restore journal \(path)"
+        case .unrestoredJournal(let runID, let objects, let path):
+            "run \(runID) did not finish restoring \(objects.map(\.description).joined(separator: ", ")); run `flap-cli restore --journal \(path)` first"
+        case .restoreFailed(let reference, let why): "could not restore \(reference): \(why)"
+        }
+    }
+}
+
+/// Puts objects back to their journalled state, idempotently.
+public struct Restorer: Sendable {
+    public let kube: KubeClient
+
+    public init(kube: KubeClient) { self.kube = kube }
+
+    /// Restores every entry; returns what it changed. Errors for single objects are collected, so one failure
+    /// does not leave the others changed.
+    @discardableResult
+    public func restore(_ journal: RestoreJournal) async throws -> [String] {
+        var actions: [String] = []
+        var failures: [RestoreError] = []
+        for entry in journal.entries {
+            do {
+                if let action = try await self.restore(entry, runID: journal.runID) { actions.append(action) }
+            } catch {
+                failures.append(.restoreFailed(entry.reference, "\(error)"))
+            }
+        }
+        if let first = failures.first { throw first }
+        return actions
+    }
+
+    func restore(_ entry: RestoreJournal.Entry, runID: String) async throws -> String? {
+        let reference = entry.reference
+        guard let resource = reference.resourceType else { throw MutationError("unknown kind \(reference.kind)") }
+        let current: KubeObject?
+        do {
+            current = try await self.kube.get(resource, name: reference.name, namespace: reference.namespace)
+        } catch let error as KubeStatusError where error.isNotFound {
+            current = nil
+        }
+        guard let original = entry.original else {
+            guard current != nil else { return nil }
+            do { try await self.kube.delete(resource, name: reference.name, namespace: reference.namespace) } catch let error as KubeStatusError where error.isNotFound {}
+            return "deleted \(reference) (created by the run)"
+        }
+        let wanted = Self.restorable(original)
+        guard let current else {
+            do { try await self.kube.create(KubeObject(json: wanted)) } catch let error as KubeStatusError where error.isAlreadyExists {
+                return try await self.restore(entry, runID: runID)
+            }
+            return "recreated \(reference)"
+        }
+        if Self.content(current.json) == Self.content(wanted) { return nil }
+        try await self.kube.modify(KubeObject.self, name: reference.name, namespace: reference.namespace) { object in
+            for key in (object.json.objectValue ?? [:]).keys where !["metadata", "status", "apiVersion", "kind"].contains(key) { object.json[member: key] = nil }
+            for (key, value) in wanted.objectValue ?? [:] where !["metadata", "status"].contains(key) { object.json[member: key] = value }
+            object.json.setValue(wanted.value(at: "metadata.labels"), at: "metadata.labels")
+            object.json.setValue(wanted.value(at: "metadata.annotations"), at: "metadata.annotations")
+        }
+        return "restored \(reference)"
+    }
+
+    /// The original without server-owned fields.
+    static func restorable(_ original: JSONValue) -> JSONValue {
+        var json = original
+        for field in ["resourceVersion", "uid", "creationTimestamp", "generation", "managedFields", "deletionTimestamp", "deletionGracePeriodSeconds"] {
+            json.setValue(nil, at: "metadata.\(field)")
+        }
+        json[member: "status"] = nil
+        return json
+    }
+
+    /// What restore compares: spec-like content, labels and annotations.
+    static func content(_ object: JSONValue) -> JSONValue {
+        var fields = object.objectValue ?? [:]
+        fields["status"] = nil
+        fields["metadata"] = ["labels": object.value(at: "metadata.labels") ?? .null, "annotations": object.value(at: "metadata.annotations") ?? .null]
+        return .object(fields)
+    }
+}
