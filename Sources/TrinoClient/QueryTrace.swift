@@ -10,6 +10,14 @@ public struct QueryTrace: Sendable {
     public var end: ContinuousClock.Instant?
     public var hops: [Hop]
 
+    public init(transport: String, queryID: String?, start: ContinuousClock.Instant, end: ContinuousClock.Instant?, hops: [Hop]) {
+        self.transport = transport
+        self.queryID = queryID
+        self.start = start
+        self.end = end
+        self.hops = hops
+    }
+
     /// One logical request (submit, a poll of one nextUri, a cancel, a segment) and all its attempts.
     public struct Hop: Sendable {
         public enum Purpose: String, Sendable, Codable {
@@ -20,6 +28,14 @@ public struct QueryTrace: Sendable {
         public var method: String
         public var uri: String
         public var attempts: [Attempt]
+
+        public init(index: Int, purpose: Purpose, method: String, uri: String, attempts: [Attempt]) {
+            self.index = index
+            self.purpose = purpose
+            self.method = method
+            self.uri = uri
+            self.attempts = attempts
+        }
 
         public var start: ContinuousClock.Instant { self.attempts.first?.start ?? .now }
         public var end: ContinuousClock.Instant { self.attempts.last?.end ?? self.start }
@@ -40,6 +56,19 @@ public struct QueryTrace: Sendable {
         public var failure: HopFailure?
         /// The pause taken before the next attempt, when the policy retried.
         public var retryDelay: Duration?
+
+        public init(start: ContinuousClock.Instant, end: ContinuousClock.Instant, status: Int?, bytesSent: Int, bytesReceived: Int,
+                    connection: ConnectionUse?, connectionEvents: [ConnectionEvent], failure: HopFailure?, retryDelay: Duration? = nil) {
+            self.start = start
+            self.end = end
+            self.status = status
+            self.bytesSent = bytesSent
+            self.bytesReceived = bytesReceived
+            self.connection = connection
+            self.connectionEvents = connectionEvents
+            self.failure = failure
+            self.retryDelay = retryDelay
+        }
     }
 
     /// Connections this query opened.

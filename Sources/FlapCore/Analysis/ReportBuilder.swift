@@ -1,0 +1,129 @@
+import FlapJSON
+import Foundation
+import TrinoClient
+
+/// Turns what a run recorded into the report: outcomes per arm, intervals, phases, profiles, propagation.
+struct ReportBuilder {
+    let configuration: ExperimentConfiguration
+    let clock: RunClock
+    let runID: String
+    /// A reconnect this soon after a mutation write is attributed to it.
+    static let attributionWindow = 5.0
+
+    func build(queries: [QueryRecord], mutations: [MutationRecord], dropped: Int, partial: Bool, aborted: String?, eventLog: String?) -> ExperimentReport {
+        let queries = queries.map { self.annotate($0, mutations: mutations) }
+        var arms = self.configuration.arms.map { arm in
+            ArmAnalysis.report(arm: arm, queries: queries.filter { $0.arm == arm.name }, mutations: mutations.filter { $0.arm == arm.name })
+        }
+        if let control = arms.first(where: \.isControl) {
+            for index in arms.indices where !arms[index].isControl {
+                arms[index].versusControl = ProportionDifference(arms[index].survival, control.survival)
+            }
+        }
+        var comparisons: [ArmComparison] = []
+        for i in arms.indices {
+            for j in arms.indices where j > i {
+                comparisons.append(ArmComparison(a: arms[i].name, b: arms[j].name, difference: ProportionDifference(arms[i].survival, arms[j].survival)))
+            }
+        }
+        return ExperimentReport(
+            schemaVersion: ExperimentReport.currentSchemaVersion, runID: self.runID, name: self.configuration.name,
+            startedAt: self.clock.wallStart, duration: self.clock.now, partial: partial || aborted != nil, aborted: aborted,
+            scenario: self.configuration.scenario, eventLog: eventLog, arms: arms, comparisons: comparisons, mutations: mutations,
+            queries: queries, propagation: LatencySummary(seconds: mutations.compactMap(\.propagation)),
+            lateness: LatencySummary(seconds: queries.map { max(0, $0.lateness) }), droppedArrivals: dropped, gates: [])
+    }
+
+    /// Phase and time since the nearest mutation of the query's arm.
+    func annotate(_ query: QueryRecord, mutations: [MutationRecord]) -> QueryRecord {
+        var query = query
+        let armMutations = mutations.filter { $0.arm == query.arm }
+        let isControl = self.configuration.arms.first { $0.name == query.arm }?.isControl ?? false
+        let event = query.outcome.failedHop.flatMap { index in query.hops.first { $0.index == index }?.start } ?? query.end
+        if let nearest = armMutations.min(by: { abs(event - $0.writeStart) < abs(event - $1.writeStart) }) {
+            query.sinceNearestMutation = event - nearest.writeStart
+        }
+        if isControl {
+            query.phase = .control
+            return query
+        }
+        let slot = armMutations.filter { $0.round == query.round }
+        guard let flap = slot.map(\.writeStart).min() else {
+            query.phase = .before
+            return query
+        }
+        let settled = slot.map { $0.propagatedAt ?? $0.writeEnd }.max() ?? flap
+        query.phase = query.end < flap ? .before : (query.intendedStart > settled ? .after : .during)
+        return query
+    }
+}
+
+enum ArmAnalysis {
+    static func report(arm: ExperimentConfiguration.Arm, queries: [QueryRecord], mutations: [MutationRecord]) -> ArmReport {
+        let succeeded = queries.filter(\.outcome.succeeded).count
+        var failures: [String: Int] = [:]
+        for query in queries where !query.outcome.succeeded { failures[query.outcome.label, default: 0] += 1 }
+        var all = LatencyHistogram()
+        var byPhase: [String: LatencyHistogram] = [:]
+        var hops = LatencyHistogram()
+        for query in queries {
+            let micros = Int64((query.latency * 1e6).rounded())
+            if query.outcome.succeeded {
+                all.record(micros: micros)
+                byPhase[query.phase.rawValue, default: LatencyHistogram()].record(micros: micros)
+            }
+            for hop in query.hops { hops.record(micros: Int64(((hop.end - hop.start) * 1e6).rounded())) }
+        }
+        var latency: [String: LatencySummary] = [:]
+        latency["all"] = LatencySummary(all)
+        for (phase, histogram) in byPhase { latency[phase] = LatencySummary(histogram) }
+        var profiles: [String: Proportion] = [:]
+        for policy in RetryPolicy.presets {
+            profiles[policy.name] = Proportion(successes: queries.filter { ClientProfiles.survives($0, under: policy) }.count, trials: queries.count)
+        }
+        return ArmReport(
+            name: arm.name, target: arm.target, mutator: arm.mutator.name, isControl: arm.isControl, queries: queries.count,
+            survival: Proportion(successes: succeeded, trials: queries.count), versusControl: nil, failures: failures,
+            latency: latency, latencyHistogram: all, hopLatency: LatencySummary(hops), connections: self.connections(queries, mutations),
+            profiles: profiles, propagation: LatencySummary(seconds: mutations.compactMap(\.propagation)),
+            accepted: LatencySummary(seconds: mutations.compactMap { m in m.acceptedAt.map { $0 - m.writeStart } }))
+    }
+
+    static func connections(_ queries: [QueryRecord], _ mutations: [MutationRecord]) -> ConnectionSummary {
+        var attributable = 0
+        for query in queries {
+            for hop in query.hops.dropFirst() where hop.connectionEvents.contains("opened") {
+                if mutations.contains(where: { hop.start >= $0.writeStart && hop.start - $0.writeStart <= ReportBuilder.attributionWindow }) {
+                    attributable += 1
+                }
+            }
+        }
+        return ConnectionSummary(opened: queries.reduce(0) { $0 + $1.connectionsOpened }, reconnects: queries.reduce(0) { $0 + $1.reconnects },
+                                 queriesWithReconnects: queries.filter { $0.reconnects > 0 }.count, attributableToMutations: attributable)
+    }
+}
+
+/// "Would my client have survived?": a query survives profile P when P would have retried every failed attempt
+/// of every hop. Assumption, stated in the docs: a retry P would make is answered as the next recorded attempt
+/// (or, for the hop that broke the query, successfully) — an upper bound for P's survival. Server-side query
+/// failures (a Trino error) survive no profile.
+public enum ClientProfiles {
+    public static func survives(_ query: QueryRecord, under policy: RetryPolicy) -> Bool {
+        if query.outcome.succeeded && query.hops.allSatisfy({ $0.attemptFailures.isEmpty }) { return true }
+        if query.outcome.failureClass == .trinoError || query.outcome.failureClass == .clientGaveUp { return false }
+        for hop in query.hops where !hop.attemptFailures.isEmpty {
+            for (offset, code) in hop.attemptFailures.enumerated() {
+                guard let failure = self.failure(code) else { return false }
+                if !policy.shouldRetry(failure, method: hop.method, attemptsMade: offset + 1, elapsed: .zero) { return false }
+            }
+        }
+        return true
+    }
+
+    static func failure(_ code: String) -> HopFailure? {
+        if code == "empty" { return .emptyBody }
+        if code.hasPrefix("status:"), let status = Int(code.dropFirst(7)) { return .status(status, retryAfter: nil) }
+        if code.hasPrefix("wire:") { return .transport(WireCode.error(String(code.dropFirst(5)))) }
+        return nil
+    }
+}

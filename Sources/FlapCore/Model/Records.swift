@@ -1,0 +1,127 @@
+import Foundation
+import TrinoClient
+
+/// One query as the report keeps it: times in seconds since the run started.
+public struct QueryRecord: Sendable, Codable, Equatable {
+    public var id: Int
+    public var arm: String
+    public var round: Int
+    public var label: String
+    public var intendedStart: Double
+    public var actualStart: Double
+    public var end: Double
+    public var queryID: String?
+    public var outcome: QueryOutcome
+    public var rows: Int
+    public var hops: [HopRecord]
+    public var connectionsOpened: Int
+    /// Connections opened after the first.
+    public var reconnects: Int
+    /// Seconds from the nearest mutation write to the failure (or to the query's end), signed.
+    public var sinceNearestMutation: Double?
+    public var phase: Phase
+    /// Transport that carried the hops.
+    public var transport: String
+
+    public enum Phase: String, Sendable, Codable, CaseIterable { case before, during, after, control }
+
+    /// Latency measured from when the query should have started (no coordinated omission).
+    public var latency: Double { self.end - self.intendedStart }
+    public var lateness: Double { self.actualStart - self.intendedStart }
+}
+
+public struct HopRecord: Sendable, Codable, Equatable {
+    public var index: Int
+    public var purpose: String
+    public var method: String
+    public var start: Double
+    public var end: Double
+    public var status: Int?
+    public var attempts: Int
+    public var connectionID: Int?
+    public var reused: Bool?
+    public var bytes: Int
+    /// Why the last attempt failed, when it did.
+    public var failure: String?
+    /// Failures of every attempt, for client-profile counterfactuals.
+    public var attemptFailures: [String]
+    public var connectionEvents: [String]
+}
+
+/// One mutation step: API write, acknowledgement, Accepted, and the first proof the data plane serves it.
+public struct MutationRecord: Sendable, Codable, Equatable {
+    public var arm: String
+    public var mutator: String
+    public var round: Int
+    public var step: Int
+    public var description: String
+    public var writeStart: Double
+    public var writeEnd: Double
+    public var resourceVersion: String?
+    public var generation: Int64?
+    /// When the route reported Accepted for this generation (HTTPRoute status).
+    public var acceptedAt: Double?
+    /// When the probe first proved the new configuration (the first of the required consecutive proofs).
+    public var propagatedAt: Double?
+    public var expectation: ProbeExpectation
+    public var error: String?
+
+    public var propagation: Double? { self.propagatedAt.map { $0 - self.writeStart } }
+}
+
+extension HopRecord {
+    init(_ hop: QueryTrace.Hop, clock: RunClock) {
+        let last = hop.attempts.last
+        self.index = hop.index
+        self.purpose = hop.purpose.rawValue
+        self.method = hop.method
+        self.start = clock.seconds(hop.start)
+        self.end = clock.seconds(hop.end)
+        self.status = last?.status
+        self.attempts = hop.attempts.count
+        self.connectionID = last?.connection?.connectionID
+        self.reused = last?.connection?.reused
+        self.bytes = last?.bytesReceived ?? 0
+        self.failure = last?.failure.map { "\($0)" }
+        self.attemptFailures = hop.attempts.compactMap { $0.failure.map(HopRecord.failureCode) }
+        self.connectionEvents = hop.attempts.flatMap(\.connectionEvents).map(\.kind.rawValue)
+    }
+
+    /// A machine-readable code for a failure: `status:502`, `status:429`, `empty`, `wire:connectionReset`.
+    static func failureCode(_ failure: HopFailure) -> String {
+        switch failure {
+        case .status(let code, _): "status:\(code)"
+        case .emptyBody: "empty"
+        case .transport(let error): "wire:\(WireCode.of(error))"
+        }
+    }
+}
+
+import HTTPWire
+enum WireCode {
+    static func of(_ error: HTTPWireError) -> String {
+        switch error {
+        case .connectionReset: "connectionReset"
+        case .connectionRefused: "connectionRefused"
+        case .closedBeforeComplete: "closedBeforeComplete"
+        case .readTimedOut: "readTimedOut"
+        case .writeTimedOut: "writeTimedOut"
+        case .connectTimedOut: "connectTimedOut"
+        case .hostNotFound: "hostNotFound"
+        default: "other"
+        }
+    }
+
+    static func error(_ code: String) -> HTTPWireError {
+        switch code {
+        case "connectionReset": .connectionReset(reusedConnection: true)
+        case "connectionRefused": .connectionRefused(host: "", port: 0)
+        case "closedBeforeComplete": .closedBeforeComplete(received: 0, reusedConnection: true)
+        case "readTimedOut": .readTimedOut(received: 0)
+        case "writeTimedOut": .writeTimedOut
+        case "connectTimedOut": .connectTimedOut(host: "", port: 0)
+        case "hostNotFound": .hostNotFound("")
+        default: .socketError(operation: "unknown", errno: 0)
+        }
+    }
+}

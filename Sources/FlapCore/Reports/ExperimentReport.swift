@@ -1,0 +1,132 @@
+import FlapJSON
+import Foundation
+
+/// The result of a run: Codable, versioned JSON, the source of truth every renderer reads.
+public struct ExperimentReport: Sendable, Codable, Equatable {
+    public static let currentSchemaVersion = 1
+
+    public var schemaVersion: Int
+    public var runID: String
+    public var name: String
+    public var startedAt: Date
+    /// Seconds the run took.
+    public var duration: Double
+    /// True when the run stopped early (requested, or aborted).
+    public var partial: Bool
+    public var aborted: String?
+    /// The scenario as the user wrote it.
+    public var scenario: JSONValue?
+    public var eventLog: String?
+    public var arms: [ArmReport]
+    public var comparisons: [ArmComparison]
+    public var mutations: [MutationRecord]
+    public var queries: [QueryRecord]
+    /// Write-to-proof time of every mutation whose new configuration a probe proved.
+    public var propagation: LatencySummary?
+    /// How late queries started against their schedule (the generator's own delay, reported separately).
+    public var lateness: LatencySummary?
+    /// Arrivals not started because too many queries were in flight.
+    public var droppedArrivals: Int
+    public var gates: [GateResult]
+
+    public func arm(_ name: String) -> ArmReport? { self.arms.first { $0.name == name } }
+}
+
+public struct ArmReport: Sendable, Codable, Equatable {
+    public var name: String
+    public var target: RouteTarget
+    public var mutator: String
+    public var isControl: Bool
+    public var queries: Int
+    public var survival: Proportion
+    /// This arm minus the control arm (when there is one).
+    public var versusControl: ProportionDifference?
+    /// Failure label (`http-404`, `trino:ABANDONED_QUERY`, `connection-reset`) -> count.
+    public var failures: [String: Int]
+    /// Query latency (from the intended start) per phase, and over all queries.
+    public var latency: [String: LatencySummary]
+    public var latencyHistogram: LatencyHistogram
+    public var hopLatency: LatencySummary?
+    public var connections: ConnectionSummary
+    /// Survival had the client used each retry preset, computed from the same traces.
+    public var profiles: [String: Proportion]
+    public var propagation: LatencySummary?
+    public var accepted: LatencySummary?
+}
+
+public struct ArmComparison: Sendable, Codable, Equatable {
+    public var a: String
+    public var b: String
+    /// Survival of a minus survival of b.
+    public var difference: ProportionDifference
+}
+
+public struct ConnectionSummary: Sendable, Codable, Equatable {
+    public var opened: Int
+    public var reconnects: Int
+    public var queriesWithReconnects: Int
+    /// Reconnects within a few seconds after one of this arm's mutations.
+    public var attributableToMutations: Int
+}
+
+/// Percentiles in seconds.
+public struct LatencySummary: Sendable, Codable, Equatable {
+    public var count: Int
+    public var p50: Double
+    public var p90: Double
+    public var p99: Double
+    public var p999: Double
+    public var max: Double
+    public var mean: Double
+
+    public init?(_ histogram: LatencyHistogram) {
+        guard histogram.count > 0 else { return nil }
+        func s(_ q: Double) -> Double { histogram.quantile(q)!.milliseconds / 1000 }
+        self.count = histogram.count
+        self.p50 = s(0.5)
+        self.p90 = s(0.9)
+        self.p99 = s(0.99)
+        self.p999 = s(0.999)
+        self.max = s(1)
+        self.mean = histogram.mean!.milliseconds / 1000
+    }
+
+    public init?(seconds values: [Double]) {
+        var histogram = LatencyHistogram()
+        for value in values { histogram.record(micros: Int64((value * 1e6).rounded())) }
+        self.init(histogram)
+    }
+
+    public func value(_ percentile: String) -> Double? {
+        switch percentile {
+        case "p50": self.p50
+        case "p90": self.p90
+        case "p99": self.p99
+        case "p999", "p99.9": self.p999
+        case "max", "p100": self.max
+        case "mean": self.mean
+        default: nil
+        }
+    }
+}
+
+extension ExperimentReport {
+    public static func decode(_ data: Data) throws -> ExperimentReport {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+        let report = try decoder.decode(ExperimentReport.self, from: data)
+        guard report.schemaVersion <= Self.currentSchemaVersion else {
+            throw ScenarioError.invalid("report schema version \(report.schemaVersion) is newer than this flap understands (\(Self.currentSchemaVersion))")
+        }
+        return report
+    }
+
+    public func encoded() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+        return try encoder.encode(self)
+    }
+}

@@ -1,0 +1,43 @@
+import FlapJSON
+import Foundation
+
+/// The run's events as JSON lines, written as they happen (each line flushed), so a crash loses nothing already
+/// measured. Every line carries `t`, seconds on the run's clock.
+public final class EventLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private let handle: FileHandle?
+    public let path: String?
+
+    /// - Parameter path: nil keeps no log.
+    public init(path: String?) throws {
+        self.path = path
+        guard let path else {
+            self.handle = nil
+            return
+        }
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
+            throw ScenarioError.invalid("cannot write the event log \(path)")
+        }
+        self.handle = handle
+    }
+
+    deinit { try? self.handle?.close() }
+
+    public func write(_ type: String, at seconds: Double, _ fields: [String: JSONValue] = [:]) {
+        guard let handle = self.handle else { return }
+        var line = fields
+        line["type"] = .string(type)
+        line["t"] = .number(String(format: "%.6f", seconds))
+        let bytes = Data((JSONValue.object(line).serialized + "\n").utf8)
+        self.lock.withLock { handle.write(bytes) }
+    }
+
+    public func write<T: Encodable>(_ type: String, at seconds: Double, record: T) {
+        guard self.handle != nil, let data = try? JSONEncoder().encode(record), let json = try? JSONValue.parse([UInt8](data)) else { return }
+        self.write(type, at: seconds, ["record": json])
+    }
+
+    public func close() { self.lock.withLock { try? self.handle?.synchronize(); try? self.handle?.close() } }
+}

@@ -1,0 +1,330 @@
+import FlapJSON
+import Foundation
+import KubeClient
+import TrinoClient
+
+/// Why a run could not run.
+public enum ExperimentError: Error, Sendable, Equatable, CustomStringConvertible {
+    case alreadyRunning
+    case alreadyFinished
+    case noArms
+    case restoreFailed(String)
+
+    public var description: String {
+        switch self {
+        case .alreadyRunning: "the experiment is already running"
+        case .alreadyFinished: "the experiment has finished; make a new runner"
+        case .noArms: "the experiment has no arms"
+        case .restoreFailed(let why): "restore failed: \(why); the journal is kept, run `flap-cli restore`"
+        }
+    }
+}
+
+/// Runs one experiment: arms interleaved in seeded order, open-loop queries, scheduled mutations, one clock,
+/// an event log, and a restore of every touched object at the end — on success, error, stop or cancellation.
+///
+/// `run()` may be called once. `requestStop()` finishes the current slot, restores and returns a partial report.
+public actor ExperimentRunner {
+    private enum State { case initial, running, finished }
+
+    public nonisolated let runID: String
+    private let configuration: ExperimentConfiguration
+    private let clock: RunClock
+    private var state = State.initial
+    private var stopRequested = false
+    private var aborted: String?
+
+    public init(configuration: ExperimentConfiguration, runID: String = ExperimentRunner.makeRunID()) {
+        self.configuration = configuration
+        self.runID = runID
+        self.clock = RunClock()
+    }
+
+    public static func makeRunID() -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd-HHmmss"
+        return "flap-\(formatter.string(from: Date()))-\(UUID().uuidString.prefix(6).lowercased())"
+    }
+
+    /// Stops after the current slot; the run then restores and returns a partial report. Remembered if called before `run()`.
+    public func requestStop() { self.stopRequested = true }
+
+    func abort(_ reason: String) {
+        if self.aborted == nil { self.aborted = reason }
+        self.stopRequested = true
+    }
+
+    public func run() async throws -> ExperimentReport {
+        switch self.state {
+        case .running: throw ExperimentError.alreadyRunning
+        case .finished: throw ExperimentError.alreadyFinished
+        case .initial: self.state = .running
+        }
+        defer { self.state = .finished }
+        guard !self.configuration.arms.isEmpty else { throw ExperimentError.noArms }
+        let journals = JournalStore(directory: self.configuration.journalDirectory)
+        let journal = try await self.writeJournal(journals)
+        let log = try EventLog(path: self.configuration.eventLogPath)
+        log.write("run-start", at: 0, ["runID": .string(self.runID), "arms": .array(self.configuration.arms.map { .string($0.name) })])
+        let collector = RunCollector()
+        var runError: (any Error)?
+        do {
+            try await self.execute(collector: collector, log: log)
+        } catch {
+            runError = error
+        }
+        let restoreError = await self.restore(journal, journals: journals, log: log)
+        log.write("run-end", at: self.clock.now, ["aborted": .string(self.aborted ?? "")])
+        log.close()
+        if let runError, !(runError is CancellationError) { throw runError }
+        if let restoreError { throw ExperimentError.restoreFailed(restoreError) }
+        if runError is CancellationError { throw CancellationError() }
+        return ReportBuilder(configuration: self.configuration, clock: self.clock, runID: self.runID).build(
+            queries: collector.queries, mutations: collector.mutations, dropped: collector.dropped,
+            partial: self.stopRequested, aborted: self.aborted, eventLog: log.path)
+    }
+
+    // MARK: - Journal and restore
+
+    private func contexts() -> [(ExperimentConfiguration.Arm, MutationContext)] {
+        self.configuration.arms.enumerated().map { index, arm in
+            (arm, MutationContext(kube: self.configuration.kube, target: arm.target, runID: self.runID, marker: "\(self.runID)-\(index)"))
+        }
+    }
+
+    /// Snapshots every object any mutator may touch, refuses objects another run has not restored, and writes
+    /// the journal durably before the first write.
+    private func writeJournal(_ journals: JournalStore) async throws -> RestoreJournal {
+        var references: [ObjectReference] = []
+        for (arm, context) in self.contexts() {
+            for reference in try await arm.mutator.touchedObjects(in: context) where !references.contains(reference) { references.append(reference) }
+        }
+        for pending in try journals.pending() {
+            let overlap = pending.references.intersection(references)
+            if !overlap.isEmpty {
+                throw RestoreError.unrestoredJournal(runID: pending.runID, objects: overlap.sorted { $0.description < $1.description },
+                                                     path: journals.path(for: pending.runID))
+            }
+        }
+        var journal = RestoreJournal(runID: self.runID, server: self.configuration.kube.configuration.server.absoluteString)
+        for reference in references {
+            guard let resource = reference.resourceType else { throw MutationError("unknown kind \(reference.kind)") }
+            do {
+                let object = try await self.configuration.kube.get(resource, name: reference.name, namespace: reference.namespace)
+                journal.entries.append(.init(reference: reference, original: object.json))
+            } catch let error as KubeStatusError where error.isNotFound {
+                journal.entries.append(.init(reference: reference, original: nil))
+            }
+        }
+        try journals.save(journal)
+        return journal
+    }
+
+    /// Restores in a task of its own, so cancellation of the run cannot stop it. Returns an error text on failure.
+    private func restore(_ journal: RestoreJournal, journals: JournalStore, log: EventLog) async -> String? {
+        let restorer = Restorer(kube: self.configuration.kube)
+        let timeout = self.configuration.timeouts.restore
+        let outcome = await Task.detached { () -> Result<[String], any Error> in
+            await withTaskGroup(of: Result<[String], any Error>?.self) { group in
+                group.addTask {
+                    do { return .success(try await restorer.restore(journal)) } catch { return .failure(error) }
+                }
+                group.addTask { try? await Task.sleep(for: timeout); return nil }
+                let first = await group.next() ?? nil
+                group.cancelAll()
+                return first ?? .failure(ExperimentError.restoreFailed("timed out after \(timeout)"))
+            }
+        }.value
+        switch outcome {
+        case .success(let actions):
+            log.write("restored", at: self.clock.now, ["actions": .array(actions.map { .string($0) })])
+            try? journals.remove(runID: journal.runID)
+            return nil
+        case .failure(let error):
+            log.write("restore-failed", at: self.clock.now, ["error": .string("\(error)")])
+            return "\(error)"
+        }
+    }
+
+    // MARK: - Slots
+
+    private func execute(collector: RunCollector, log: EventLog) async throws {
+        let configuration = self.configuration
+        let contexts = self.contexts()
+        var generator = SplitMix(seed: configuration.seed)
+        var queryIndex = 0
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (arm, _) in contexts where configuration.schedule.warmupQueries > 0 {
+                for _ in 0..<configuration.schedule.warmupQueries {
+                    _ = await configuration.workload.run(-1, through: arm.target, deadline: .now + configuration.load.queryTimeout)
+                }
+            }
+            for round in 0..<configuration.schedule.rounds {
+                var order = contexts
+                order.shuffle(using: &generator)
+                for (arm, context) in order {
+                    if self.stopRequested || Task.isCancelled { break }
+                    let slotStart = ContinuousClock.now
+                    log.write("slot", at: self.clock.seconds(slotStart), ["arm": .string(arm.name), "round": .int(round)])
+                    let mutations = self.mutationTimes(arm: arm, slotStart: slotStart, generator: &generator)
+                    group.addTask {
+                        await self.runMutations(arm: arm, context: context, round: round, at: mutations, collector: collector, log: log)
+                    }
+                    let arrivals = self.arrivals(slotStart: slotStart, generator: &generator)
+                    for intended in arrivals {
+                        if self.stopRequested { break }
+                        try await Task.sleep(until: intended, clock: .continuous)
+                        let index = queryIndex
+                        queryIndex += 1
+                        guard collector.inFlight < configuration.load.maxInFlight else {
+                            collector.drop()
+                            continue
+                        }
+                        collector.started()
+                        group.addTask {
+                            await self.runQuery(index, arm: arm, round: round, intended: intended, collector: collector, log: log)
+                        }
+                    }
+                    try await Task.sleep(until: slotStart + configuration.schedule.slot, clock: .continuous)
+                }
+            }
+            let drainDeadline = ContinuousClock.now + configuration.timeouts.drain
+            while collector.inFlight > 0, ContinuousClock.now < drainDeadline { try await Task.sleep(for: .milliseconds(20)) }
+            group.cancelAll()
+            try await group.waitForAll()
+        }
+    }
+
+    /// Intended starts in a slot: the cohort at its beginning, then fixed-rate or Poisson arrivals.
+    private func arrivals(slotStart: ContinuousClock.Instant, generator: inout SplitMix) -> [ContinuousClock.Instant] {
+        let load = self.configuration.load
+        var times = Array(repeating: slotStart, count: load.cohort)
+        let slot = self.configuration.schedule.slot
+        let end = slotStart + slot
+        var t = slotStart
+        let rate = load.arrival.rate
+        guard rate > 0 else { return times }
+        while true {
+            switch load.arrival {
+            case .fixed: t = t + .seconds(1 / rate)
+            case .poisson: t = t + .seconds(-log(1 - Double.random(in: 0..<1, using: &generator)) / rate)
+            }
+            if t >= end { break }
+            times.append(t)
+        }
+        return times
+    }
+
+    private func mutationTimes(arm: ExperimentConfiguration.Arm, slotStart: ContinuousClock.Instant, generator: inout SplitMix) -> [ContinuousClock.Instant] {
+        let schedule = self.configuration.schedule
+        let steps = arm.mutator.stepsPerFlap
+        let slot = schedule.slot
+        let jitterSeconds = Double(schedule.jitter.components.seconds) + Double(schedule.jitter.components.attoseconds) / 1e18
+        return (0..<steps).map { step in
+            let fraction = steps == 1 ? schedule.flapAt : schedule.flapAt + (schedule.unflapAt - schedule.flapAt) * Double(step) / Double(steps - 1)
+            let jitter = jitterSeconds > 0 ? Double.random(in: -jitterSeconds...jitterSeconds, using: &generator) : 0
+            return slotStart + slot * fraction + .seconds(jitter)
+        }
+    }
+
+    private func runMutations(arm: ExperimentConfiguration.Arm, context: MutationContext, round: Int, at times: [ContinuousClock.Instant],
+                              collector: RunCollector, log: EventLog) async {
+        let configuration = self.configuration
+        for (step, time) in times.enumerated() {
+            if step == 0, let threshold = configuration.schedule.whenInFlight {
+                let latest = times.last ?? time
+                while collector.inFlight < threshold, ContinuousClock.now < latest { try? await Task.sleep(for: .milliseconds(5)) }
+            } else {
+                try? await Task.sleep(until: time, clock: .continuous)
+            }
+            let writeStart = ContinuousClock.now
+            var record = MutationRecord(arm: arm.name, mutator: arm.mutator.name, round: round, step: step, description: "",
+                                        writeStart: self.clock.seconds(writeStart), writeEnd: 0, expectation: .none)
+            do {
+                let outcome = try await arm.mutator.apply(step: step, in: context)
+                record.writeEnd = self.clock.now
+                record.description = outcome.description
+                record.resourceVersion = outcome.resourceVersion
+                record.generation = outcome.generation
+                record.expectation = outcome.expectation
+                async let accepted = self.awaitAccepted(arm.target, generation: outcome.generation)
+                async let propagated = self.awaitPropagation(outcome.expectation, target: arm.target)
+                record.acceptedAt = await accepted.map(self.clock.seconds)
+                record.propagatedAt = await propagated.map(self.clock.seconds)
+            } catch {
+                record.writeEnd = self.clock.now
+                record.error = "\(error)"
+            }
+            log.write("mutation", at: record.writeStart, record: record)
+            collector.add(record)
+        }
+    }
+
+    private func awaitAccepted(_ target: RouteTarget, generation: Int64?) async -> ContinuousClock.Instant? {
+        guard target.kind == .httpRoute, let generation else { return nil }
+        let end = ContinuousClock.now + self.configuration.timeouts.accepted
+        while ContinuousClock.now < end, !Task.isCancelled {
+            if let route = try? await self.configuration.kube.get(HTTPRoute.self, name: target.name, namespace: target.namespace),
+               route.isAccepted(generation: generation) {
+                return .now
+            }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return nil
+    }
+
+    private func awaitPropagation(_ expectation: ProbeExpectation, target: RouteTarget) async -> ContinuousClock.Instant? {
+        guard expectation != .none, let probe = self.configuration.probe else { return nil }
+        return await probe.awaitProof(expectation, target: target, timeout: self.configuration.timeouts.propagation)
+    }
+
+    private func runQuery(_ index: Int, arm: ExperimentConfiguration.Arm, round: Int, intended: ContinuousClock.Instant,
+                          collector: RunCollector, log: EventLog) async {
+        let actualStart = ContinuousClock.now
+        let execution = await self.configuration.workload.run(index, through: arm.target, deadline: intended + self.configuration.load.queryTimeout)
+        let end = ContinuousClock.now
+        let trace = execution.trace
+        let hops = trace.hops.map { HopRecord($0, clock: self.clock) }
+        let opened = trace.connectionsOpened
+        let record = QueryRecord(id: index, arm: arm.name, round: round, label: execution.label, intendedStart: self.clock.seconds(intended),
+                                 actualStart: self.clock.seconds(actualStart), end: self.clock.seconds(end), queryID: trace.queryID,
+                                 outcome: execution.outcome, rows: execution.rows, hops: hops, connectionsOpened: opened,
+                                 reconnects: max(0, opened - 1), sinceNearestMutation: nil, phase: .before, transport: trace.transport)
+        log.write("query", at: record.end, record: record)
+        collector.finished(record)
+        if !record.outcome.succeeded, !arm.isControl, let budget = self.configuration.failureBudget, collector.failures(excludingControl: self.controlArms) > budget {
+            self.abort("failure budget of \(budget) exceeded")
+        }
+    }
+
+    private var controlArms: Set<String> { Set(self.configuration.arms.filter(\.isControl).map(\.name)) }
+}
+
+/// Results as they arrive from concurrent tasks.
+final class RunCollector: @unchecked Sendable {
+    private let lock = NSLock()
+    private var records: [QueryRecord] = []
+    private var mutationRecords: [MutationRecord] = []
+    private var running = 0
+    private var droppedCount = 0
+
+    var queries: [QueryRecord] { self.lock.withLock { self.records.sorted { $0.id < $1.id } } }
+    var mutations: [MutationRecord] { self.lock.withLock { self.mutationRecords.sorted { $0.writeStart < $1.writeStart } } }
+    var inFlight: Int { self.lock.withLock { self.running } }
+    var dropped: Int { self.lock.withLock { self.droppedCount } }
+
+    func started() { self.lock.withLock { self.running += 1 } }
+    func drop() { self.lock.withLock { self.droppedCount += 1 } }
+    func finished(_ record: QueryRecord) {
+        self.lock.withLock {
+            self.records.append(record)
+            self.running -= 1
+        }
+    }
+    func add(_ record: MutationRecord) { self.lock.withLock { self.mutationRecords.append(record) } }
+    func failures(excludingControl control: Set<String>) -> Int {
+        self.lock.withLock { self.records.filter { !$0.outcome.succeeded && !control.contains($0.arm) }.count }
+    }
+}

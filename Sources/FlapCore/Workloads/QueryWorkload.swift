@@ -1,0 +1,107 @@
+import Foundation
+import HTTPWire
+import TrinoClient
+
+/// Makes and runs the queries an arm sends through its route.
+///
+/// Implementation requirements: `run` never throws for a failed query (failures are outcomes, classified in the
+/// returned record), honours cancellation, and records every HTTP hop on the continuous clock.
+public protocol QueryWorkload: Sendable {
+    var name: String { get }
+    func run(_ index: Int, through target: RouteTarget, deadline: ContinuousClock.Instant) async -> QueryExecution
+}
+
+/// One query as it happened.
+public struct QueryExecution: Sendable {
+    public var label: String
+    public var outcome: QueryOutcome
+    public var trace: QueryTrace
+    public var rows: Int
+
+    public init(label: String, outcome: QueryOutcome, trace: QueryTrace, rows: Int) {
+        self.label = label
+        self.outcome = outcome
+        self.trace = trace
+        self.rows = rows
+    }
+}
+
+/// Succeeded, or failed with a class and the hop that broke.
+public struct QueryOutcome: Sendable, Codable, Equatable {
+    public enum FailureClass: String, Sendable, Codable, CaseIterable {
+        case httpStatus = "http-status"
+        case connectionReset = "connection-reset"
+        case connectionRefused = "connection-refused"
+        case connectionClosed = "connection-closed"
+        case timeout
+        case trinoError = "trino-error"
+        case protocolError = "protocol-error"
+        case clientGaveUp = "client-gave-up"
+        case other
+    }
+
+    public var succeeded: Bool
+    public var failureClass: FailureClass?
+    /// e.g. `HTTP 404 at hop 3`, `ABANDONED_QUERY`, `connection reset on a reused connection`.
+    public var detail: String?
+    /// Index of the hop that broke, when a hop broke.
+    public var failedHop: Int?
+    public var httpStatus: Int?
+    public var trinoErrorName: String?
+
+    public static let success = QueryOutcome(succeeded: true)
+
+    public init(succeeded: Bool, failureClass: FailureClass? = nil, detail: String? = nil, failedHop: Int? = nil,
+                httpStatus: Int? = nil, trinoErrorName: String? = nil) {
+        self.succeeded = succeeded
+        self.failureClass = failureClass
+        self.detail = detail
+        self.failedHop = failedHop
+        self.httpStatus = httpStatus
+        self.trinoErrorName = trinoErrorName
+    }
+
+    /// A short class label for tables: `http-404`, `trino:ABANDONED_QUERY`, `connection-reset`.
+    public var label: String {
+        guard !self.succeeded else { return "ok" }
+        if let status = self.httpStatus { return "http-\(status)" }
+        if let name = self.trinoErrorName { return "trino:\(name)" }
+        return self.failureClass?.rawValue ?? "other"
+    }
+
+    /// Classifies what a Trino client threw, using the trace for the hop that broke.
+    public static func classify(_ error: any Error, trace: QueryTrace) -> QueryOutcome {
+        let failedHop = trace.hops.last { !$0.succeeded }?.index ?? trace.hops.last?.index
+        switch error {
+        case let e as TrinoQueryError:
+            return QueryOutcome(succeeded: false, failureClass: .trinoError, detail: "\(e.errorName): \(e.message)", failedHop: nil, trinoErrorName: e.errorName)
+        case let e as TrinoProtocolError:
+            if case .unexpectedStatus(let status, let method, _, _) = e {
+                return QueryOutcome(succeeded: false, failureClass: .httpStatus, detail: "HTTP \(status) on \(method) at hop \(failedHop ?? -1)",
+                                    failedHop: failedHop, httpStatus: status)
+            }
+            return QueryOutcome(succeeded: false, failureClass: .protocolError, detail: e.description, failedHop: failedHop)
+        case let e as TrinoTransportError:
+            return QueryOutcome(succeeded: false, failureClass: self.wireClass(e.underlying), detail: e.underlying.description, failedHop: failedHop)
+        case let e as TrinoClientError:
+            if case .deadlineExceeded = e { return QueryOutcome(succeeded: false, failureClass: .clientGaveUp, detail: e.description, failedHop: failedHop) }
+            return QueryOutcome(succeeded: false, failureClass: .other, detail: e.description, failedHop: failedHop)
+        case let e as HTTPRequestFailure:
+            return QueryOutcome(succeeded: false, failureClass: self.wireClass(e.error), detail: e.description, failedHop: failedHop)
+        case is CancellationError:
+            return QueryOutcome(succeeded: false, failureClass: .clientGaveUp, detail: "cancelled", failedHop: failedHop)
+        default:
+            return QueryOutcome(succeeded: false, failureClass: .other, detail: "\(error)", failedHop: failedHop)
+        }
+    }
+
+    static func wireClass(_ error: HTTPWireError) -> FailureClass {
+        switch error {
+        case .connectionReset: .connectionReset
+        case .connectionRefused: .connectionRefused
+        case .closedBeforeComplete: .connectionClosed
+        case .readTimedOut, .writeTimedOut, .connectTimedOut: .timeout
+        default: .other
+        }
+    }
+}

@@ -1,0 +1,133 @@
+import Foundation
+import HTTPWire
+import TrinoClient
+
+/// Trino queries: the original experiment's TPC-H Q9 by default, a query file, or a weighted mix.
+public struct TrinoQueryWorkload: QueryWorkload {
+    public struct Query: Sendable, Codable, Equatable {
+        public var sql: String
+        public var weight: Double
+        public var label: String
+        public init(sql: String, weight: Double = 1, label: String? = nil) {
+            self.sql = sql
+            self.weight = weight
+            self.label = label ?? String(sql.split(whereSeparator: \.isNewline).first?.prefix(40) ?? "query")
+        }
+    }
+
+    public static let tpchQ9 = """
+        SELECT nation, o_year, sum(amount) AS sum_profit
+        FROM (SELECT n_name AS nation, extract(YEAR FROM o_orderdate) AS o_year,
+                     l_extendedprice * (1 - l_discount) - ps_supplycost * l_quantity AS amount
+              FROM part, supplier, lineitem, partsupp, orders, nation
+              WHERE s_suppkey = l_suppkey AND ps_suppkey = l_suppkey AND ps_partkey = l_partkey
+                AND p_partkey = l_partkey AND o_orderkey = l_orderkey AND s_nationkey = n_nationkey
+                AND p_name LIKE '%green%') AS profit
+        GROUP BY nation, o_year
+        ORDER BY nation, o_year DESC
+        """
+
+    public var queries: [Query]
+    public var session: TrinoSession
+    /// The policy the measuring client uses. `.none` (the default) keeps every raw failure visible; client
+    /// profiles are then computed from the traces.
+    public var retryPolicy: RetryPolicy
+    public var requestTimeout: Duration
+    private let transport: SocketTransport
+    private let seed: UInt64
+
+    public init(queries: [Query] = [Query(sql: TrinoQueryWorkload.tpchQ9, label: "tpch-q9")],
+                session: TrinoSession = TrinoSession(user: "flap", catalog: "tpch", schema: "sf1"),
+                retryPolicy: RetryPolicy = .none, requestTimeout: Duration = .seconds(30), seed: UInt64 = 1) {
+        self.queries = queries
+        self.session = session
+        self.retryPolicy = retryPolicy
+        self.requestTimeout = requestTimeout
+        self.seed = seed
+        self.transport = SocketTransport()
+    }
+
+    /// Queries separated by `;` lines in a file (`-- weight: N` before a query sets its weight).
+    public static func queries(fromFile path: String) throws -> [Query] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw ScenarioError.unreadable(path) }
+        var queries: [Query] = []
+        var weight = 1.0
+        for chunk in text.components(separatedBy: ";") {
+            var lines: [Substring] = []
+            for line in chunk.split(separator: "\n", omittingEmptySubsequences: false) {
+                let trimmed = line.trimmingCharacters(in: .whitespaces)
+                if trimmed.hasPrefix("-- weight:"), let w = Double(trimmed.dropFirst(10).trimmingCharacters(in: .whitespaces)), w > 0 {
+                    weight = w
+                } else {
+                    lines.append(line)
+                }
+            }
+            let sql = lines.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !sql.isEmpty else { continue }
+            queries.append(Query(sql: sql, weight: weight))
+            weight = 1
+        }
+        guard !queries.isEmpty else { throw ScenarioError.invalid("query file \(path) holds no query") }
+        return queries
+    }
+
+    public var name: String { "trino" }
+
+    /// The query for index `n`, drawn by weight with a generator seeded by `n` (reproducible mixes).
+    func query(_ index: Int) -> Query {
+        guard self.queries.count > 1 else { return self.queries[0] }
+        var generator = SplitMix(seed: self.seed &+ UInt64(index))
+        let total = self.queries.reduce(0) { $0 + $1.weight }
+        var pick = Double.random(in: 0..<total, using: &generator)
+        for query in self.queries {
+            pick -= query.weight
+            if pick < 0 { return query }
+        }
+        return self.queries[self.queries.count - 1]
+    }
+
+    public func run(_ index: Int, through target: RouteTarget, deadline: ContinuousClock.Instant) async -> QueryExecution {
+        let query = self.query(index)
+        var configuration = TrinoClient.Configuration(server: target.url, session: self.session)
+        configuration.retryPolicy = self.retryPolicy
+        configuration.requestTimeout = self.requestTimeout
+        var transport: any HTTPTransport = self.transport
+        if let host = target.hostHeader { transport = HostOverrideTransport(base: self.transport, host: host) }
+        let client = TrinoClient(configuration: configuration, transport: transport)
+        let recorder = QueryTraceRecorder()
+        var trinoQuery = TrinoQuery(query.sql)
+        trinoQuery.timeout = deadline - .now
+        do {
+            let result = try await client.execute(trinoQuery, trace: recorder)
+            return QueryExecution(label: query.label, outcome: .success, trace: result.trace, rows: result.rows.count)
+        } catch {
+            let trace = recorder.snapshot
+            return QueryExecution(label: query.label, outcome: QueryOutcome.classify(error, trace: trace), trace: trace, rows: 0)
+        }
+    }
+}
+
+/// Sends a fixed Host header (a proxy that routes by host, reached by address).
+struct HostOverrideTransport: HTTPTransport {
+    let base: SocketTransport
+    let host: String
+    var name: String { self.base.name }
+    func send(_ request: HTTPClientRequest, deadline: ContinuousClock.Instant) async throws -> HTTPClientResponse {
+        var request = request
+        request.headers.set("Host", self.host)
+        return try await self.base.send(request, deadline: deadline)
+    }
+}
+
+/// A small seedable generator (SplitMix64).
+public struct SplitMix: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+    public init(seed: UInt64) { self.state = seed }
+    public mutating func next() -> UInt64 {
+        self.state &+= 0x9E37_79B9_7F4A_7C15
+        var z = self.state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
