@@ -6,12 +6,16 @@ public struct HTTPClientRequest: Sendable {
     public var url: URL
     public var headers: HTTPHeaders
     public var body: [UInt8]
+    /// `host:port` to connect to instead of the URL's (as curl's `--connect-to`): the Host header and the URL
+    /// stay as they are, so a proxy routing by host, reached on a loopback port, sees what it would in production.
+    public var connectTo: String?
 
-    public init(method: String = "GET", url: URL, headers: HTTPHeaders = [:], body: [UInt8] = []) {
+    public init(method: String = "GET", url: URL, headers: HTTPHeaders = [:], body: [UInt8] = [], connectTo: String? = nil) {
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
+        self.connectTo = connectTo
     }
 }
 

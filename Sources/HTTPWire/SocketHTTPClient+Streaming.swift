@@ -13,7 +13,7 @@ extension SocketHTTPClient {
     /// `headDeadline`; the body may take until `bodyDeadline`. Ending the stream's iteration closes the connection.
     public func stream(_ request: HTTPClientRequest, headDeadline: ContinuousClock.Instant,
                        bodyDeadline: ContinuousClock.Instant) async throws -> HTTPStreamingResponse {
-        let target = try RequestTarget(request.url)
+        let target = try RequestTarget(request.url, connectTo: request.connectTo)
         let limits = self.limits
         let opened = try await BlockingExecutor.shared.run { () throws -> (TCPSocket, MessageReader, HTTPHeadParser.ResponseHead, BodyFraming) in
             do {

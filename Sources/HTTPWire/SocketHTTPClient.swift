@@ -49,7 +49,7 @@ public final class SocketHTTPClient: Sendable {
     /// Sends `request` and reads the whole response before `deadline`.
     /// - Throws: `HTTPRequestFailure` for wire errors, `CancellationError` when the task is cancelled.
     public func execute(_ request: HTTPClientRequest, deadline: ContinuousClock.Instant) async throws -> HTTPClientResponse {
-        let target = try RequestTarget(request.url)
+        let target = try RequestTarget(request.url, connectTo: request.connectTo)
         let cancellation = CancellationSwitch()
         return try await withTaskCancellationHandler {
             try await BlockingExecutor.shared.run { [self] in
@@ -134,17 +134,25 @@ struct RequestTarget {
     let pathAndQuery: String
     let hostHeader: String
 
-    init(_ url: URL) throws(HTTPRequestFailure) {
+    init(_ url: URL, connectTo: String? = nil) throws(HTTPRequestFailure) {
         guard let scheme = url.scheme?.lowercased() else { throw HTTPRequestFailure(error: .invalidURL(url.absoluteString)) }
         guard scheme == "http" else { throw HTTPRequestFailure(error: .unsupportedScheme(scheme)) }
         guard let host = url.host, !host.isEmpty else { throw HTTPRequestFailure(error: .invalidURL(url.absoluteString)) }
-        self.host = host
-        self.port = url.port ?? 80
+        if let connectTo {
+            guard let colon = connectTo.lastIndex(of: ":"), let port = Int(connectTo[connectTo.index(after: colon)...]) else {
+                throw HTTPRequestFailure(error: .invalidURL("connect-to \(connectTo) is not host:port"))
+            }
+            self.host = String(connectTo[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+            self.port = port
+        } else {
+            self.host = host
+            self.port = url.port ?? 80
+        }
         let path = url.path(percentEncoded: true)
         let query = url.query(percentEncoded: true).map { "?\($0)" } ?? ""
         self.pathAndQuery = (path.isEmpty ? "/" : path) + query
         let bracketed = host.contains(":") ? "[\(host)]" : host
-        self.hostHeader = url.port == nil ? bracketed : "\(bracketed):\(self.port)"
+        self.hostHeader = url.port.map { "\(bracketed):\($0)" } ?? bracketed
     }
 }
 

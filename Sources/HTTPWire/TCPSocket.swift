@@ -70,20 +70,18 @@ final class TCPSocket: @unchecked Sendable {
         throw lastError
     }
 
-    /// Reads what is available into `buffer`; returns 0 at end of stream.
+    /// Reads what is available (at most `capacity` bytes) and appends it to `buffer`; returns 0 at end of stream.
+    /// Receives into uninitialised scratch memory, so nothing is zero-filled (that cost dominated debug builds).
     func read(into buffer: inout [UInt8], capacity: Int = 65536, deadline: ContinuousClock.Instant, received: Int) throws(HTTPWireError) -> Int {
         let fd = self.descriptor
         guard fd >= 0 else { throw .closedBeforeComplete(received: received, reusedConnection: false) }
         while true {
-            let start = buffer.count
-            buffer.append(contentsOf: repeatElement(0, count: capacity))
-            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress! + start, capacity, 0) }
-            if n >= 0 {
-                buffer.removeLast(capacity - n)
-                return n
+            let (n, code) = withUnsafeTemporaryAllocation(byteCount: capacity, alignment: 16) { scratch -> (Int, Int32) in
+                let n = recv(fd, scratch.baseAddress, capacity, 0)
+                if n > 0 { buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[0..<n])) }
+                return (n, n < 0 ? errno : 0)
             }
-            let code = errno
-            buffer.removeLast(capacity)
+            if n >= 0 { return n }
             switch code {
             case EINTR: continue
             case EAGAIN, EWOULDBLOCK:

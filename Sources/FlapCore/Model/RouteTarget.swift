@@ -8,17 +8,18 @@ public struct RouteTarget: Sendable, Codable, Hashable, CustomStringConvertible 
     public var kind: Kind
     public var name: String
     public var namespace: String
-    /// Where clients reach Trino through this route's proxy.
+    /// Where clients reach Trino through this route's proxy, as they address it (host name included).
     public var url: URL
-    /// Sent as the Host header when the proxy routes by host and `url` is an address.
-    public var hostHeader: String?
+    /// `address:port` to connect to instead of resolving the URL's host (curl's `--connect-to`): a proxy on a
+    /// loopback port that routes by host name sees the host, and Trino builds nextUri from it.
+    public var connectTo: String?
 
-    public init(kind: Kind, name: String, namespace: String = "default", url: URL, hostHeader: String? = nil) {
+    public init(kind: Kind, name: String, namespace: String = "default", url: URL, connectTo: String? = nil) {
         self.kind = kind
         self.name = name
         self.namespace = namespace
         self.url = url
-        self.hostHeader = hostHeader
+        self.connectTo = connectTo
     }
 
     public var resourceType: ResourceType { self.kind == .ingress ? .ingress : .httpRoute }

@@ -66,7 +66,7 @@ public struct RemoveReaddBackendMutator: RouteMutator {
     public func apply(step: Int, in context: MutationContext) async throws -> MutationOutcome {
         let target = context.target
         let remove = step % 2 == 0
-        let updated: KubeObject = try await context.kube.modify(KubeObject.self, name: target.name, namespace: target.namespace) { object in
+        let updated: KubeObject = try await context.kube.modify(target.resourceType, name: target.name, namespace: target.namespace) { (object: inout KubeObject) in
             if remove {
                 guard let spec = object.json["spec"] else { throw MutationError("\(target) has no spec") }
                 let (pruned, removed) = try self.removeBackend(from: spec, kind: target.kind)
@@ -153,7 +153,7 @@ public struct SwapBackendMutator: RouteMutator {
 
     public func apply(step: Int, in context: MutationContext) async throws -> MutationOutcome {
         let (old, new) = step % 2 == 0 ? (self.from, self.to) : (self.to, self.from)
-        let object = try await context.kube.modify(KubeObject.self, name: context.target.name, namespace: context.target.namespace) { object in
+        let object = try await context.kube.modify(context.target.resourceType, name: context.target.name, namespace: context.target.namespace) { (object: inout KubeObject) in
             object.json[member: "spec"] = Self.rename(object.json["spec"] ?? [:], from: old, to: new, kind: context.target.kind)
             context.annotate(&object)
         }
@@ -199,7 +199,7 @@ public struct HeaderFilterToggleMutator: RouteMutator {
     public func apply(step: Int, in context: MutationContext) async throws -> MutationOutcome {
         let add = step % 2 == 0
         let target = context.target
-        let object = try await context.kube.modify(KubeObject.self, name: target.name, namespace: target.namespace) { object in
+        let object = try await context.kube.modify(target.resourceType, name: target.name, namespace: target.namespace) { (object: inout KubeObject) in
             if target.kind == .httpRoute {
                 var route = HTTPRoute(json: object.json)
                 for index in route.spec.rules.indices {
@@ -235,7 +235,7 @@ public struct NeighbourChangeMutator: RouteMutator {
     public func apply(step: Int, in context: MutationContext) async throws -> MutationOutcome {
         let add = step % 2 == 0
         let host = "flap-neighbour-\(context.runID.prefix(8).lowercased()).invalid"
-        let object = try await context.kube.modify(KubeObject.self, name: self.neighbour, namespace: context.target.namespace) { object in
+        let object = try await context.kube.modify(context.target.resourceType, name: self.neighbour, namespace: context.target.namespace) { (object: inout KubeObject) in
             if context.target.kind == .httpRoute {
                 var route = HTTPRoute(json: object.json)
                 route.spec.hostnames.removeAll { $0 == host }
@@ -305,7 +305,7 @@ public struct TouchMutator: RouteMutator {
     public func touchedObjects(in context: MutationContext) async throws -> [ObjectReference] { [context.target.reference] }
 
     public func apply(step: Int, in context: MutationContext) async throws -> MutationOutcome {
-        let object = try await context.kube.modify(KubeObject.self, name: context.target.name, namespace: context.target.namespace) { object in
+        let object = try await context.kube.modify(context.target.resourceType, name: context.target.name, namespace: context.target.namespace) { (object: inout KubeObject) in
             var annotations = object.metadata.annotations
             annotations["flap.dev/touch"] = context.marker
             object.metadata.annotations = annotations

@@ -49,7 +49,7 @@ public struct HTTPDataPlaneProbe: DataPlaneProbe {
     public func observe(_ target: RouteTarget) async -> ProbeObservation {
         let base = target.url.absoluteString.hasSuffix("/") ? String(target.url.absoluteString.dropLast()) : target.url.absoluteString
         var request = HTTPClientRequest(url: URL(string: base + self.path)!)
-        if let host = target.hostHeader { request.headers.set("Host", host) }
+        request.connectTo = target.connectTo
         do {
             let response = try await self.client.execute(request, deadline: .now + self.timeout)
             var headers: [String: String] = [:]

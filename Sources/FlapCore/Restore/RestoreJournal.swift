@@ -155,7 +155,7 @@ public struct Restorer: Sendable {
             return "recreated \(reference)"
         }
         if Self.content(current.json) == Self.content(wanted) { return nil }
-        try await self.kube.modify(KubeObject.self, name: reference.name, namespace: reference.namespace) { object in
+        try await self.kube.modify(resource, name: reference.name, namespace: reference.namespace) { (object: inout KubeObject) in
             for key in (object.json.objectValue ?? [:]).keys where !["metadata", "status", "apiVersion", "kind"].contains(key) { object.json[member: key] = nil }
             for (key, value) in wanted.objectValue ?? [:] where !["metadata", "status"].contains(key) { object.json[member: key] = value }
             object.json.setValue(wanted.value(at: "metadata.labels"), at: "metadata.labels")

@@ -25,7 +25,7 @@ public struct HTTPWorkload: QueryWorkload {
         let url = URL(string: target.url.absoluteString.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + self.path)!
         for hop in 0..<self.requestsPerQuery {
             var request = HTTPClientRequest(url: url)
-            if let host = target.hostHeader { request.headers.set("Host", host) }
+            request.connectTo = target.connectTo
             let start = ContinuousClock.now
             do {
                 let response = try await self.transport.send(request, deadline: deadline)

@@ -92,7 +92,7 @@ public struct TrinoQueryWorkload: QueryWorkload {
         configuration.retryPolicy = self.retryPolicy
         configuration.requestTimeout = self.requestTimeout
         var transport: any HTTPTransport = self.transport
-        if let host = target.hostHeader { transport = HostOverrideTransport(base: self.transport, host: host) }
+        if let address = target.connectTo { transport = ConnectToTransport(base: self.transport, address: address) }
         let client = TrinoClient(configuration: configuration, transport: transport)
         let recorder = QueryTraceRecorder()
         var trinoQuery = TrinoQuery(query.sql)
@@ -107,14 +107,14 @@ public struct TrinoQueryWorkload: QueryWorkload {
     }
 }
 
-/// Sends a fixed Host header (a proxy that routes by host, reached by address).
-struct HostOverrideTransport: HTTPTransport {
+/// Connects every request to one address whatever its URL's host (a proxy that routes by host, on loopback).
+struct ConnectToTransport: HTTPTransport {
     let base: SocketTransport
-    let host: String
+    let address: String
     var name: String { self.base.name }
     func send(_ request: HTTPClientRequest, deadline: ContinuousClock.Instant) async throws -> HTTPClientResponse {
         var request = request
-        request.headers.set("Host", self.host)
+        request.connectTo = self.address
         return try await self.base.send(request, deadline: deadline)
     }
 }

@@ -27,10 +27,20 @@ extension KubeClient {
     @discardableResult
     public func modify<T: KubeResource>(_ type: T.Type, name: String, namespace: String? = nil, retry: ConflictRetry = ConflictRetry(),
                                         _ change: (inout T) throws -> Void) async throws -> T {
+        guard T.self != KubeObject.self else {
+            throw KubeDecodingError(operation: "modify \(name)", message: "untyped objects need modify(_ resource:name:...), which names their resource type")
+        }
+        return try await self.modify(T.resourceType, name: name, namespace: namespace, retry: retry) { (object: inout T) in try change(&object) }
+    }
+
+    /// The same read-modify-write for an object of any resource type.
+    @discardableResult
+    public func modify<T: KubeResource>(_ resource: ResourceType, name: String, namespace: String? = nil, retry: ConflictRetry = ConflictRetry(),
+                                        _ change: (inout T) throws -> Void) async throws -> T {
         var attempt = 0
         while true {
             attempt += 1
-            var object = try await self.get(type, name: name, namespace: namespace)
+            var object = T(json: try await self.get(resource, name: name, namespace: namespace).json)
             let before = object
             try change(&object)
             if object == before { return object }
