@@ -1,0 +1,89 @@
+import Foundation
+
+/// The formats `flap-cli report --format` writes.
+public enum ReportFormat: String, Sendable, CaseIterable {
+    case json, text, markdown, csv, junit, html
+
+    public func render(_ report: ExperimentReport) throws -> String {
+        switch self {
+        case .json: String(decoding: try report.encoded(), as: UTF8.self)
+        case .text: TextRenderer.render(report)
+        case .markdown: MarkdownRenderer.render(report)
+        case .csv: CSVRenderer.render(report)
+        case .junit: JUnitRenderer.render(report)
+        case .html: HTMLRenderer.render(report)
+        }
+    }
+}
+
+public enum MarkdownRenderer {
+    public static func render(_ report: ExperimentReport) -> String {
+        var out = "# flap run `\(report.runID)`\n\n"
+        out += "\(report.queries.count) queries, \(report.mutations.count) mutation steps, \(String(format: "%.1f", report.duration)) s"
+        out += report.partial ? " — **partial**\(report.aborted.map { " (\($0))" } ?? "")\n\n" : "\n\n"
+        out += "| arm | route | mutation | survival | 95% CI | vs control | p50 | p99 | reconnects | failures |\n|---|---|---|---|---|---|---|---|---|---|\n"
+        for arm in report.arms {
+            let s = arm.survival
+            let latency = arm.latency["all"]
+            out += "| \(arm.name) | \(arm.target) | \(arm.mutator) | \(s.successes)/\(s.trials) | \(String(format: "%.1f–%.1f%%", s.lower * 100, s.upper * 100)) | "
+            out += (arm.versusControl.map { String(format: "%+.1f%% (Fisher p=%.3f)", $0.difference * 100, $0.fisherP) } ?? "–") + " | "
+            out += "\(latency.map { TextRenderer.ms($0.p50) } ?? "–") | \(latency.map { TextRenderer.ms($0.p99) } ?? "–") | \(arm.connections.reconnects) | "
+            out += arm.failures.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ") + " |\n"
+        }
+        if !report.gates.isEmpty {
+            out += "\n## Gates\n\n" + report.gates.map { "- \($0.passed ? "✅" : "❌") \($0.message)" }.joined(separator: "\n") + "\n"
+        }
+        return out
+    }
+}
+
+/// One row per query.
+public enum CSVRenderer {
+    public static func render(_ report: ExperimentReport) -> String {
+        var out = "id,arm,round,phase,label,intended_start_s,actual_start_s,end_s,latency_s,lateness_s,outcome,failure_class,failed_hop,since_mutation_s,hops,connections_opened,reconnects,query_id\n"
+        for q in report.queries {
+            let fields: [String] = [
+                String(q.id), q.arm, String(q.round), q.phase.rawValue, q.label, self.number(q.intendedStart), self.number(q.actualStart),
+                self.number(q.end), self.number(q.latency), self.number(q.lateness), q.outcome.label, q.outcome.failureClass?.rawValue ?? "",
+                q.outcome.failedHop.map(String.init) ?? "", q.sinceNearestMutation.map(self.number) ?? "", String(q.hops.count),
+                String(q.connectionsOpened), String(q.reconnects), q.queryID ?? "",
+            ]
+            out += fields.map(self.escape).joined(separator: ",") + "\n"
+        }
+        return out
+    }
+
+    static func number(_ value: Double) -> String { String(format: "%.6f", value) }
+
+    static func escape(_ field: String) -> String {
+        field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : field
+    }
+}
+
+/// One test case per arm (informational: its numbers in system-out) and one per gate (failing when the gate fails).
+public enum JUnitRenderer {
+    public static func render(_ report: ExperimentReport) -> String {
+        let failedGates = report.gates.filter { !$0.passed }.count
+        var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        out += "<testsuites name=\"flap\" tests=\"\(report.arms.count + report.gates.count)\" failures=\"\(failedGates)\">\n"
+        out += "  <testsuite name=\"\(self.xml(report.runID))\" tests=\"\(report.arms.count + report.gates.count)\" failures=\"\(failedGates)\" time=\"\(String(format: "%.3f", report.duration))\">\n"
+        for arm in report.arms {
+            let s = arm.survival
+            out += "    <testcase classname=\"flap.arm\" name=\"\(self.xml(arm.name))\" time=\"0\">\n"
+            out += "      <system-out>\(self.xml("survival \(s.successes)/\(s.trials) (95% CI \(String(format: "%.4f-%.4f", s.lower, s.upper))); failures \(arm.failures)"))</system-out>\n"
+            out += "    </testcase>\n"
+        }
+        for gate in report.gates {
+            out += "    <testcase classname=\"flap.gate\" name=\"\(self.xml(gate.expression))\" time=\"0\">\n"
+            if !gate.passed { out += "      <failure message=\"\(self.xml(gate.message))\"/>\n" }
+            out += "    </testcase>\n"
+        }
+        out += "  </testsuite>\n</testsuites>\n"
+        return out
+    }
+
+    static func xml(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+            .replacingOccurrences(of: "\"", with: "&quot;")
+    }
+}
