@@ -24,7 +24,7 @@ let package = Package(
         .target(name: "KubeClient", dependencies: ["HTTPWire", "FlapJSON", "FlapSystem"], swiftSettings: strictness),
         .target(name: "FlapCore", dependencies: ["HTTPWire", "FlapJSON", "TrinoClient", "KubeClient", "FlapSystem"], swiftSettings: strictness),
         .target(name: "FlapTesting", dependencies: ["HTTPWire", "TrinoClient", "KubeClient"], swiftSettings: strictness),
-        .executableTarget(name: "flap-cli", dependencies: ["TrinoClient", "FlapTesting", "HTTPWire", "FlapSystem"], swiftSettings: strictness),
+        .executableTarget(name: "flap-cli", dependencies: ["FlapCore", "KubeClient", "TrinoClient", "FlapTesting", "HTTPWire", "FlapSystem"], swiftSettings: strictness),
         .testTarget(name: "HTTPWireTests", dependencies: ["HTTPWire"], swiftSettings: strictness),
         .testTarget(name: "TrinoClientTests", dependencies: ["TrinoClient", "FlapTesting", "HTTPWire"],
                     resources: [.copy("Fixtures")], swiftSettings: strictness),

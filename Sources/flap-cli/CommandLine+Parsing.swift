@@ -6,9 +6,9 @@ struct UsageError: Error, CustomStringConvertible {
     var description: String { self.message }
 }
 
-/// Flags after the subcommand words: `--name value`, `--name=value`, boolean `--flag`.
+/// Flags after the subcommand words: `--name value`, `--name=value`, boolean `--flag`; valued flags may repeat.
 struct ParsedFlags {
-    private var values: [String: String] = [:]
+    private var values: [String: [String]] = [:]
     private var seen: Set<String> = []
 
     init(_ arguments: ArraySlice<String>, valued: Set<String>, boolean: Set<String>) throws {
@@ -26,7 +26,7 @@ struct ParsedFlags {
                 self.seen.insert(name)
             } else if valued.contains(name) {
                 guard let v = value ?? iterator.next(), !v.hasPrefix("--") else { throw UsageError(message: "--\(name) needs a value") }
-                self.values[name] = v
+                self.values[name, default: []].append(v)
             } else {
                 throw UsageError(message: "unknown option --\(name)")
             }
@@ -34,10 +34,11 @@ struct ParsedFlags {
     }
 
     func flag(_ name: String) -> Bool { self.seen.contains(name) }
-    func string(_ name: String) -> String? { self.values[name] }
+    func string(_ name: String) -> String? { self.values[name]?.last }
+    func all(_ name: String) -> [String] { self.values[name] ?? [] }
 
     func int(_ name: String, in range: ClosedRange<Int>) throws -> Int? {
-        guard let text = self.values[name] else { return nil }
+        guard let text = self.string(name) else { return nil }
         guard let value = Int(text), range.contains(value) else {
             throw UsageError(message: "--\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound), not \"\(text)\"")
         }
@@ -45,7 +46,7 @@ struct ParsedFlags {
     }
 
     func duration(_ name: String) throws -> Duration? {
-        guard let text = self.values[name] else { return nil }
+        guard let text = self.string(name) else { return nil }
         guard let value = DurationText.parse(text) else {
             throw UsageError(message: "--\(name) must be a duration such as 500ms, 2s or 1m, not \"\(text)\"")
         }

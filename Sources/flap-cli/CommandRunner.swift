@@ -4,8 +4,23 @@ import HTTPWire
 import TrinoClient
 
 enum CommandRunner {
-    static func run(_ command: FlapCommand) async throws {
+    /// Runs a command and returns its exit code.
+    static func run(_ command: FlapCommand) async throws -> Int32 {
         switch command {
+        case .run(let options): return try await RunCommand.execute(options)
+        case .doctor(let options): return try await DoctorCommand.execute(options)
+        case .report(let path, let format, let output, let gates): return try ReportCommands.report(path: path, format: format, output: output, gates: gates)
+        case .compare(let old, let new, let thresholds): return try ReportCommands.compare(old: old, new: new, thresholds: thresholds)
+        case .restore(let journal, let kubeconfig, let context): return try await RestoreCommand.execute(journal: journal, kubeconfig: kubeconfig, context: context)
+        default:
+            try await self.runTool(command)
+            return ExitCode.ok
+        }
+    }
+
+    static func runTool(_ command: FlapCommand) async throws {
+        switch command {
+        case .run, .doctor, .report, .compare, .restore: break
         case .help(let text):
             print(text)
         case .fakeTrino(let configuration):

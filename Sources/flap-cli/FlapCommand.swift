@@ -1,3 +1,4 @@
+import FlapCore
 import FlapTesting
 import Foundation
 
@@ -8,11 +9,21 @@ enum FlapCommand {
     case fakeKube(FakeKubeAPIServer.Configuration, kubeconfig: String?)
     case demoTrino(queries: Int, spooling: Bool)
     case benchTrinoClient(rows: Int, python: Bool)
+    case run(RunOptions)
+    case doctor(RunOptions)
+    case report(path: String, format: ReportFormat, output: String?, gates: [String])
+    case compare(old: String, new: String, thresholds: ComparisonThresholds)
+    case restore(journal: String?, kubeconfig: String?, context: String?)
 
     static let usage = """
     usage: flap-cli <command> [options]
 
     commands:
+      run                   flap routes on a cluster while Trino queries run through them; report survival and latency
+      doctor                check access, objects and Trino through each route; print the minimal Role
+      report                render a report.json (text, markdown, csv, junit, html, json), evaluate gates
+      compare               regressions and improvements between two reports (exit 0 equal, 2 regressions, 4 improvements)
+      restore               finish restoring routes from a run's journal (after a crash)
       demo trino            run the Trino client against an in-process FakeTrinoServer and print the trace
       fake trino            start a FakeTrinoServer and serve until Ctrl-C
       fake kube             start a FakeKubeAPIServer, write a kubeconfig for it, serve until Ctrl-C
@@ -78,6 +89,39 @@ enum FlapCommand {
             configuration.clientTimeout = try flags.duration("client-timeout") ?? configuration.clientTimeout
             configuration.spooling = flags.flag("spooling")
             return .fakeTrino(configuration)
+        case ["run"]:
+            if wantsHelp { return .help(RunOptions.usage) }
+            return .run(try RunOptions.parse(rest))
+        case ["doctor"]:
+            if wantsHelp { return .help(DoctorCommand.usage) }
+            return .doctor(try RunOptions.parse(rest, requireMutation: false))
+        case ["report"]:
+            if wantsHelp || rest.isEmpty { return .help(ReportCommands.reportUsage) }
+            let flags = try ParsedFlags(rest.dropFirst(), valued: ["format", "output", "require"], boolean: [])
+            let formatName = flags.string("format") ?? "text"
+            guard let format = ReportFormat(rawValue: formatName) else {
+                throw UsageError(message: "--format must be one of \(ReportFormat.allCases.map(\.rawValue).joined(separator: ", ")), not \"\(formatName)\"")
+            }
+            for gate in flags.all("require") {
+                do { _ = try Gate.parse(gate) } catch { throw UsageError(message: "\(error)") }
+            }
+            return .report(path: rest.first!, format: format, output: flags.string("output"), gates: flags.all("require"))
+        case ["compare"]:
+            if wantsHelp { return .help(ReportCommands.compareUsage) }
+            let files = Array(rest.prefix { !$0.hasPrefix("--") })
+            guard files.count == 2 else { throw UsageError(message: "compare needs two reports: OLD.json NEW.json") }
+            let flags = try ParsedFlags(rest.dropFirst(2), valued: ["survival", "latency", "propagation"], boolean: [])
+            var thresholds = ComparisonThresholds()
+            for (name, keyPath) in [("survival", \ComparisonThresholds.survival), ("latency", \.latency), ("propagation", \.propagation)] {
+                guard let text = flags.string(name) else { continue }
+                guard let value = Double(text), value >= 0 else { throw UsageError(message: "--\(name) must be a non-negative number, not \"\(text)\"") }
+                thresholds[keyPath: keyPath] = value
+            }
+            return .compare(old: files[0], new: files[1], thresholds: thresholds)
+        case ["restore"]:
+            if wantsHelp { return .help(RestoreCommand.usage) }
+            let flags = try ParsedFlags(rest, valued: ["journal", "kubeconfig", "context"], boolean: ["all"])
+            return .restore(journal: flags.string("journal"), kubeconfig: flags.string("kubeconfig"), context: flags.string("context"))
         case ["fake", "kube"]:
             if wantsHelp { return .help(self.fakeKubeUsage) }
             let flags = try ParsedFlags(rest, valued: ["port", "kubeconfig", "token"], boolean: [])

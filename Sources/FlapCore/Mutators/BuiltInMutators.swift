@@ -6,6 +6,7 @@ import KubeClient
 public struct ControlMutator: RouteMutator {
     public init() {}
     public var name: String { "control" }
+    public func plan(step: Int, target: RouteTarget) -> String { "no write (control)" }
     public var stepsPerFlap: Int { 1 }
     public func touchedObjects(in context: MutationContext) async throws -> [ObjectReference] { [] }
     public func apply(step: Int, in context: MutationContext) async throws -> MutationOutcome {
@@ -25,6 +26,12 @@ public struct DeleteRecreateMutator: RouteMutator {
     }
 
     public var name: String { "delete-recreate" }
+
+    public func plan(step: Int, target: RouteTarget) -> String {
+        step % 2 == 0
+            ? "DELETE \(target.resourceType) \(target.namespace)/\(target.name) (propagationPolicy \(self.propagationPolicy?.rawValue ?? "server default"), grace \(self.gracePeriodSeconds.map { "\($0)s" } ?? "default"))"
+            : "POST \(target.resourceType) \(target.namespace)/\(target.name) (the object as it was before the delete)"
+    }
 
     public func touchedObjects(in context: MutationContext) async throws -> [ObjectReference] { [context.target.reference] }
 
@@ -60,6 +67,10 @@ public struct RemoveReaddBackendMutator: RouteMutator {
 
     public init(backend: String) { self.backend = backend }
     public var name: String { "remove-readd-backend" }
+
+    public func plan(step: Int, target: RouteTarget) -> String {
+        "PUT \(target.resourceType) \(target.namespace)/\(target.name): \(step % 2 == 0 ? "remove" : "re-add") backend \(self.backend)"
+    }
 
     public func touchedObjects(in context: MutationContext) async throws -> [ObjectReference] { [context.target.reference] }
 
@@ -117,6 +128,10 @@ public struct ShiftWeightsMutator: RouteMutator {
 
     public init(steps: [[Int]]) { self.steps = steps }
     public var name: String { "shift-weights" }
+
+    public func plan(step: Int, target: RouteTarget) -> String {
+        "PUT \(target.resourceType) \(target.namespace)/\(target.name): weights \(self.steps[step % max(1, self.steps.count)].map(String.init).joined(separator: "/"))"
+    }
     public var stepsPerFlap: Int { max(1, self.steps.count) }
 
     public func touchedObjects(in context: MutationContext) async throws -> [ObjectReference] {
@@ -149,6 +164,10 @@ public struct SwapBackendMutator: RouteMutator {
     }
 
     public var name: String { "swap-backend" }
+
+    public func plan(step: Int, target: RouteTarget) -> String {
+        "PUT \(target.resourceType) \(target.namespace)/\(target.name): backend \(step % 2 == 0 ? "\(self.from) -> \(self.to)" : "\(self.to) -> \(self.from)")"
+    }
     public func touchedObjects(in context: MutationContext) async throws -> [ObjectReference] { [context.target.reference] }
 
     public func apply(step: Int, in context: MutationContext) async throws -> MutationOutcome {
@@ -192,6 +211,10 @@ public struct HeaderFilterToggleMutator: RouteMutator {
 
     public init(header: String = "X-Flap-Marker") { self.header = header }
     public var name: String { "toggle-header" }
+
+    public func plan(step: Int, target: RouteTarget) -> String {
+        "PUT \(target.resourceType) \(target.namespace)/\(target.name): \(step % 2 == 0 ? "add" : "remove") response header \(self.header)"
+    }
     public func touchedObjects(in context: MutationContext) async throws -> [ObjectReference] { [context.target.reference] }
 
     public static let snippetAnnotation = "nginx.ingress.kubernetes.io/configuration-snippet"
@@ -228,6 +251,10 @@ public struct NeighbourChangeMutator: RouteMutator {
     public init(neighbour: String) { self.neighbour = neighbour }
     public var name: String { "neighbour-change" }
 
+    public func plan(step: Int, target: RouteTarget) -> String {
+        "PUT \(target.resourceType) \(target.namespace)/\(self.neighbour): \(step % 2 == 0 ? "add" : "remove") a hostname"
+    }
+
     public func touchedObjects(in context: MutationContext) async throws -> [ObjectReference] {
         [ObjectReference(resource: context.target.resourceType, namespace: context.target.namespace, name: self.neighbour)]
     }
@@ -260,6 +287,10 @@ public struct FillerRoutesMutator: RouteMutator {
 
     public init(count: Int) { self.count = count }
     public var name: String { "filler-routes" }
+
+    public func plan(step: Int, target: RouteTarget) -> String {
+        "\(step % 2 == 0 ? "POST" : "DELETE") \(self.count) \(target.resourceType) \(target.namespace)/\(target.name)-flap-filler-N"
+    }
 
     func fillerName(_ target: RouteTarget, _ index: Int) -> String { "\(target.name)-flap-filler-\(index)" }
 
@@ -301,6 +332,7 @@ public struct FillerRoutesMutator: RouteMutator {
 public struct TouchMutator: RouteMutator {
     public init() {}
     public var name: String { "touch" }
+    public func plan(step: Int, target: RouteTarget) -> String { "PUT \(target.resourceType) \(target.namespace)/\(target.name): annotation flap.dev/touch" }
     public var stepsPerFlap: Int { 1 }
     public func touchedObjects(in context: MutationContext) async throws -> [ObjectReference] { [context.target.reference] }
 

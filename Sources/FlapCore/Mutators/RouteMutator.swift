@@ -25,6 +25,9 @@ public protocol RouteMutator: Sendable {
 
 extension RouteMutator {
     public var stepsPerFlap: Int { 2 }
+
+    /// What step `step` will write, for `--dry-run`.
+    public func plan(step: Int, target: RouteTarget) -> String { "\(self.name) step \(step) on \(target)" }
 }
 
 /// What one applied step wrote, and what a probe should see once the proxy serves it.

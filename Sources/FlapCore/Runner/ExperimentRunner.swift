@@ -33,6 +33,8 @@ public actor ExperimentRunner {
     private var state = State.initial
     private var stopRequested = false
     private var aborted: String?
+    private let collector = RunCollector()
+    private var upcoming: [String: ContinuousClock.Instant] = [:]
 
     public init(configuration: ExperimentConfiguration, runID: String = ExperimentRunner.makeRunID()) {
         self.configuration = configuration
@@ -51,6 +53,16 @@ public actor ExperimentRunner {
     /// Stops after the current slot; the run then restores and returns a partial report. Remembered if called before `run()`.
     public func requestStop() { self.stopRequested = true }
 
+    /// A snapshot for live progress (elapsed, in flight, failures per arm, next mutation).
+    public func progress() -> RunProgress {
+        let failures = Dictionary(grouping: self.collector.queries.filter { !$0.outcome.succeeded }, by: \.arm).mapValues(\.count)
+        let next = self.upcoming.min { $0.value < $1.value }
+        return RunProgress(elapsed: self.clock.now, inFlight: self.collector.inFlight, completed: self.collector.queries.count,
+                           failuresByArm: failures, nextMutation: next.map { ($0.key, max(0, self.clock.seconds($0.value) - self.clock.now)) })
+    }
+
+    private func setUpcoming(_ arm: String, _ time: ContinuousClock.Instant?) { self.upcoming[arm] = time }
+
     func abort(_ reason: String) {
         if self.aborted == nil { self.aborted = reason }
         self.stopRequested = true
@@ -68,7 +80,7 @@ public actor ExperimentRunner {
         let journal = try await self.writeJournal(journals)
         let log = try EventLog(path: self.configuration.eventLogPath)
         log.write("run-start", at: 0, ["runID": .string(self.runID), "arms": .array(self.configuration.arms.map { .string($0.name) })])
-        let collector = RunCollector()
+        let collector = self.collector
         var runError: (any Error)?
         do {
             try await self.execute(collector: collector, log: log)
@@ -233,6 +245,7 @@ public actor ExperimentRunner {
                               collector: RunCollector, log: EventLog) async {
         let configuration = self.configuration
         for (step, time) in times.enumerated() {
+            self.setUpcoming(arm.name, time)
             if step == 0, let threshold = configuration.schedule.whenInFlight {
                 let latest = times.last ?? time
                 while collector.inFlight < threshold, ContinuousClock.now < latest { try? await Task.sleep(for: .milliseconds(5)) }
@@ -260,6 +273,7 @@ public actor ExperimentRunner {
             log.write("mutation", at: record.writeStart, record: record)
             collector.add(record)
         }
+        self.setUpcoming(arm.name, nil)
     }
 
     private func awaitAccepted(_ target: RouteTarget, generation: Int64?) async -> ContinuousClock.Instant? {
@@ -326,5 +340,24 @@ final class RunCollector: @unchecked Sendable {
     func add(_ record: MutationRecord) { self.lock.withLock { self.mutationRecords.append(record) } }
     func failures(excludingControl control: Set<String>) -> Int {
         self.lock.withLock { self.records.filter { !$0.outcome.succeeded && !control.contains($0.arm) }.count }
+    }
+}
+
+/// Live progress of a run.
+public struct RunProgress: Sendable {
+    public var elapsed: Double
+    public var inFlight: Int
+    public var completed: Int
+    public var failuresByArm: [String: Int]
+    /// The arm whose mutation comes next, and in how many seconds.
+    public var nextMutation: (arm: String, inSeconds: Double)?
+
+    public var line: String {
+        var text = String(format: "%6.1fs  in flight %d  done %d", self.elapsed, self.inFlight, self.completed)
+        if !self.failuresByArm.isEmpty {
+            text += "  failures " + self.failuresByArm.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        }
+        if let next = self.nextMutation { text += String(format: "  next mutation %@ in %.1fs", next.arm, next.inSeconds) }
+        return text
     }
 }

@@ -85,6 +85,11 @@ struct FakeKubeHandler: Sendable {
         case ("GET", .item(let resource, let namespace, let name, _)):
             guard let object = self.store.locked({ self.store.object(resource, namespace, name) }) else { throw KubeFailure.notFound(resource, name) }
             return .json(object.serializedBytes)
+        case ("POST", .collection(.selfSubjectAccessReview, _)):
+            // The fake authorises everything (it has no RBAC); the review says so as the real server would.
+            var review = try self.body(request)
+            review[member: "status"] = ["allowed": true, "reason": "the fake API server allows every request"]
+            return .json(review.serializedBytes, status: 201)
         case ("POST", .collection(let resource, let namespace)):
             let object = try self.body(request)
             let manager = query["fieldManager"] ?? Self.defaultManager(request)

@@ -9,7 +9,8 @@ enum FakeKubeRoute {
     case item(ResourceType, namespace: String?, name: String, subresource: String?)
     case unknown
 
-    static let served: [ResourceType] = [.ingress, .httpRoute, .gateway, .gatewayClass, .namespace, .service, .configMap, .secret, .lease]
+    static let served: [ResourceType] = [.ingress, .httpRoute, .gateway, .gatewayClass, .namespace, .service, .configMap, .secret, .lease,
+                                         .selfSubjectAccessReview]
 
     init(path: String) {
         let parts = path.split(separator: "/").map(String.init)

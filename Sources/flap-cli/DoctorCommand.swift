@@ -1,0 +1,74 @@
+import FlapCore
+import FlapJSON
+import Foundation
+import HTTPWire
+import KubeClient
+
+/// `flap-cli doctor`: can this run work? Access, objects, Accepted, Trino through each route; and the minimal Role.
+enum DoctorCommand {
+    static let usage = """
+    usage: flap-cli doctor [the run flags: --kubeconfig, --context, -n, --ingress/--ingress-url, --httproute/--httproute-url, --mutation ...]
+
+    Checks, for each route: that this identity may do what the mutations need (SelfSubjectAccessReview for
+    each verb), that the object exists (and an HTTPRoute is Accepted for its generation), and that Trino
+    answers through the route. Prints the minimal Role. Exits 1 when a check fails.
+    """
+
+    static let verbs = ["get", "list", "watch", "create", "update", "patch", "delete"]
+
+    static func execute(_ options: RunOptions) async throws -> Int32 {
+        let scenario = options.scenario
+        let kube = try await KubeClient.connect(Kubeconfig.Options(kubeconfigPath: scenario.cluster.kubeconfig, context: scenario.cluster.context,
+                                                                   namespace: scenario.cluster.namespace),
+                                                transport: scenario.cluster.transport.flatMap(KubeTransportChoice.init(rawValue:)) ?? .auto)
+        defer { kube.shutdown() }
+        var failed = false
+        func check(_ ok: Bool, _ text: String) {
+            print("\(ok ? "ok  " : "FAIL") \(text)")
+            if !ok { failed = true }
+        }
+        let namespace = scenario.cluster.namespace ?? kube.defaultNamespace
+        var resources: [ResourceType] = []
+        for target in scenario.targets {
+            let resource: ResourceType = target.kind == .ingress ? .ingress : .httpRoute
+            if !resources.contains(resource) { resources.append(resource) }
+            for verb in self.verbs {
+                let review: JSONValue = ["apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
+                                         "spec": ["resourceAttributes": ["namespace": .string(target.namespace ?? namespace), "verb": .string(verb),
+                                                                         "group": .string(resource.group), "resource": .string(resource.plural)]]]
+                let allowed = (try? await kube.raw("POST", path: "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", body: review))?
+                    .value(at: "status.allowed")?.boolValue ?? false
+                check(allowed, "may \(verb) \(resource.qualifiedName) in \(target.namespace ?? namespace)")
+            }
+            do {
+                let object = try await kube.get(resource, name: target.route, namespace: target.namespace ?? namespace)
+                check(true, "\(resource.kind) \(target.route) exists (generation \(object.metadata.generation ?? 0))")
+                if resource == .httpRoute {
+                    check(HTTPRoute(json: object.json).isAccepted(), "HTTPRoute \(target.route) is Accepted for its current generation")
+                }
+            } catch {
+                check(false, "\(resource.kind) \(target.route): \(error)")
+            }
+            var request = HTTPClientRequest(url: URL(string: target.url.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + "/v1/info")!)
+            request.connectTo = target.connectTo
+            do {
+                let response = try await AutomaticTransport().send(request, timeout: .seconds(5))
+                check(response.status == 200, "Trino answers through \(target.name) at \(target.url) (HTTP \(response.status))")
+            } catch {
+                check(false, "Trino through \(target.name) at \(target.url): \(error)")
+            }
+        }
+        print("\nminimal Role for flap (bind it to the identity that runs flap):\n" + self.role(resources, namespace: namespace))
+        return failed ? ExitCode.error : ExitCode.ok
+    }
+
+    static func role(_ resources: [ResourceType], namespace: String) -> String {
+        var text = "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: flap\n  namespace: \(namespace)\nrules:\n"
+        for group in Set(resources.map(\.group)).sorted() {
+            let plurals = resources.filter { $0.group == group }.map(\.plural)
+            text += "- apiGroups: [\"\(group)\"]\n  resources: [\(plurals.map { "\"\($0)\"" }.joined(separator: ", "))]\n"
+            text += "  verbs: [\(self.verbs.map { "\"\($0)\"" }.joined(separator: ", "))]\n"
+        }
+        return text
+    }
+}

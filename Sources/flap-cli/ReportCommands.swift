@@ -1,0 +1,76 @@
+import FlapCore
+import Foundation
+import KubeClient
+
+enum ReportCommands {
+    static let reportUsage = """
+    usage: flap-cli report REPORT.json [--format text|markdown|csv|junit|html|json] [--output FILE] [--require GATE]...
+
+    Renders a run's report. With --require, evaluates gates and exits 3 when one fails.
+    """
+
+    static let compareUsage = """
+    usage: flap-cli compare OLD.json NEW.json [--survival 0.01] [--latency 0.10] [--propagation 0.20]
+
+    Lists regressions and improvements per metric. Exit codes: 0 equal, 2 regressions, 4 only improvements.
+    Thresholds: absolute survival change, relative latency and propagation change.
+    """
+
+    static func load(_ path: String) throws -> ExperimentReport {
+        guard let data = FileManager.default.contents(atPath: path) else { throw UsageError(message: "cannot read report \(path)") }
+        do {
+            return try ExperimentReport.decode(data)
+        } catch let error as ScenarioError {
+            throw UsageError(message: "\(path): \(error)")
+        } catch {
+            throw UsageError(message: "\(path) is not a flap report: \(error)")
+        }
+    }
+
+    static func report(path: String, format: ReportFormat, output: String?, gates: [String]) throws -> Int32 {
+        var report = try self.load(path)
+        if !gates.isEmpty { report.evaluate(try gates.map(Gate.parse)) }
+        let text = try format.render(report)
+        if let output {
+            try Data(text.utf8).write(to: URL(fileURLWithPath: output))
+        } else {
+            print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
+        }
+        return report.gatesPassed ? ExitCode.ok : ExitCode.gateFailed
+    }
+
+    static func compare(old: String, new: String, thresholds: ComparisonThresholds) throws -> Int32 {
+        let comparison = ReportComparison(old: try self.load(old), new: try self.load(new), thresholds: thresholds)
+        print(comparison.summary, terminator: "")
+        return comparison.exitCode
+    }
+}
+
+enum RestoreCommand {
+    static let usage = """
+    usage: flap-cli restore [--journal FILE | --all] [--kubeconfig PATH] [--context NAME]
+
+    Finishes restoring what a run changed, from its journal (after a crash or kill -9). Idempotent.
+    Without --journal, restores every journal in \(JournalStore.defaultDirectory) ($FLAP_STATE_DIR).
+    """
+
+    static func execute(journal path: String?, kubeconfig: String?, context: String?) async throws -> Int32 {
+        let store = JournalStore(directory: path.map { ($0 as NSString).deletingLastPathComponent } ?? JournalStore.defaultDirectory)
+        let journals = try path.map { [try store.load(path: $0)] } ?? store.pending()
+        guard !journals.isEmpty else {
+            print("nothing to restore: no journal in \(store.directory)")
+            return ExitCode.ok
+        }
+        let kube = try await KubeClient.connect(Kubeconfig.Options(kubeconfigPath: kubeconfig, context: context))
+        defer { kube.shutdown() }
+        for journal in journals {
+            if journal.server != kube.configuration.server.absoluteString {
+                Output.note("note: journal \(journal.runID) was written against \(journal.server); restoring through \(kube.configuration.server)")
+            }
+            let actions = try await Restorer(kube: kube).restore(journal)
+            try store.remove(runID: journal.runID)
+            print("run \(journal.runID): " + (actions.isEmpty ? "already restored" : actions.joined(separator: "; ")))
+        }
+        return ExitCode.ok
+    }
+}

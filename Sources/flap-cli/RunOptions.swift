@@ -1,0 +1,100 @@
+import FlapCore
+import Foundation
+import KubeClient
+
+/// `flap-cli run`: flags and/or a scenario file, merged into one Scenario (flags win).
+struct RunOptions {
+    var scenario: Scenario
+    var dryRun: Bool
+    var output: String?
+
+    static let usage = """
+    usage: flap-cli run [--scenario FILE] [--kubeconfig PATH] [--context NAME] [-n NAMESPACE] [--transport auto|direct|kubectl-proxy]
+                        [--ingress NAME --ingress-url URL] [--httproute NAME --httproute-url URL] [--connect-to HOST:PORT]
+                        [--mutation KIND[:ARGS]]... [--user U] [--catalog C] [--schema S] [--query SQL]... [--query-file FILE]
+                        [--client-profile none|protocol|java|python|go] [--rate N] [--arrival fixed|poisson] [--concurrency N]
+                        [--interval 6s] [--iterations N] [--jitter 0s] [--failure-budget N] [--seed N]
+                        [--require GATE]... [--output DIR] [--dry-run]
+
+    Flaps the routes while Trino queries run through them, interleaving a control arm and one arm per
+    mutation for each route; restores every object at the end (also on Ctrl-C and SIGTERM; after a crash run
+    `flap-cli restore`). Writes report.json, report.html and events.jsonl to --output (default
+    flap-results/<run id>) and prints the summary.
+
+    mutations: control, delete-recreate, remove-readd-backend:SERVICE, shift-weights:90/10,50/50,
+               swap-backend:FROM:TO, toggle-header[:NAME], neighbour-change:ROUTE, filler-routes:N, touch
+    gates:     'survival(ARM) >= 0.999'  'survival(ARM, python) >= 0.99'  'p99(ARM) < 2s'
+               'reconnects(ARM) == 0'  'propagation.p99 < 500ms'
+    exit codes: 0 pass, 1 error, 2 usage, 3 a gate failed, 4 aborted (stopped or failure budget)
+    """
+
+    static func parse(_ arguments: ArraySlice<String>, requireMutation: Bool = true) throws -> RunOptions {
+        let valued: Set<String> = ["scenario", "kubeconfig", "context", "namespace", "transport", "ingress", "ingress-url", "httproute", "httproute-url",
+                                   "connect-to", "mutation", "user", "catalog", "schema", "query", "query-file", "client-profile", "rate", "arrival",
+                                   "concurrency", "interval", "iterations", "jitter", "failure-budget", "seed", "require", "output", "duration"]
+        let flags = try ParsedFlags(Array(arguments).map { $0 == "-n" ? "--namespace" : $0 }[...], valued: valued, boolean: ["dry-run"])
+        var scenario = try flags.string("scenario").map(Scenario.load(path:)) ?? Scenario()
+        if let v = flags.string("kubeconfig") { scenario.cluster.kubeconfig = v }
+        if let v = flags.string("context") { scenario.cluster.context = v }
+        if let v = flags.string("namespace") { scenario.cluster.namespace = v }
+        if let v = flags.string("transport") {
+            guard KubeTransportChoice(rawValue: v) != nil else { throw UsageError(message: "--transport must be auto, direct or kubectl-proxy, not \"\(v)\"") }
+            scenario.cluster.transport = v
+        }
+        for (kind, flag, label) in [(RouteTarget.Kind.ingress, "ingress", "ingress"), (.httpRoute, "httproute", "gateway")] {
+            guard let name = flags.string(flag) else {
+                if flags.string("\(flag)-url") != nil { throw UsageError(message: "--\(flag)-url needs --\(flag) NAME") }
+                continue
+            }
+            guard let url = flags.string("\(flag)-url") else { throw UsageError(message: "--\(flag) \(name) needs --\(flag)-url: the Trino URL through that route") }
+            var target = Scenario.Target(name: label, kind: kind, route: name, url: url)
+            target.namespace = scenario.cluster.namespace
+            target.connectTo = flags.string("connect-to")
+            scenario.targets.removeAll { $0.name == label }
+            scenario.targets.append(target)
+        }
+        let mutations = try flags.all("mutation").map { text in
+            do { return try Scenario.Mutation.parse(text) } catch { throw UsageError(message: "\(error)") }
+        }
+        if !mutations.isEmpty { scenario.mutations = mutations }
+        if let v = flags.string("user") { scenario.workload.user = v }
+        if let v = flags.string("catalog") { scenario.workload.catalog = v }
+        if let v = flags.string("schema") { scenario.workload.schema = v }
+        if !flags.all("query").isEmpty { scenario.workload.queries = flags.all("query") }
+        if let v = flags.string("query-file") { scenario.workload.queryFile = v }
+        if let v = flags.string("client-profile") { scenario.workload.clientProfile = v }
+        if let v = flags.string("rate") {
+            guard let rate = Double(v) else { throw UsageError(message: "--rate must be a number of queries per second, not \"\(v)\"") }
+            scenario.load.rate = rate
+        }
+        if let v = flags.string("arrival") { scenario.load.arrival = v }
+        if let v = flags.string("concurrency") {
+            guard let n = Int(v), n >= 0 else { throw UsageError(message: "--concurrency must be a whole number, not \"\(v)\"") }
+            scenario.load.cohort = n
+        }
+        if let v = flags.string("interval") { scenario.schedule.slot = v }
+        if let v = flags.string("iterations") {
+            guard let n = Int(v), n >= 1 else { throw UsageError(message: "--iterations must be a whole number of at least 1, not \"\(v)\"") }
+            scenario.schedule.rounds = n
+        }
+        if let v = flags.string("jitter") { scenario.schedule.jitter = v }
+        if let v = flags.string("failure-budget") {
+            guard let n = Int(v), n >= 0 else { throw UsageError(message: "--failure-budget must be a whole number, not \"\(v)\"") }
+            scenario.failureBudget = n
+        }
+        if let v = flags.string("seed") {
+            guard let n = UInt64(v) else { throw UsageError(message: "--seed must be a whole number, not \"\(v)\"") }
+            scenario.seed = n
+        }
+        scenario.gates += flags.all("require")
+        if let v = flags.string("output") { scenario.output = v }
+        if !requireMutation && scenario.mutations.isEmpty { scenario.mutations = [Scenario.Mutation(kind: "control")] }
+        do {
+            try scenario.validate()
+        } catch let error as ScenarioError {
+            throw UsageError(message: error.description)
+        }
+        return RunOptions(scenario: scenario, dryRun: flags.flag("dry-run"), output: scenario.output)
+    }
+}
+
