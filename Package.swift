@@ -31,7 +31,7 @@ let package = Package(
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "FlapTesting", "HTTPWire"],
                     resources: [.copy("Fixtures")], swiftSettings: strictness),
         .testTarget(name: "FlapCoreTests", dependencies: ["FlapCore", "FlapTesting", "KubeClient", "TrinoClient", "HTTPWire"], swiftSettings: strictness),
-        .testTarget(name: "FlapCLITests", dependencies: ["flap-cli", "FlapTesting"], swiftSettings: strictness),
+        .testTarget(name: "FlapCLITests", dependencies: ["flap-cli", "FlapTesting", "FlapCore", "KubeClient"], swiftSettings: strictness),
         .testTarget(name: "FlapTestingTests", dependencies: ["FlapTesting", "TrinoClient", "HTTPWire"], swiftSettings: strictness),
     ],
     swiftLanguageModes: [.v6]

@@ -65,7 +65,9 @@ enum FlapCommand {
     """
 
     static func parse(_ arguments: [String]) throws -> FlapCommand {
-        let words = arguments.prefix { !$0.hasPrefix("-") }
+        var words = arguments.prefix { !$0.hasPrefix("-") }
+        // report and compare take files after the command word.
+        if let first = words.first, first == "report" || first == "compare" { words = words.prefix(1) }
         let rest = arguments.dropFirst(words.count)
         let wantsHelp = rest.contains("--help") || rest.contains("-h")
         switch Array(words) {
@@ -97,6 +99,7 @@ enum FlapCommand {
             return .doctor(try RunOptions.parse(rest, requireMutation: false))
         case ["report"]:
             if wantsHelp || rest.isEmpty { return .help(ReportCommands.reportUsage) }
+            guard let path = rest.first, !path.hasPrefix("--") else { throw UsageError(message: "report needs a report.json path first") }
             let flags = try ParsedFlags(rest.dropFirst(), valued: ["format", "output", "require"], boolean: [])
             let formatName = flags.string("format") ?? "text"
             guard let format = ReportFormat(rawValue: formatName) else {
@@ -105,7 +108,7 @@ enum FlapCommand {
             for gate in flags.all("require") {
                 do { _ = try Gate.parse(gate) } catch { throw UsageError(message: "\(error)") }
             }
-            return .report(path: rest.first!, format: format, output: flags.string("output"), gates: flags.all("require"))
+            return .report(path: path, format: format, output: flags.string("output"), gates: flags.all("require"))
         case ["compare"]:
             if wantsHelp { return .help(ReportCommands.compareUsage) }
             let files = Array(rest.prefix { !$0.hasPrefix("--") })

@@ -74,7 +74,7 @@ final class FakeKubeAPIServerTests: XCTestCase {
         XCTAssertEqual(version["major"], "1")
         let (_, groups) = try await self.request(server, "GET", "/apis")
         XCTAssertEqual(Set(groups["groups"]?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? []),
-                       ["networking.k8s.io", "gateway.networking.k8s.io", "coordination.k8s.io"])
+                       ["networking.k8s.io", "gateway.networking.k8s.io", "coordination.k8s.io", "authorization.k8s.io"])
         let (_, core) = try await self.request(server, "GET", "/api/v1")
         XCTAssertTrue(core["resources"]?.arrayValue?.contains { $0["name"] == "configmaps" && $0["namespaced"] == true } == true)
         let (_, gateway) = try await self.request(server, "GET", "/apis/gateway.networking.k8s.io/v1")

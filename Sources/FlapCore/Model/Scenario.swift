@@ -168,6 +168,26 @@ public struct Scenario: Sendable, Codable, Equatable {
 
     public init() {}
 
+    enum CodingKeys: String, CodingKey {
+        case name, cluster, targets, mutations, workload, load, schedule, seed, failureBudget, gates, output
+    }
+
+    /// Every section is optional in a file: what is missing takes its default.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.name = try c.decodeIfPresent(String.self, forKey: .name)
+        self.cluster = try c.decodeIfPresent(Cluster.self, forKey: .cluster) ?? Cluster()
+        self.targets = try c.decodeIfPresent([Target].self, forKey: .targets) ?? []
+        self.mutations = try c.decodeIfPresent([Mutation].self, forKey: .mutations) ?? []
+        self.workload = try c.decodeIfPresent(Workload.self, forKey: .workload) ?? Workload()
+        self.load = try c.decodeIfPresent(Load.self, forKey: .load) ?? Load()
+        self.schedule = try c.decodeIfPresent(Schedule.self, forKey: .schedule) ?? Schedule()
+        self.seed = try c.decodeIfPresent(UInt64.self, forKey: .seed)
+        self.failureBudget = try c.decodeIfPresent(Int.self, forKey: .failureBudget)
+        self.gates = try c.decodeIfPresent([String].self, forKey: .gates) ?? []
+        self.output = try c.decodeIfPresent(String.self, forKey: .output)
+    }
+
     public static func load(path: String) throws -> Scenario {
         guard let data = FileManager.default.contents(atPath: path) else { throw ScenarioError.unreadable(path) }
         do {

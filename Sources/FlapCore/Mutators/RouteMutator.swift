@@ -21,6 +21,8 @@ public protocol RouteMutator: Sendable {
     func touchedObjects(in context: MutationContext) async throws -> [ObjectReference]
     /// Applies `step` and returns what it wrote. `expectation` says what the data plane should show afterwards.
     func apply(step: Int, in context: MutationContext) async throws -> MutationOutcome
+    /// What `step` will write, for `--dry-run` (a default names the mutator and step).
+    func plan(step: Int, target: RouteTarget) -> String
 }
 
 extension RouteMutator {

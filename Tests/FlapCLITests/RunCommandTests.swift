@@ -1,0 +1,181 @@
+import FlapCore
+import FlapTesting
+import Foundation
+import KubeClient
+import XCTest
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+
+/// `flap-cli run` and `flap-cli restore` as a user runs them, against the fakes and the test proxy.
+final class RunCommandTests: XCTestCase {
+    final class Environment {
+        let trino: FakeTrinoServer
+        let api: FakeKubeAPIServer
+        let proxy: FakeRouteProxy
+        let directory = NSTemporaryDirectory() + "flap-cli-" + UUID().uuidString
+        let kubeconfig: String
+
+        init(queryDuration: Duration = .milliseconds(400)) async throws {
+            var trino = FakeTrinoServer.Configuration()
+            trino.queryDuration = queryDuration
+            trino.rowsPerPage = 50
+            trino.maxWait = .milliseconds(100)
+            self.trino = try FakeTrinoServer(configuration: trino)
+            self.api = try FakeKubeAPIServer()
+            self.proxy = try FakeRouteProxy(mode: .ingress, api: self.api, services: ["trino": self.trino.url])
+            try FileManager.default.createDirectory(atPath: self.directory, withIntermediateDirectories: true)
+            self.kubeconfig = try self.api.writeKubeconfig(to: "\(self.directory)/kubeconfig")
+            var ingress = Ingress(name: "trino", namespace: "default")
+            ingress.spec.rules = [Ingress.Rule(host: "trino.example.com", paths: [Ingress.Path(backend: Ingress.Backend(service: "trino", port: 8080))])]
+            try await KubeClient(configuration: KubeClient.Configuration(server: self.api.url)).create(ingress)
+        }
+
+        var runArguments: [String] {
+            ["run", "--kubeconfig", self.kubeconfig, "--ingress", "trino", "--ingress-url", "http://trino.example.com",
+             "--connect-to", "127.0.0.1:\(self.proxy.port)", "--mutation", "delete-recreate", "--rate", "6", "--interval", "1.2s",
+             "--iterations", "2", "--output", "\(self.directory)/out"]
+        }
+
+        var environment: [String: String] { ["FLAP_STATE_DIR": "\(self.directory)/state"] }
+
+        func stop() {
+            self.proxy.stop()
+            self.api.stop()
+            self.trino.stop()
+            try? FileManager.default.removeItem(atPath: self.directory)
+        }
+    }
+
+    func testRunWritesReportsAndGatesDecideTheExitCode() async throws {
+        let env = try await Environment()
+        defer { env.stop() }
+        let before = env.api.snapshot()
+        let passing = try CLI.run(env.runArguments + ["--require", "survival(ingress-control) >= 0.99", "--require", "propagation.p99 < 5s"],
+                                  environment: env.environment)
+        XCTAssertEqual(passing.status, 0, passing.stderr + passing.stdout)
+        XCTAssertTrue(passing.stdout.contains("ingress-delete-recreate"), passing.stdout)
+        XCTAssertTrue(passing.stdout.contains("PASS survival(ingress-control) >= 0.99"), passing.stdout)
+        let report = try ExperimentReport.decode(try Data(contentsOf: URL(fileURLWithPath: "\(env.directory)/out/report.json")))
+        XCTAssertEqual(report.arms.map(\.name), ["ingress-control", "ingress-delete-recreate"])
+        XCTAssertTrue(FileManager.default.fileExists(atPath: "\(env.directory)/out/report.html"))
+        XCTAssertEqual(env.api.snapshot().mapValues(Self.withoutAnnotations), before.mapValues(Self.withoutAnnotations), "the Ingress is back")
+
+        let failing = try CLI.run(["report", "\(env.directory)/out/report.json", "--require", "survival(ingress-delete-recreate) >= 0.9999"],
+                                  environment: env.environment)
+        if report.arm("ingress-delete-recreate")!.survival.estimate < 0.9999 {
+            XCTAssertEqual(failing.status, 3, failing.stdout)
+        }
+        let junit = try CLI.run(["report", "\(env.directory)/out/report.json", "--format", "junit"], environment: env.environment)
+        XCTAssertEqual(junit.status, 0)
+        let document = try XMLDocument(data: Data(junit.stdout.utf8))
+        XCTAssertEqual(try document.nodes(forXPath: "//testcase[@classname='flap.arm']").count, 2, "one test case per arm")
+        XCTAssertEqual(try document.nodes(forXPath: "//testcase[@classname='flap.gate']").count, 2, "and one per gate")
+        let compare = try CLI.run(["compare", "\(env.directory)/out/report.json", "\(env.directory)/out/report.json"], environment: env.environment)
+        XCTAssertEqual(compare.status, 0, "a report equals itself: \(compare.stdout)")
+    }
+
+    func testKillDashNineThenRestoreFinishesTheJob() async throws {
+        let env = try await Environment(queryDuration: .seconds(2))
+        defer { env.stop() }
+        let before = env.api.snapshot()
+        let checkpoint = env.api.checkpoint()
+        let process = try CLI.start(env.runArguments.map { $0 == "1.2s" ? "3s" : $0 }, environment: env.environment)
+        // Wait until the Ingress has been deleted by the run, then kill it without a chance to restore.
+        let deadline = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < deadline, !env.api.changes(since: checkpoint).contains(where: { $0.kind == .deleted }) {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        XCTAssertNil(env.api.object(.ingress, name: "trino"), "the run died with the route deleted")
+        let journals = try FileManager.default.contentsOfDirectory(atPath: "\(env.directory)/state/journals")
+        XCTAssertEqual(journals.count, 1, "the journal survived the crash")
+        let refused = try CLI.run(env.runArguments, environment: env.environment)
+        XCTAssertEqual(refused.status, 1)
+        XCTAssertTrue(refused.stderr.contains("did not finish restoring"), refused.stderr)
+        let restore = try CLI.run(["restore", "--kubeconfig", env.kubeconfig], environment: env.environment)
+        XCTAssertEqual(restore.status, 0, restore.stderr)
+        XCTAssertTrue(restore.stdout.contains("recreated Ingress default/trino"), restore.stdout)
+        XCTAssertEqual(env.api.snapshot().mapValues(Self.withoutAnnotations), before.mapValues(Self.withoutAnnotations))
+        let again = try CLI.run(["restore", "--kubeconfig", env.kubeconfig], environment: env.environment)
+        XCTAssertEqual(again.stdout, "nothing to restore: no journal in \(env.directory)/state/journals\n", "restore is idempotent")
+    }
+
+    func testDryRunPrintsThePlanAndBadFlagsExitTwo() async throws {
+        let env = try await Environment()
+        defer { env.stop() }
+        let checkpoint = env.api.checkpoint()
+        let plan = try CLI.run(env.runArguments + ["--dry-run"], environment: env.environment)
+        XCTAssertEqual(plan.status, 0)
+        XCTAssertTrue(plan.stdout.contains("step 0: DELETE ingresses.networking.k8s.io default/trino"), plan.stdout)
+        XCTAssertTrue(plan.stdout.contains("step 1: POST ingresses.networking.k8s.io default/trino"), plan.stdout)
+        XCTAssertTrue(env.api.changes(since: checkpoint).isEmpty, "a dry run writes nothing")
+        for (arguments, message) in [
+            (["run", "--ingress", "x"], "--ingress x needs --ingress-url"),
+            (["run", "--ingress", "x", "--ingress-url", "http://h", "--mutation", "explode"], "unknown kind \"explode\""),
+            (["run", "--ingress", "x", "--ingress-url", "http://h", "--mutation", "touch", "--require", "p99(x) < soon"], "is not a number"),
+            (["run", "--ingress", "x", "--ingress-url", "http://h", "--mutation", "touch", "--interval", "fast"], "schedule.slot"),
+        ] {
+            let result = try CLI.run(arguments, environment: env.environment)
+            XCTAssertEqual(result.status, 2, "\(arguments)")
+            XCTAssertTrue(result.stderr.contains(message), "\(arguments): \(result.stderr)")
+        }
+        let badScenario = "\(env.directory)/bad.json"
+        try #"{"targets": [{"name": "a", "kind": "ingress", "route": "r"}], "mutations": []}"#.write(toFile: badScenario, atomically: true, encoding: .utf8)
+        let scenario = try CLI.run(["run", "--scenario", badScenario], environment: env.environment)
+        XCTAssertEqual(scenario.status, 1)
+        XCTAssertTrue(scenario.stderr.contains("targets[0].url is required"), scenario.stderr)
+    }
+
+    static func withoutAnnotations(_ value: JSONValue) -> JSONValue {
+        var value = value
+        value.setValue(nil, at: "metadata.annotations")
+        return value
+    }
+}
+
+enum CLI {
+    struct Result { var status: Int32; var stdout: String; var stderr: String }
+
+    static var binary: URL {
+        get throws {
+            let bundle = Bundle(for: RunCommandTests.self).bundleURL
+            let candidates = [bundle.appending(path: "flap-cli"), bundle.deletingLastPathComponent().appending(path: "flap-cli")]
+            return try XCTUnwrap(candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }, "flap-cli must be built next to the tests")
+        }
+    }
+
+    static func start(_ arguments: [String], environment: [String: String]) throws -> Process {
+        let process = Process()
+        process.executableURL = try self.binary
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    static func run(_ arguments: [String], environment: [String: String]) throws -> Result {
+        let process = Process()
+        process.executableURL = try self.binary
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        nonisolated(unsafe) var stdout = Data()
+        nonisolated(unsafe) var stderr = Data()
+        let group = DispatchGroup()
+        group.enter()
+        DispatchQueue.global().async { stdout = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        group.enter()
+        DispatchQueue.global().async { stderr = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        group.wait()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+    }
+}
