@@ -79,6 +79,13 @@ public struct TrinoTransportError: Error, Sendable, Equatable, CustomStringConve
     public var attempts: Int
     public var underlying: HTTPWireError
 
+    public init(method: String, uri: String, attempts: Int, underlying: HTTPWireError) {
+        self.method = method
+        self.uri = uri
+        self.attempts = attempts
+        self.underlying = underlying
+    }
+
     public var description: String {
         "\(self.method) \(self.uri) failed after \(self.attempts) attempt\(self.attempts == 1 ? "" : "s"): \(self.underlying)"
     }

@@ -13,7 +13,7 @@ struct RunOptions {
                         [--ingress NAME --ingress-url URL] [--httproute NAME --httproute-url URL] [--connect-to HOST:PORT]
                         [--mutation KIND[:ARGS]]... [--user U] [--catalog C] [--schema S] [--query SQL]... [--query-file FILE]
                         [--client-profile none|protocol|java|python|go] [--rate N] [--arrival fixed|poisson] [--concurrency N]
-                        [--interval 6s] [--iterations N] [--jitter 0s] [--failure-budget N] [--seed N]
+                        [--interval 6s] [--iterations N | --duration 5m] [--jitter 0s] [--burst N] [--failure-budget N] [--seed N]
                         [--require GATE]... [--output DIR] [--dry-run]
 
     Flaps the routes while Trino queries run through them, interleaving a control arm and one arm per
@@ -31,9 +31,14 @@ struct RunOptions {
     static func parse(_ arguments: ArraySlice<String>, requireMutation: Bool = true) throws -> RunOptions {
         let valued: Set<String> = ["scenario", "kubeconfig", "context", "namespace", "transport", "ingress", "ingress-url", "httproute", "httproute-url",
                                    "connect-to", "mutation", "user", "catalog", "schema", "query", "query-file", "client-profile", "rate", "arrival",
-                                   "concurrency", "interval", "iterations", "jitter", "failure-budget", "seed", "require", "output", "duration"]
+                                   "concurrency", "interval", "iterations", "jitter", "burst", "failure-budget", "seed", "require", "output", "duration"]
         let flags = try ParsedFlags(Array(arguments).map { $0 == "-n" ? "--namespace" : $0 }[...], valued: valued, boolean: ["dry-run"])
-        var scenario = try flags.string("scenario").map(Scenario.load(path:)) ?? Scenario()
+        var scenario: Scenario
+        do {
+            scenario = try flags.string("scenario").map(Scenario.load(path:)) ?? Scenario()
+        } catch {
+            throw UsageError(message: "\(error)")
+        }
         if let v = flags.string("kubeconfig") { scenario.cluster.kubeconfig = v }
         if let v = flags.string("context") { scenario.cluster.context = v }
         if let v = flags.string("namespace") { scenario.cluster.namespace = v }
@@ -78,6 +83,15 @@ struct RunOptions {
             scenario.schedule.rounds = n
         }
         if let v = flags.string("jitter") { scenario.schedule.jitter = v }
+        if let v = flags.string("burst") {
+            guard let n = Int(v), n >= 1 else { throw UsageError(message: "--burst must be a whole number of at least 1, not \"\(v)\"") }
+            scenario.schedule.burst = n
+        }
+        if let v = flags.string("duration") {
+            guard let total = Scenario.duration(v), total > .zero else { throw UsageError(message: "--duration must be a duration such as 90s or 5m, not \"\(v)\"") }
+            scenario.schedule.duration = v
+            _ = total
+        }
         if let v = flags.string("failure-budget") {
             guard let n = Int(v), n >= 0 else { throw UsageError(message: "--failure-budget must be a whole number, not \"\(v)\"") }
             scenario.failureBudget = n

@@ -124,7 +124,7 @@ final class RunCommandTests: XCTestCase {
         let badScenario = "\(env.directory)/bad.json"
         try #"{"targets": [{"name": "a", "kind": "ingress", "route": "r"}], "mutations": []}"#.write(toFile: badScenario, atomically: true, encoding: .utf8)
         let scenario = try CLI.run(["run", "--scenario", badScenario], environment: env.environment)
-        XCTAssertEqual(scenario.status, 1)
+        XCTAssertEqual(scenario.status, 2)
         XCTAssertTrue(scenario.stderr.contains("targets[0].url is required"), scenario.stderr)
     }
 

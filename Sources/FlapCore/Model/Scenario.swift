@@ -148,6 +148,10 @@ public struct Scenario: Sendable, Codable, Equatable {
     public struct Schedule: Sendable, Codable, Equatable {
         public var slot: String?
         public var rounds: Int?
+        /// Instead of rounds: run for about this long (rounds = duration / (slot x arms), at least 1).
+        public var duration: String?
+        /// Flaps per slot (the mutation's steps repeated this many times within the window).
+        public var burst: Int?
         public var jitter: String?
         public var warmupQueries: Int?
         public var whenInFlight: Int?
@@ -230,7 +234,8 @@ public struct Scenario: Sendable, Codable, Equatable {
         if let rate = self.load.rate, !(rate > 0 && rate <= 10_000) { throw ScenarioError.field("load.rate", "must be between 0 and 10000 queries per second") }
         if let arrival = self.load.arrival, !["fixed", "poisson"].contains(arrival) { throw ScenarioError.field("load.arrival", "must be fixed or poisson") }
         if let rounds = self.schedule.rounds, rounds < 1 { throw ScenarioError.field("schedule.rounds", "must be at least 1") }
-        for (field, value) in [("schedule.slot", self.schedule.slot), ("schedule.jitter", self.schedule.jitter), ("load.queryTimeout", self.load.queryTimeout),
+        if let burst = self.schedule.burst, burst < 1 { throw ScenarioError.field("schedule.burst", "must be at least 1") }
+        for (field, value) in [("schedule.slot", self.schedule.slot), ("schedule.jitter", self.schedule.jitter), ("schedule.duration", self.schedule.duration), ("load.queryTimeout", self.load.queryTimeout),
                                ("workload.requestTimeout", self.workload.requestTimeout), ("workload.interval", self.workload.interval)] {
             if let value, Self.duration(value) == nil { throw ScenarioError.field(field, "\"\(value)\" is not a duration such as 500ms, 6s or 2m") }
         }
@@ -289,6 +294,11 @@ public struct Scenario: Sendable, Codable, Equatable {
         configuration.load.queryTimeout = self.load.queryTimeout.flatMap(Self.duration) ?? .seconds(120)
         configuration.schedule.slot = self.schedule.slot.flatMap(Self.duration) ?? .seconds(6)
         configuration.schedule.rounds = self.schedule.rounds ?? 3
+        if self.schedule.rounds == nil, let total = self.schedule.duration.flatMap(Self.duration) {
+            let perRound = configuration.schedule.slot * arms.count
+            configuration.schedule.rounds = max(1, Int((total / perRound).rounded(.down)))
+        }
+        configuration.schedule.burst = self.schedule.burst ?? 1
         configuration.schedule.jitter = self.schedule.jitter.flatMap(Self.duration) ?? .zero
         configuration.schedule.warmupQueries = self.schedule.warmupQueries ?? 0
         configuration.schedule.whenInFlight = self.schedule.whenInFlight

@@ -45,6 +45,8 @@ public struct ExperimentConfiguration: Sendable {
         public var flapAt = 1.0 / 3
         public var unflapAt = 2.0 / 3
         public var jitter: Duration = .zero
+        /// Flaps per slot: the mutation's steps repeated this many times between `flapAt` and `unflapAt`.
+        public var burst = 1
         /// Queries through every arm before the first slot, not counted.
         public var warmupQueries = 0
         /// Instead of at `flapAt`, flap once this many queries are in flight (or at `unflapAt`, whichever first).

@@ -231,7 +231,7 @@ public actor ExperimentRunner {
 
     private func mutationTimes(arm: ExperimentConfiguration.Arm, slotStart: ContinuousClock.Instant, generator: inout SplitMix) -> [ContinuousClock.Instant] {
         let schedule = self.configuration.schedule
-        let steps = arm.mutator.stepsPerFlap
+        let steps = arm.mutator.stepsPerFlap * max(1, schedule.burst)
         let slot = schedule.slot
         let jitterSeconds = Double(schedule.jitter.components.seconds) + Double(schedule.jitter.components.attoseconds) / 1e18
         return (0..<steps).map { step in
@@ -256,7 +256,7 @@ public actor ExperimentRunner {
             var record = MutationRecord(arm: arm.name, mutator: arm.mutator.name, round: round, step: step, description: "",
                                         writeStart: self.clock.seconds(writeStart), writeEnd: 0, expectation: .none)
             do {
-                let outcome = try await arm.mutator.apply(step: step, in: context)
+                let outcome = try await arm.mutator.apply(step: step % arm.mutator.stepsPerFlap, in: context)
                 record.writeEnd = self.clock.now
                 record.description = outcome.description
                 record.resourceVersion = outcome.resourceVersion

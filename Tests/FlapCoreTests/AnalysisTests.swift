@@ -1,0 +1,180 @@
+import FlapCore
+import FlapTesting
+import Foundation
+import HTTPWire
+import KubeClient
+import TrinoClient
+import XCTest
+
+final class AnalysisTests: XCTestCase {
+    private func trace(_ hops: [QueryTrace.Hop]) -> QueryTrace {
+        QueryTrace(transport: "socket", queryID: "q", start: .now, end: .now, hops: hops)
+    }
+
+    private func hop(_ index: Int, _ failures: [HopFailure?], method: String = "GET") -> QueryTrace.Hop {
+        QueryTrace.Hop(index: index, purpose: index == 0 ? .submit : .poll, method: index == 0 ? "POST" : method, uri: "http://x/\(index)",
+                       attempts: failures.map { failure in
+                           QueryTrace.Attempt(start: .now, end: .now, status: failure == nil ? 200 : nil, bytesSent: 0, bytesReceived: 0,
+                                              connection: nil, connectionEvents: [], failure: failure)
+                       })
+    }
+
+    func testClassificationNamesTheClassAndTheHopThatBroke() {
+        let broken = self.trace([self.hop(0, [nil]), self.hop(1, [nil]), self.hop(2, [.status(404, retryAfter: nil)])])
+        let notFound = QueryOutcome.classify(TrinoProtocolError.unexpectedStatus(status: 404, method: "GET", uri: "u", bodyExcerpt: ""), trace: broken)
+        XCTAssertEqual(notFound.failureClass, .httpStatus)
+        XCTAssertEqual(notFound.httpStatus, 404)
+        XCTAssertEqual(notFound.failedHop, 2)
+        XCTAssertEqual(notFound.label, "http-404")
+        let reset = QueryOutcome.classify(TrinoTransportError(method: "GET", uri: "u", attempts: 1, underlying: .connectionReset(reusedConnection: true)), trace: broken)
+        XCTAssertEqual(reset.label, "connection-reset")
+        let closed = QueryOutcome.classify(TrinoTransportError(method: "GET", uri: "u", attempts: 1, underlying: .closedBeforeComplete(received: 0, reusedConnection: true)), trace: broken)
+        XCTAssertEqual(closed.label, "connection-closed")
+        let refused = QueryOutcome.classify(HTTPRequestFailure(error: .connectionRefused(host: "h", port: 1)), trace: broken)
+        XCTAssertEqual(refused.label, "connection-refused")
+        let timeout = QueryOutcome.classify(TrinoTransportError(method: "GET", uri: "u", attempts: 1, underlying: .readTimedOut(received: 0)), trace: broken)
+        XCTAssertEqual(timeout.label, "timeout")
+        let gaveUp = QueryOutcome.classify(TrinoClientError.deadlineExceeded(after: .seconds(1), queryID: "q"), trace: broken)
+        XCTAssertEqual(gaveUp.label, "client-gave-up")
+        let html = QueryOutcome.classify(TrinoProtocolError.notJSON(status: 200, contentType: "text/html", uri: "u", bodyExcerpt: "<html>", parseError: "x"), trace: broken)
+        XCTAssertEqual(html.label, "protocol-error")
+    }
+
+    func testClientProfilesAreComputedFromTheAttempts() {
+        func record(_ failures: [String], method: String = "GET", succeeded: Bool, failureClass: QueryOutcome.FailureClass? = nil) -> QueryRecord {
+            let hop = HopRecordFixture.make(method: method, attemptFailures: failures)
+            return QueryRecordFixture.make(outcome: QueryOutcome(succeeded: succeeded, failureClass: failureClass), hops: [hop])
+        }
+        let badGateway = record(["status:502"], succeeded: false, failureClass: .httpStatus)
+        XCTAssertEqual(RetryPolicy.presets.map { ClientProfiles.survives(badGateway, under: $0) }, [false, true, true, true, true])
+        let reset = record(["wire:connectionReset"], succeeded: false, failureClass: .connectionReset)
+        XCTAssertEqual(RetryPolicy.presets.map { ClientProfiles.survives(reset, under: $0) }, [false, false, true, true, false])
+        let resetOnPost = record(["wire:connectionReset"], method: "POST", succeeded: false, failureClass: .connectionReset)
+        XCTAssertEqual(RetryPolicy.presets.map { ClientProfiles.survives(resetOnPost, under: $0) }, [false, false, false, true, false])
+        let threeFailures = record(["status:503", "status:503", "status:503"], succeeded: true)
+        XCTAssertEqual(ClientProfiles.survives(threeFailures, under: .pythonClient), false, "python makes 3 attempts in all")
+        XCTAssertEqual(ClientProfiles.survives(threeFailures, under: .javaClient), true)
+        let abandoned = record([], succeeded: false, failureClass: .trinoError)
+        XCTAssertFalse(RetryPolicy.presets.contains { ClientProfiles.survives(abandoned, under: $0) }, "no client survives a server-side failure")
+    }
+
+    /// The counterfactual agrees with the server: run with no retries, then with each profile's retries, against
+    /// the same faults, and compare with what FakeTrinoServer's ledger says happened.
+    func testProfilesAgreeWithTheLedgerWhenQueriesAreRerun() async throws {
+        for policy in [RetryPolicy.javaClient, .pythonClient, .goClient] {
+            let trino = try FakeTrinoServer()
+            defer { trino.stop() }
+            let target = RouteTarget(kind: .ingress, name: "r", url: trino.url)
+            trino.inject(FakeTrinoFault(.closeWithoutResponse, on: .poll, count: 1))
+            let raw = await TrinoQueryWorkload(retryPolicy: .none).run(0, through: target, deadline: .now + .seconds(10))
+            XCTAssertFalse(raw.outcome.succeeded)
+            let clock = RunClock(origin: raw.trace.start)
+            let record = QueryRecordFixture.make(outcome: raw.outcome, hops: raw.trace.hops.map { HopRecordFixture.from($0, clock: clock) })
+            let predicted = ClientProfiles.survives(record, under: policy)
+            trino.inject(FakeTrinoFault(.closeWithoutResponse, on: .poll, count: 1))
+            let rerun = await TrinoQueryWorkload(retryPolicy: policy).run(1, through: target, deadline: .now + .seconds(10))
+            XCTAssertEqual(predicted, rerun.outcome.succeeded, "\(policy.name)")
+            XCTAssertEqual(trino.ledger.last?.outcome == .finished, predicted, "the server's ledger agrees for \(policy.name)")
+        }
+    }
+
+    func testReportRoundTripsThroughJSON() async throws {
+        let lab = try await LabInProcess()
+        defer { lab.stop() }
+        var configuration = lab.configuration([
+            .init(name: "control", target: lab.gatewayTarget, mutator: ControlMutator()),
+            .init(name: "touch", target: lab.gatewayTarget, mutator: TouchMutator()),
+        ])
+        configuration.schedule.rounds = 1
+        configuration.schedule.slot = .milliseconds(800)
+        var report = try await ExperimentRunner(configuration: configuration).run()
+        report.evaluate([try Gate.parse("survival(control) >= 0.5"), try Gate.parse("p99(touch) < 30s")])
+        let json = try report.encoded()
+        let decoded = try ExperimentReport.decode(json)
+        XCTAssertEqual(try decoded.encoded(), json, "JSON -> report -> JSON is lossless")
+        XCTAssertEqual(decoded.arms, report.arms)
+        XCTAssertEqual(decoded.queries, report.queries)
+        XCTAssertEqual(decoded.schemaVersion, ExperimentReport.currentSchemaVersion)
+        XCTAssertTrue(decoded.gatesPassed)
+        for format in ReportFormat.allCases { XCTAssertFalse(try format.render(decoded).isEmpty, "\(format)") }
+        var future = try JSONSerialization.jsonObject(with: try report.encoded()) as! [String: Any]
+        future["schemaVersion"] = 99
+        XCTAssertThrowsError(try ExperimentReport.decode(try JSONSerialization.data(withJSONObject: future)))
+    }
+
+    func testCancellingARunAtRandomMomentsRestoresEveryObject() async throws {
+        var generator = SplitMix(seed: 7)
+        for attempt in 0..<3 {
+            let lab = try await LabInProcess(queryDuration: .milliseconds(300))
+            let before = lab.api.snapshot()
+            var configuration = lab.configuration([
+                .init(name: "delete", target: lab.ingressTarget, mutator: DeleteRecreateMutator()),
+                .init(name: "fillers", target: lab.gatewayTarget, mutator: FillerRoutesMutator(count: 3)),
+                .init(name: "header", target: lab.gatewayTarget, mutator: HeaderFilterToggleMutator()),
+            ])
+            configuration.schedule.slot = .milliseconds(600)
+            configuration.schedule.rounds = 3
+            let runner = ExperimentRunner(configuration: configuration)
+            let task = Task { try await runner.run() }
+            try await Task.sleep(for: .milliseconds(Int64.random(in: 300...2500, using: &generator)))
+            task.cancel()
+            _ = try? await task.value
+            let after = lab.api.snapshot()
+            XCTAssertEqual(Set(after.keys), Set(before.keys), "attempt \(attempt): no object left created or deleted")
+            XCTAssertEqual(after.mapValues(Self.spec), before.mapValues(Self.spec), "attempt \(attempt): every spec is back")
+            XCTAssertTrue(try FileManager.default.contentsOfDirectory(atPath: configuration.journalDirectory).isEmpty)
+            lab.stop()
+        }
+    }
+
+    func testStopRequestGivesAPartialReportAndARunCannotStartTwice() async throws {
+        let lab = try await LabInProcess()
+        defer { lab.stop() }
+        let runner = ExperimentRunner(configuration: lab.configuration([.init(name: "touch", target: lab.gatewayTarget, mutator: TouchMutator())]))
+        await runner.requestStop()
+        let report = try await runner.run()
+        XCTAssertTrue(report.partial)
+        do {
+            _ = try await runner.run()
+            XCTFail("a second run must be refused")
+        } catch let error as ExperimentError {
+            XCTAssertEqual(error, .alreadyFinished)
+        }
+    }
+
+    static func spec(_ object: JSONValue) -> JSONValue { object["spec"] ?? .null }
+}
+
+enum HopRecordFixture {
+    static func make(method: String, attemptFailures: [String]) -> HopRecord {
+        let json: JSONValue = ["index": 1, "purpose": "poll", "method": .string(method), "start": 0, "end": 0, "attempts": .int(max(1, attemptFailures.count)),
+                               "bytes": 0, "attemptFailures": .array(attemptFailures.map { .string($0) }), "connectionEvents": []]
+        return try! JSONDecoder().decode(HopRecord.self, from: Data(json.serialized.utf8))
+    }
+
+    static func from(_ hop: QueryTrace.Hop, clock: RunClock) -> HopRecord {
+        self.make(method: hop.method, attemptFailures: hop.attempts.compactMap { $0.failure }.map { failure in
+            switch failure {
+            case .status(let code, _): "status:\(code)"
+            case .emptyBody: "empty"
+            case .transport(let error):
+                switch error {
+                case .closedBeforeComplete: "wire:closedBeforeComplete"
+                case .connectionReset: "wire:connectionReset"
+                default: "wire:other"
+                }
+            }
+        })
+    }
+}
+
+enum QueryRecordFixture {
+    static func make(outcome: QueryOutcome, hops: [HopRecord]) -> QueryRecord {
+        let json: JSONValue = ["id": 0, "arm": "a", "round": 0, "label": "q", "intendedStart": 0, "actualStart": 0, "end": 1, "rows": 0,
+                               "hops": [], "connectionsOpened": 1, "reconnects": 0, "phase": "during", "transport": "socket",
+                               "outcome": (try? JSONValue.parse([UInt8](JSONEncoder().encode(outcome)))) ?? .null]
+        var record = try! JSONDecoder().decode(QueryRecord.self, from: Data(json.serialized.utf8))
+        record.hops = hops
+        return record
+    }
+}
