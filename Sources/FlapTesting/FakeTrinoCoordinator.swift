@@ -14,6 +14,9 @@ final class FakeTrinoCoordinator: @unchecked Sendable {
     private var faults: [FakeTrinoFault] = []
     private var counter = 0
     private let suffix: String
+    /// Queries not yet ended, so expiry does not scan finished ones.
+    private var active: Set<String> = []
+    private var nextExpiryScan = ContinuousClock.now
     private let pageCache = FakePageCache()
 
     init(configuration: FakeTrinoServer.Configuration) {
@@ -36,14 +39,14 @@ final class FakeTrinoCoordinator: @unchecked Sendable {
 
     var records: [FakeQueryRecord] {
         self.locked {
-            self.expireAbandoned()
+            self.expireAbandoned(force: true)
             return self.order.compactMap { self.queries[$0]?.record }
         }
     }
 
     func record(_ id: String) -> FakeQueryRecord? {
         self.locked {
-            self.expireAbandoned()
+            self.expireAbandoned(force: true)
             return self.queries[id]?.record
         }
     }
@@ -156,6 +159,7 @@ final class FakeTrinoCoordinator: @unchecked Sendable {
                                        queuedTime: self.configuration.queuedTime, rowsPerPage: rowsPerPage, failure: failure, spooling: spooling)
             self.queries[id] = query
             self.order.append(id)
+            self.active.insert(id)
             let body = FakeTrinoResponse.json(query, base: base, nextURI: "\(base)/v1/statement/queued/\(id)/\(query.slug)/1",
                                                state: "QUEUED", data: nil, error: nil, includeColumns: false)
             query.cachedBody = nil
@@ -363,10 +367,20 @@ final class FakeTrinoCoordinator: @unchecked Sendable {
     }
 
     /// Queries whose client stopped polling for longer than the client timeout end `ABANDONED_QUERY`.
-    private func expireAbandoned() {
+    /// Scans only running queries, and on the request path at most every few milliseconds (the ending time is
+    /// computed exactly, so scanning later changes nothing but when it is noticed).
+    private func expireAbandoned(force: Bool = false) {
         let now = ContinuousClock.now
-        for query in self.queries.values where !query.isTerminal && now - query.lastContact > self.configuration.clientTimeout {
-            query.end(.abandoned, failure: .abandoned, at: query.lastContact + self.configuration.clientTimeout)
+        guard force || now >= self.nextExpiryScan else { return }
+        self.nextExpiryScan = now + min(self.configuration.clientTimeout / 4, .milliseconds(20))
+        for id in self.active {
+            guard let query = self.queries[id] else { continue }
+            if query.isTerminal {
+                self.active.remove(id)
+            } else if now - query.lastContact > self.configuration.clientTimeout {
+                query.end(.abandoned, failure: .abandoned, at: query.lastContact + self.configuration.clientTimeout)
+                self.active.remove(id)
+            }
         }
     }
 }

@@ -53,26 +53,43 @@ enum HTTPHeadParser {
         return ResponseHead(version: String(parts[0]), status: status, reason: reason, headers: headers)
     }
 
+    /// Splits the head into its start line and header fields, working on bytes (the hot path of every request).
     private static func split(_ bytes: ArraySlice<UInt8>) throws(HTTPWireError) -> (Substring, HTTPHeaders) {
-        guard let text = String(validating: bytes, as: UTF8.self) ?? String(bytes: bytes, encoding: .isoLatin1) else {
-            throw .malformedMessage("header section is not text")
+        var lines: [ArraySlice<UInt8>] = []
+        var start = bytes.startIndex
+        var i = bytes.startIndex
+        while i < bytes.endIndex {
+            if bytes[i] == 10 {
+                let end = i > start && bytes[i - 1] == 13 ? i - 1 : i
+                lines.append(bytes[start..<end])
+                start = i + 1
+            }
+            i += 1
         }
-        var lines = text.split(separator: "\r\n", omittingEmptySubsequences: false)
+        if start < bytes.endIndex { lines.append(bytes[start..<bytes.endIndex]) }
         while lines.last?.isEmpty == true { lines.removeLast() }
         guard let first = lines.first, !first.isEmpty else { throw .malformedMessage("empty start line") }
         var headers = HTTPHeaders()
         for line in lines.dropFirst() {
-            guard let colon = line.firstIndex(of: ":") else {
-                throw .malformedMessage("header line without a colon \"\(line.prefix(80))\"")
+            guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else {
+                throw .malformedMessage("header line without a colon \"\(Self.text(line).prefix(80))\"")
             }
-            let name = line[..<colon]
-            guard !name.isEmpty, !name.contains(" "), !name.contains("\t") else {
-                throw .malformedMessage("bad header name \"\(name.prefix(80))\"")
+            let name = line[line.startIndex..<colon]
+            guard !name.isEmpty, !name.contains(32), !name.contains(9) else {
+                throw .malformedMessage("bad header name \"\(Self.text(name).prefix(80))\"")
             }
-            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-            headers.add(String(name), value)
+            var valueStart = colon + 1
+            var valueEnd = line.endIndex
+            while valueStart < valueEnd, line[valueStart] == 32 || line[valueStart] == 9 { valueStart += 1 }
+            while valueEnd > valueStart, line[valueEnd - 1] == 32 || line[valueEnd - 1] == 9 { valueEnd -= 1 }
+            headers.add(Self.text(name), Self.text(line[valueStart..<valueEnd]))
         }
-        return (first, headers)
+        return (Substring(Self.text(first)), headers)
+    }
+
+    /// UTF-8 text, or Latin-1 for the odd byte a peer sends.
+    private static func text(_ bytes: ArraySlice<UInt8>) -> String {
+        String(validating: bytes, as: UTF8.self) ?? String(decoding: bytes.map { $0 < 128 ? $0 : UInt8(ascii: "?") }, as: UTF8.self)
     }
 }
 

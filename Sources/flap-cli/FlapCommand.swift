@@ -9,6 +9,7 @@ enum FlapCommand {
     case fakeKube(FakeKubeAPIServer.Configuration, kubeconfig: String?)
     case demoTrino(queries: Int, spooling: Bool)
     case benchTrinoClient(rows: Int, python: Bool)
+    case benchEngine(levels: [Int], hold: Duration, ramp: Duration)
     case run(RunOptions)
     case doctor(RunOptions)
     case report(path: String, format: ReportFormat, output: String?, gates: [String])
@@ -28,6 +29,7 @@ enum FlapCommand {
       fake trino            start a FakeTrinoServer and serve until Ctrl-C
       fake kube             start a FakeKubeAPIServer, write a kubeconfig for it, serve until Ctrl-C
       bench trino-client    measure the Trino client's fetch throughput (build with -c release)
+      bench engine          how many polling queries the engine sustains at p99 lateness <= 2 ms (build with -c release)
 
     Run flap-cli <command> --help for the options of each.
     """
@@ -136,6 +138,14 @@ enum FlapCommand {
             if wantsHelp { return .help(self.demoUsage) }
             let flags = try ParsedFlags(rest, valued: ["queries"], boolean: ["spooling"])
             return .demoTrino(queries: try flags.int("queries", in: 1...1000) ?? 3, spooling: flags.flag("spooling"))
+        case ["bench", "engine"]:
+            if wantsHelp { return .help(EngineBenchmark.usage) }
+            let flags = try ParsedFlags(rest, valued: ["levels", "hold", "ramp"], boolean: [])
+            let levels = try (flags.string("levels") ?? "250,500,1000,2000,3000").split(separator: ",").map { text in
+                guard let n = Int(text), n > 0 else { throw UsageError(message: "--levels must be positive whole numbers like 500,1000,2000") }
+                return n
+            }
+            return .benchEngine(levels: levels, hold: try flags.duration("hold") ?? .seconds(8), ramp: try flags.duration("ramp") ?? .seconds(2))
         case ["bench", "trino-client"]:
             if wantsHelp { return .help(self.benchUsage) }
             let flags = try ParsedFlags(rest, valued: ["rows"], boolean: ["no-python"])

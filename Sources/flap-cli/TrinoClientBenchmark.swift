@@ -87,10 +87,14 @@ final class FakeTrinoChild {
     let process = Process()
     let url: URL
 
-    init(rows: Int) throws {
+    convenience init(rows: Int) throws {
+        try self.init(arguments: ["--shape", "bench", "--rows", String(rows), "--duration", "0s"])
+    }
+
+    init(arguments: [String]) throws {
         let output = Pipe()
         self.process.executableURL = URL(fileURLWithPath: Executables.current)
-        self.process.arguments = ["fake", "trino", "--shape", "bench", "--rows", String(rows), "--duration", "0s"]
+        self.process.arguments = ["fake", "trino"] + arguments
         self.process.standardOutput = output
         try ProcessLauncher.start(self.process)
         guard let line = ProcessLauncher.readLine(output.fileHandleForReading), let url = URL(string: line), url.port != nil else {

@@ -8,6 +8,7 @@ public struct QueryRecord: Sendable, Codable, Equatable {
     public var round: Int
     public var label: String
     public var intendedStart: Double
+    /// When the generator issued the query (its lateness is the schedule's, reported apart from latency).
     public var actualStart: Double
     public var end: Double
     public var queryID: String?

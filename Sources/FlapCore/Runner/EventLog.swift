@@ -5,7 +5,7 @@ import Foundation
 /// measured. Every line carries `t`, seconds on the run's clock.
 public final class EventLog: @unchecked Sendable {
     private let lock = NSLock()
-    private let handle: FileHandle?
+    private var handle: FileHandle?
     public let path: String?
 
     /// - Parameter path: nil keeps no log.
@@ -25,19 +25,28 @@ public final class EventLog: @unchecked Sendable {
 
     deinit { try? self.handle?.close() }
 
+    /// Writes one line; after `close` (or a write error) lines are dropped rather than crashing.
     public func write(_ type: String, at seconds: Double, _ fields: [String: JSONValue] = [:]) {
-        guard let handle = self.handle else { return }
+        guard self.lock.withLock({ self.handle != nil }) else { return }
         var line = fields
         line["type"] = .string(type)
         line["t"] = .number(String(format: "%.6f", seconds))
         let bytes = Data((JSONValue.object(line).serialized + "\n").utf8)
-        self.lock.withLock { handle.write(bytes) }
+        self.lock.withLock {
+            do { try self.handle?.write(contentsOf: bytes) } catch { self.handle = nil }
+        }
     }
 
     public func write<T: Encodable>(_ type: String, at seconds: Double, record: T) {
-        guard self.handle != nil, let data = try? JSONEncoder().encode(record), let json = try? JSONValue.parse([UInt8](data)) else { return }
+        guard self.lock.withLock({ self.handle != nil }), let data = try? JSONEncoder().encode(record), let json = try? JSONValue.parse([UInt8](data)) else { return }
         self.write(type, at: seconds, ["record": json])
     }
 
-    public func close() { self.lock.withLock { try? self.handle?.synchronize(); try? self.handle?.close() } }
+    public func close() {
+        self.lock.withLock {
+            try? self.handle?.synchronize()
+            try? self.handle?.close()
+            self.handle = nil
+        }
+    }
 }

@@ -28,12 +28,13 @@ public actor ExperimentRunner {
     private enum State { case initial, running, finished }
 
     public nonisolated let runID: String
-    private let configuration: ExperimentConfiguration
-    private let clock: RunClock
+    private nonisolated let configuration: ExperimentConfiguration
+    private nonisolated let clock: RunClock
     private var state = State.initial
     private var stopRequested = false
     private var aborted: String?
     private let collector = RunCollector()
+    private let arrivalClock = ArrivalClock()
     private var upcoming: [String: ContinuousClock.Instant] = [:]
 
     public init(configuration: ExperimentConfiguration, runID: String = ExperimentRunner.makeRunID()) {
@@ -51,7 +52,10 @@ public actor ExperimentRunner {
     }
 
     /// Stops after the current slot; the run then restores and returns a partial report. Remembered if called before `run()`.
-    public func requestStop() { self.stopRequested = true }
+    public func requestStop() {
+        self.stopRequested = true
+        self.arrivalClock.stop()
+    }
 
     /// A snapshot for live progress (elapsed, in flight, failures per arm, next mutation).
     public func progress() -> RunProgress {
@@ -65,7 +69,7 @@ public actor ExperimentRunner {
 
     func abort(_ reason: String) {
         if self.aborted == nil { self.aborted = reason }
-        self.stopRequested = true
+        self.requestStop()
     }
 
     public func run() async throws -> ExperimentReport {
@@ -173,6 +177,8 @@ public actor ExperimentRunner {
                     _ = await configuration.workload.run(-1, through: arm.target, deadline: .now + configuration.load.queryTimeout)
                 }
             }
+            var loopError: (any Error)?
+            do {
             for round in 0..<configuration.schedule.rounds {
                 var order = contexts
                 order.shuffle(using: &generator)
@@ -185,27 +191,45 @@ public actor ExperimentRunner {
                         await self.runMutations(arm: arm, context: context, round: round, at: mutations, collector: collector, log: log)
                     }
                     let arrivals = self.arrivals(slotStart: slotStart, generator: &generator)
-                    for intended in arrivals {
-                        if self.stopRequested { break }
-                        try await Task.sleep(until: intended, clock: .continuous)
-                        let index = queryIndex
-                        queryIndex += 1
+                    let firstIndex = queryIndex
+                    queryIndex += arrivals.count
+                    let counter = IDCounter(start: firstIndex)
+                    let clock = self.arrivalClock
+                    await withTaskCancellationHandler {
+                    await clock.run(arrivals) { intended in
+                        let index = counter.next()
                         guard collector.inFlight < configuration.load.maxInFlight else {
                             collector.drop()
-                            continue
+                            return nil
                         }
                         collector.started()
-                        group.addTask {
-                            await self.runQuery(index, arm: arm, round: round, intended: intended, collector: collector, log: log)
+                        let dispatched = ContinuousClock.now
+                        // Queries run below the default priority; their own delays are measured from the intended start.
+                        return Task(priority: .utility) {
+                            await self.runQuery(index, arm: arm, round: round, intended: intended, dispatched: dispatched, collector: collector, log: log)
                         }
                     }
+                    } onCancel: {
+                        clock.stop()
+                    }
+                    if self.stopRequested { break }
                     try await Task.sleep(until: slotStart + configuration.schedule.slot, clock: .continuous)
                 }
             }
+            } catch {
+                loopError = error
+            }
+            // Every query must end before the run restores and closes its log, whatever ended the slots.
             let drainDeadline = ContinuousClock.now + configuration.timeouts.drain
-            while collector.inFlight > 0, ContinuousClock.now < drainDeadline { try await Task.sleep(for: .milliseconds(20)) }
+            while loopError == nil, collector.inFlight > 0, ContinuousClock.now < drainDeadline, !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+            self.arrivalClock.cancelAll()
+            while collector.inFlight > 0 { try? await Task.sleep(for: .milliseconds(5)) }
             group.cancelAll()
-            try await group.waitForAll()
+            try? await group.waitForAll()
+            if let loopError { throw loopError }
+            try Task.checkCancellation()
         }
     }
 
@@ -294,9 +318,10 @@ public actor ExperimentRunner {
         return await probe.awaitProof(expectation, target: target, timeout: self.configuration.timeouts.propagation)
     }
 
-    private func runQuery(_ index: Int, arm: ExperimentConfiguration.Arm, round: Int, intended: ContinuousClock.Instant,
-                          collector: RunCollector, log: EventLog) async {
-        let actualStart = ContinuousClock.now
+    /// Runs off the actor: thousands of these are in flight, and the dispatcher must not wait behind them.
+    private nonisolated func runQuery(_ index: Int, arm: ExperimentConfiguration.Arm, round: Int, intended: ContinuousClock.Instant,
+                                      dispatched: ContinuousClock.Instant, collector: RunCollector, log: EventLog) async {
+        let actualStart = dispatched
         let execution = await self.configuration.workload.run(index, through: arm.target, deadline: intended + self.configuration.load.queryTimeout)
         let end = ContinuousClock.now
         let trace = execution.trace
@@ -309,11 +334,11 @@ public actor ExperimentRunner {
         log.write("query", at: record.end, record: record)
         collector.finished(record)
         if !record.outcome.succeeded, !arm.isControl, let budget = self.configuration.failureBudget, collector.failures(excludingControl: self.controlArms) > budget {
-            self.abort("failure budget of \(budget) exceeded")
+            await self.abort("failure budget of \(budget) exceeded")
         }
     }
 
-    private var controlArms: Set<String> { Set(self.configuration.arms.filter(\.isControl).map(\.name)) }
+    private nonisolated var controlArms: Set<String> { Set(self.configuration.arms.filter(\.isControl).map(\.name)) }
 }
 
 /// Results as they arrive from concurrent tasks.
@@ -360,4 +385,12 @@ public struct RunProgress: Sendable {
         if let next = self.nextMutation { text += String(format: "  next mutation %@ in %.1fs", next.arm, next.inSeconds) }
         return text
     }
+}
+
+/// Hands out increasing query indices from the arrival thread.
+final class IDCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Int
+    init(start: Int) { self.value = start }
+    func next() -> Int { self.lock.withLock { defer { self.value += 1 }; return self.value } }
 }

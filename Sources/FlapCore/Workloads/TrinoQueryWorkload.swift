@@ -38,13 +38,16 @@ public struct TrinoQueryWorkload: QueryWorkload {
 
     public init(queries: [Query] = [Query(sql: TrinoQueryWorkload.tpchQ9, label: "tpch-q9")],
                 session: TrinoSession = TrinoSession(user: "flap", catalog: "tpch", schema: "sf1"),
-                retryPolicy: RetryPolicy = .none, requestTimeout: Duration = .seconds(30), seed: UInt64 = 1) {
+                retryPolicy: RetryPolicy = .none, requestTimeout: Duration = .seconds(30), seed: UInt64 = 1,
+                maxIdleConnectionsPerHost: Int = 4096) {
         self.queries = queries
         self.session = session
         self.retryPolicy = retryPolicy
         self.requestTimeout = requestTimeout
         self.seed = seed
-        self.transport = SocketTransport()
+        var configuration = SocketHTTPClient.Configuration()
+        configuration.maxIdleConnectionsPerHost = maxIdleConnectionsPerHost
+        self.transport = SocketTransport(client: SocketHTTPClient(configuration: configuration))
     }
 
     /// Queries separated by `;` lines in a file (`-- weight: N` before a query sets its weight).

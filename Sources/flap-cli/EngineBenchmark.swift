@@ -1,0 +1,71 @@
+import FlapCore
+import FlapSystem
+import FlapTesting
+import Foundation
+import KubeClient
+import TrinoClient
+
+/// `flap-cli bench engine`: how many long, polling queries the engine sustains with p99 scheduling lateness
+/// under 2 ms, the polls/s that makes, and peak RSS; wrk's requests/s on the same endpoint as the ceiling.
+enum EngineBenchmark {
+    static let usage = """
+    usage: flap-cli bench engine [--levels 250,500,1000,2000,3000] [--hold 8s] [--ramp 2s]
+
+    Runs the experiment engine (a control arm, open-loop arrivals) against a FakeTrinoServer in a child process
+    whose queries never finish and whose GETs long-poll 1 s, so each query polls about once a second. Each
+    level starts that many queries over --ramp and holds them for --hold; the ramp stops at the first level
+    whose p99 scheduling lateness exceeds 2 ms. Build with -c release.
+    """
+
+    static func run(levels: [Int], hold: Duration, ramp: Duration) async throws {
+        #if DEBUG
+        Output.note("warning: this is a debug build; run `swift build -c release && .build/release/flap-cli bench engine` for real figures")
+        #endif
+        let server = try FakeTrinoChild(arguments: ["--duration", "3600s", "--max-wait", "1s", "--client-timeout", "600s"])
+        defer { server.stop() }
+        print("engine benchmark: long queries polling ~1/s against FakeTrinoServer (child process) at \(server.url)")
+        if let wrk = ProcessLauncher.which("wrk") {
+            let output = try ProcessLauncher.run(wrk, ["-t2", "-c64", "-d5s", "\(server.url.absoluteString)/v1/info"]).stdout
+            let line = output.split(separator: "\n").first { $0.contains("Requests/sec") }.map { $0.trimmingCharacters(in: .whitespaces) } ?? "no figure"
+            print("ceiling: wrk -t2 -c64 -d5s on /v1/info of the same server: \(line)")
+        } else {
+            print("ceiling: wrk is not installed (apt-get install wrk); skipped")
+        }
+        let api = try FakeKubeAPIServer()
+        defer { api.stop() }
+        let kube = KubeClient(configuration: KubeClient.Configuration(server: api.url))
+        let state = NSTemporaryDirectory() + "flap-bench-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        var best: (level: Int, polls: Double)?
+        print("level  started  p99-lateness  max-lateness  polls/s  peak-RSS")
+        for level in levels {
+            let target = RouteTarget(kind: .httpRoute, name: "bench", url: server.url)
+            var configuration = ExperimentConfiguration(arms: [.init(name: "bench", target: target, mutator: ControlMutator())],
+                                                        workload: TrinoQueryWorkload(retryPolicy: .none, requestTimeout: .seconds(10)), kube: kube)
+            let rampSeconds = Double(ramp.components.seconds) + Double(ramp.components.attoseconds) / 1e18
+            configuration.load.arrival = .fixed(perSecond: Double(level) / rampSeconds)
+            configuration.load.maxInFlight = level + 1
+            configuration.load.queryTimeout = ramp + hold
+            configuration.schedule.slot = ramp
+            configuration.schedule.rounds = 1
+            configuration.timeouts.drain = hold + ramp + .seconds(30)
+            configuration.probe = nil
+            configuration.journalDirectory = state
+            let report = try await ExperimentRunner(configuration: configuration).run()
+            let window = (report.queries.map(\.end).max() ?? 1) - rampSeconds
+            let polls = report.queries.flatMap(\.hops).filter { $0.start >= rampSeconds && $0.end <= rampSeconds + window }.count
+            let pollsPerSecond = Double(polls) / max(window, 0.001)
+            let lateness = report.lateness
+            print(String(format: "%5d  %7d  %10.2fms  %10.2fms  %7.0f  %6.1f MB", level, report.queries.count, (lateness?.p99 ?? 0) * 1000,
+                         (lateness?.max ?? 0) * 1000, pollsPerSecond, TrinoClientBenchmark.peakRSSMegabytes()))
+            guard let p99 = lateness?.p99, p99 <= 0.002 else { break }
+            best = (level, pollsPerSecond)
+        }
+        if let best {
+            print(String(format: "sustained: %d queries in flight, %.0f polls/s with p99 scheduling lateness <= 2 ms; peak RSS %.1f MB",
+                         best.level, best.polls, TrinoClientBenchmark.peakRSSMegabytes()))
+        } else {
+            print("no level kept p99 scheduling lateness under 2 ms")
+        }
+    }
+}
