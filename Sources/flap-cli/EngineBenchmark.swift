@@ -14,7 +14,9 @@ enum EngineBenchmark {
     Runs the experiment engine (a control arm, open-loop arrivals) against a FakeTrinoServer in a child process
     whose queries never finish and whose GETs long-poll 1 s, so each query polls about once a second. Each
     level starts that many queries over --ramp and holds them for --hold; the ramp stops at the first level
-    whose p99 scheduling lateness exceeds 2 ms. Build with -c release.
+    whose p99 scheduling lateness exceeds 2 ms or whose polls/s fall below 90% of its queries (the engine no
+    longer keeps up). Build with -c release. The arrival thread asks for real-time priority, which only
+    root (or CAP_SYS_NICE) gets; without it, lateness is higher on a busy machine.
     """
 
     static func run(levels: [Int], hold: Duration, ramp: Duration) async throws {
@@ -36,7 +38,7 @@ enum EngineBenchmark {
         let kube = KubeClient(configuration: KubeClient.Configuration(server: api.url))
         let state = NSTemporaryDirectory() + "flap-bench-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: state) }
-        var best: (level: Int, polls: Double)?
+        var best: (level: Int, polls: Double, rss: Double)?
         print("level  started  p99-lateness  max-lateness  polls/s  peak-RSS")
         for level in levels {
             let target = RouteTarget(kind: .httpRoute, name: "bench", url: server.url)
@@ -58,12 +60,13 @@ enum EngineBenchmark {
             let lateness = report.lateness
             print(String(format: "%5d  %7d  %10.2fms  %10.2fms  %7.0f  %6.1f MB", level, report.queries.count, (lateness?.p99 ?? 0) * 1000,
                          (lateness?.max ?? 0) * 1000, pollsPerSecond, TrinoClientBenchmark.peakRSSMegabytes()))
-            guard let p99 = lateness?.p99, p99 <= 0.002 else { break }
-            best = (level, pollsPerSecond)
+            // Sustained: the schedule keeps its time and the engine keeps up with ~1 poll/s per query.
+            guard let p99 = lateness?.p99, p99 <= 0.002, pollsPerSecond >= 0.9 * Double(level) else { break }
+            best = (level, pollsPerSecond, TrinoClientBenchmark.peakRSSMegabytes())
         }
         if let best {
-            print(String(format: "sustained: %d queries in flight, %.0f polls/s with p99 scheduling lateness <= 2 ms; peak RSS %.1f MB",
-                         best.level, best.polls, TrinoClientBenchmark.peakRSSMegabytes()))
+            print(String(format: "sustained: %d queries in flight, %.0f polls/s with p99 scheduling lateness <= 2 ms; peak RSS %.1f MB at that level",
+                         best.level, best.polls, best.rss))
         } else {
             print("no level kept p99 scheduling lateness under 2 ms")
         }

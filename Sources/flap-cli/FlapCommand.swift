@@ -141,7 +141,7 @@ enum FlapCommand {
         case ["bench", "engine"]:
             if wantsHelp { return .help(EngineBenchmark.usage) }
             let flags = try ParsedFlags(rest, valued: ["levels", "hold", "ramp"], boolean: [])
-            let levels = try (flags.string("levels") ?? "250,500,1000,2000,3000").split(separator: ",").map { text in
+            let levels = try (flags.string("levels") ?? "500,1000,2000,2250,2500,3000").split(separator: ",").map { text in
                 guard let n = Int(text), n > 0 else { throw UsageError(message: "--levels must be positive whole numbers like 500,1000,2000") }
                 return n
             }

@@ -11,6 +11,7 @@ final class ArrivalClock: @unchecked Sendable {
     func run(_ instants: [ContinuousClock.Instant], issue: @escaping @Sendable (ContinuousClock.Instant) -> Task<Void, Never>?) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let thread = Thread { [self] in
+                Self.raisePriority()
                 for instant in instants {
                     if self.lock.withLock({ self.stopped }) { break }
                     Self.sleep(until: instant)
@@ -30,6 +31,17 @@ final class ArrivalClock: @unchecked Sendable {
     func cancelAll() {
         let tasks = self.lock.withLock { self.tasks }
         for task in tasks { task.cancel() }
+    }
+
+    /// A load generator's clock should win the CPU over the work it generates: ask for the lowest real-time
+    /// round-robin priority for this one thread, which only sleeps and issues. Without the privilege (not root,
+    /// no CAP_SYS_NICE) the request is refused and nothing changes.
+    private static func raisePriority() {
+        #if os(Linux)
+        var parameters = sched_param()
+        parameters.sched_priority = 1
+        _ = pthread_setschedparam(pthread_self(), Int32(SCHED_RR), &parameters)
+        #endif
     }
 
     private static func sleep(until instant: ContinuousClock.Instant) {
