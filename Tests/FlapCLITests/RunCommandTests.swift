@@ -102,6 +102,38 @@ final class RunCommandTests: XCTestCase {
         XCTAssertEqual(again.stdout, "nothing to restore: no journal in \(env.directory)/state/journals\n", "restore is idempotent")
     }
 
+    func testSIGTERMStopsRestoresAndExitsFour() async throws {
+        let env = try await Environment()
+        defer { env.stop() }
+        let before = env.api.snapshot()
+        let checkpoint = env.api.checkpoint()
+        let process = try CLI.start(env.runArguments.map { $0 == "1.2s" ? "3s" : $0 }, environment: env.environment)
+        let deadline = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < deadline, !env.api.changes(since: checkpoint).contains(where: { $0.kind == .deleted }) {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        process.terminate()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 4, "stopped runs exit 4")
+        XCTAssertEqual(env.api.snapshot().mapValues(Self.withoutAnnotations), before.mapValues(Self.withoutAnnotations), "SIGTERM restored the Ingress")
+        XCTAssertTrue(try FileManager.default.contentsOfDirectory(atPath: "\(env.directory)/state/journals").isEmpty)
+    }
+
+    func testDoctorChecksAccessObjectsAndTrino() async throws {
+        let env = try await Environment()
+        defer { env.stop() }
+        let doctor = try CLI.run(["doctor", "--kubeconfig", env.kubeconfig, "--ingress", "trino", "--ingress-url", "http://trino.example.com",
+                                  "--connect-to", "127.0.0.1:\(env.proxy.port)"], environment: env.environment)
+        XCTAssertEqual(doctor.status, 0, doctor.stdout + doctor.stderr)
+        XCTAssertTrue(doctor.stdout.contains("ok   may delete ingresses.networking.k8s.io in default"), doctor.stdout)
+        XCTAssertTrue(doctor.stdout.contains("ok   Ingress trino exists"), doctor.stdout)
+        XCTAssertTrue(doctor.stdout.contains("ok   Trino answers through ingress"), doctor.stdout)
+        XCTAssertTrue(doctor.stdout.contains("kind: Role"), doctor.stdout)
+        let missing = try CLI.run(["doctor", "--kubeconfig", env.kubeconfig, "--ingress", "ghost", "--ingress-url", "http://127.0.0.1:1"], environment: env.environment)
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertTrue(missing.stdout.contains("FAIL Ingress ghost"), missing.stdout)
+    }
+
     func testDryRunPrintsThePlanAndBadFlagsExitTwo() async throws {
         let env = try await Environment()
         defer { env.stop() }

@@ -66,7 +66,8 @@ public struct TrinoQueryWorkload: QueryWorkload {
                 }
             }
             let sql = lines.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !sql.isEmpty else { continue }
+            let code = lines.filter { !$0.trimmingCharacters(in: .whitespaces).hasPrefix("--") }.joined().trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !code.isEmpty else { continue }
             queries.append(Query(sql: sql, weight: weight))
             weight = 1
         }
