@@ -10,6 +10,8 @@ enum FlapCommand {
     case demoTrino(queries: Int, spooling: Bool)
     case benchTrinoClient(rows: Int, python: Bool)
     case benchEngine(levels: [Int], hold: Duration, ramp: Duration)
+    case lab(rounds: Int, slot: Duration, rate: Double, output: String?)
+    case labUp
     case run(RunOptions)
     case doctor(RunOptions)
     case report(path: String, format: ReportFormat, output: String?, gates: [String])
@@ -20,6 +22,8 @@ enum FlapCommand {
     usage: flap-cli <command> [options]
 
     commands:
+      lab                   the Ingress (nginx) vs Gateway (Envoy) comparison on this machine, no cluster needed
+      lab up                start the lab and print its endpoints until Ctrl-C
       run                   flap routes on a cluster while Trino queries run through them; report survival and latency
       doctor                check access, objects and Trino through each route; print the minimal Role
       report                render a report.json (text, markdown, csv, junit, html, json), evaluate gates
@@ -93,6 +97,19 @@ enum FlapCommand {
             configuration.clientTimeout = try flags.duration("client-timeout") ?? configuration.clientTimeout
             configuration.spooling = flags.flag("spooling")
             return .fakeTrino(configuration)
+        case ["lab"]:
+            if wantsHelp { return .help(LabCommands.labUsage) }
+            let flags = try ParsedFlags(rest, valued: ["rounds", "slot", "rate", "output"], boolean: [])
+            let rate = try flags.string("rate").map { text -> Double in
+                guard let value = Double(text), value > 0, value <= 1000 else { throw UsageError(message: "--rate must be a number of queries per second, not \"\(text)\"") }
+                return value
+            } ?? 6
+            return .lab(rounds: try flags.int("rounds", in: 1...100) ?? 3, slot: try flags.duration("slot") ?? .seconds(5), rate: rate,
+                        output: flags.string("output"))
+        case ["lab", "up"]:
+            if wantsHelp { return .help(LabCommands.labUsage) }
+            _ = try ParsedFlags(rest, valued: [], boolean: [])
+            return .labUp
         case ["run"]:
             if wantsHelp { return .help(RunOptions.usage) }
             return .run(try RunOptions.parse(rest))

@@ -47,6 +47,9 @@ public struct ExperimentConfiguration: Sendable {
         public var jitter: Duration = .zero
         /// Flaps per slot: the mutation's steps repeated this many times between `flapAt` and `unflapAt`.
         public var burst = 1
+        /// Arrivals happen in this leading fraction of the slot. When arms share a route, leave room for the
+        /// slot's queries to end before the next arm's slot, or they are hit by the next arm's mutation.
+        public var arrivalWindow = 1.0
         /// Queries through every arm before the first slot, not counted.
         public var warmupQueries = 0
         /// Instead of at `flapAt`, flap once this many queries are in flight (or at `unflapAt`, whichever first).

