@@ -33,7 +33,7 @@ let package = Package(
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "FlapTesting", "HTTPWire"],
                     resources: [.copy("Fixtures")], swiftSettings: strictness),
         .testTarget(name: "FlapCoreTests", dependencies: ["FlapCore", "FlapTesting", "KubeClient", "TrinoClient", "HTTPWire"], swiftSettings: strictness),
-        .testTarget(name: "FlapLabTests", dependencies: ["FlapLab", "FlapCore", "FlapTesting", "KubeClient"], swiftSettings: strictness),
+        .testTarget(name: "FlapLabTests", dependencies: ["FlapLab", "FlapCore", "FlapTesting", "KubeClient", "flap-cli"], swiftSettings: strictness),
         .testTarget(name: "FlapCLITests", dependencies: ["flap-cli", "FlapTesting", "FlapCore", "KubeClient"], swiftSettings: strictness),
         .testTarget(name: "FlapTestingTests", dependencies: ["FlapTesting", "TrinoClient", "HTTPWire"], swiftSettings: strictness),
     ],

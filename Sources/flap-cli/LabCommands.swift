@@ -4,7 +4,7 @@ import Foundation
 
 enum LabCommands {
     static let labUsage = """
-    usage: flap-cli lab [--rounds 3] [--slot 5s] [--rate 6] [--output DIR]
+    usage: flap-cli lab [--rounds 2] [--slot 5s] [--rate 6] [--output DIR]
            flap-cli lab up
 
     lab: the default comparison on this machine, no cluster needed. It starts a fake Kubernetes API and a fake

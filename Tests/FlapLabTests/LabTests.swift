@@ -1,0 +1,102 @@
+import FlapCore
+import FlapLab
+import FlapTesting
+import Foundation
+import KubeClient
+import XCTest
+
+/// The lab against real nginx and Envoy: the qualitative facts real clients measured on these proxies
+/// (counts and classes, never timings).
+final class LabTests: XCTestCase {
+    func testLabReproducesWhatRealClientsMeasured() async throws {
+        let lab = try await Lab.start()
+        defer { lab.stop() }
+        XCTAssertTrue(lab.unavailable.isEmpty, "run scripts/lab-deps: \(lab.unavailable)")
+        var configuration = LabExperiment.configuration(lab: lab, rounds: 1, slot: .seconds(5), rate: 6)
+        configuration.arms = configuration.arms.filter { !$0.name.contains("remove-readd") }.map { arm in
+            arm.name.hasSuffix("hammer") ? .init(name: arm.name, target: arm.target, mutator: BurstMutator(base: arm.mutator, times: LabExperiment.hammerBurst)) : arm
+        }
+        let before = lab.api.snapshot()
+        let report = try await ExperimentRunner(configuration: configuration).run()
+        func arm(_ name: String) throws -> ArmReport { try XCTUnwrap(report.arm(name), name) }
+
+        // Deleting the route fails in-flight queries on both data planes, with a 404 on the next poll.
+        for name in ["ingress-delete-recreate", "gateway-delete-recreate"] {
+            let deleted = try arm(name)
+            XCTAssertGreaterThan(deleted.failures["http-404"] ?? 0, 0, "\(name): \(deleted.failures)")
+            XCTAssertEqual(deleted.failures.keys.sorted(), ["http-404"], name)
+        }
+        // Every nginx reload makes keep-alive clients reconnect; Envoy route updates make none.
+        XCTAssertGreaterThan(try arm("ingress-reload-hammer").connections.reconnects, 0)
+        XCTAssertEqual(try arm("gateway-update-hammer").connections.reconnects, 0)
+        XCTAssertEqual(try arm("gateway-update-hammer").survival.estimate, 1, "Envoy route updates fail no query")
+        // A change to an unrelated route fails none, on either (nginx still reloads, so clients reconnect).
+        XCTAssertEqual(try arm("ingress-neighbour-change").survival.estimate, 1)
+        XCTAssertEqual(try arm("gateway-neighbour-change").survival.estimate, 1)
+        XCTAssertGreaterThan(try arm("ingress-neighbour-change").connections.reconnects, 0)
+        XCTAssertEqual(try arm("gateway-neighbour-change").connections.reconnects, 0)
+        // Controls are untouched, and the gateway controller reported Accepted for the generations it applied.
+        XCTAssertEqual(try arm("ingress-control").survival.estimate, 1)
+        XCTAssertEqual(try arm("gateway-control").survival.estimate, 1)
+        XCTAssertTrue(report.mutations.filter { $0.arm == "gateway-update-hammer" }.contains { $0.acceptedAt != nil })
+        XCTAssertTrue(report.mutations.filter { $0.expectation != .none }.allSatisfy { $0.propagatedAt != nil },
+                      "every change was proven on the data plane: \(report.mutations.filter { $0.propagatedAt == nil }.map(\.description))")
+        let applied = await lab.appliedGenerations()
+        XCTAssertFalse(applied.ingress.isEmpty)
+        XCTAssertFalse(applied.gateway.isEmpty)
+        let errors = await lab.controllerErrors()
+        XCTAssertTrue(errors.isEmpty, "\(errors)")
+        XCTAssertEqual(lab.api.snapshot().mapValues(Self.spec), before.mapValues(Self.spec), "the run restored every route")
+    }
+
+    func testStoppingTheLabLeavesNoProcessOrDirectory() async throws {
+        let lab = try await Lab.start()
+        let directory = lab.directory
+        XCTAssertFalse(Self.processes(mentioning: directory).isEmpty, "nginx and Envoy run from the lab directory")
+        lab.stop()
+        XCTAssertTrue(Self.processes(mentioning: directory).isEmpty, "\(Self.processes(mentioning: directory))")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory))
+    }
+
+    func testKillingTheLabProcessTakesItsDataPlanesDown() async throws {
+        let binary = try XCTUnwrap([Bundle(for: Self.self).bundleURL.appending(path: "flap-cli"),
+                                    Bundle(for: Self.self).bundleURL.deletingLastPathComponent().appending(path: "flap-cli")]
+            .first { FileManager.default.isExecutableFile(atPath: $0.path) })
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = ["lab", "up"]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let first = out.fileHandleForReading.availableData
+        var text = String(decoding: first, as: UTF8.self)
+        let deadline = Date().addingTimeInterval(30)
+        while !text.contains("kubeconfig:"), Date() < deadline {
+            text += String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
+        }
+        let kubeconfig = try XCTUnwrap(text.split(separator: "\n").first { $0.hasPrefix("kubeconfig:") }).split(separator: " ").last.map(String.init)!
+        let directory = (kubeconfig as NSString).deletingLastPathComponent
+        XCTAssertFalse(Self.processes(mentioning: directory).isEmpty)
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        let gone = Date().addingTimeInterval(10)
+        while !Self.processes(mentioning: directory).isEmpty || FileManager.default.fileExists(atPath: directory), Date() < gone {
+            usleep(100_000)
+        }
+        XCTAssertTrue(Self.processes(mentioning: directory).isEmpty, "no nginx or Envoy outlives a kill -9")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory), "and no lab directory")
+    }
+
+    /// Command lines of running processes that mention `text` (nginx and Envoy name the lab directory).
+    static func processes(mentioning text: String) -> [String] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.filter { Int($0) != nil }.compactMap { pid in
+            guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"), !data.isEmpty else { return nil }
+            let line = String(decoding: data.map { $0 == 0 ? 32 : $0 }, as: UTF8.self)
+            return line.contains(text) && !line.contains("/bin/sh -c") ? line : nil
+        }
+    }
+
+    static func spec(_ object: JSONValue) -> JSONValue { object["spec"] ?? .null }
+}
