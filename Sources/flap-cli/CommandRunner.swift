@@ -10,6 +10,7 @@ enum CommandRunner {
         case .run(let options): return try await RunCommand.execute(options)
         case .lab(let rounds, let slot, let rate, let output): return try await LabCommands.compare(rounds: rounds, slot: slot, rate: rate, output: output)
         case .labUp: return try await LabCommands.up()
+        case .labScale(let routes): return try await LabCommands.scale(routes: routes)
         case .doctor(let options): return try await DoctorCommand.execute(options)
         case .report(let path, let format, let output, let gates): return try ReportCommands.report(path: path, format: format, output: output, gates: gates)
         case .compare(let old, let new, let thresholds): return try ReportCommands.compare(old: old, new: new, thresholds: thresholds)
@@ -22,7 +23,7 @@ enum CommandRunner {
 
     static func runTool(_ command: FlapCommand) async throws {
         switch command {
-        case .run, .doctor, .report, .compare, .restore, .lab, .labUp: break
+        case .run, .doctor, .report, .compare, .restore, .lab, .labUp, .labScale: break
         case .help(let text):
             print(text)
         case .fakeTrino(let configuration):

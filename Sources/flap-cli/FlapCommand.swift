@@ -12,6 +12,7 @@ enum FlapCommand {
     case benchEngine(levels: [Int], hold: Duration, ramp: Duration)
     case lab(rounds: Int, slot: Duration, rate: Double, output: String?)
     case labUp
+    case labScale(routes: [Int])
     case run(RunOptions)
     case doctor(RunOptions)
     case report(path: String, format: ReportFormat, output: String?, gates: [String])
@@ -24,6 +25,7 @@ enum FlapCommand {
     commands:
       lab                   the Ingress (nginx) vs Gateway (Envoy) comparison on this machine, no cluster needed
       lab up                start the lab and print its endpoints until Ctrl-C
+      lab scale             per data plane: route write -> served, and an unrelated host's latency, as routes grow
       run                   flap routes on a cluster while Trino queries run through them; report survival and latency
       doctor                check access, objects and Trino through each route; print the minimal Role
       report                render a report.json (text, markdown, csv, junit, html, json), evaluate gates
@@ -106,6 +108,14 @@ enum FlapCommand {
             } ?? 6
             return .lab(rounds: try flags.int("rounds", in: 1...100) ?? 2, slot: try flags.duration("slot") ?? .seconds(5), rate: rate,
                         output: flags.string("output"))
+        case ["lab", "scale"]:
+            if wantsHelp { return .help(LabCommands.labUsage) }
+            let flags = try ParsedFlags(rest, valued: ["routes"], boolean: [])
+            let routes = try (flags.string("routes") ?? "10,100,1000").split(separator: ",").map { text in
+                guard let n = Int(text), (1...20_000).contains(n) else { throw UsageError(message: "--routes must be counts like 10,100,1000,5000") }
+                return n
+            }
+            return .labScale(routes: routes)
         case ["lab", "up"]:
             if wantsHelp { return .help(LabCommands.labUsage) }
             _ = try ParsedFlags(rest, valued: [], boolean: [])

