@@ -16,6 +16,9 @@ public final class Lab: @unchecked Sendable {
         public var queryDuration: Duration = .milliseconds(2200)
         public var rowsPerPage = 25
         public var namespace = "default"
+        /// Also start a second, independent coordinator behind Service `trino-other` (its own query registry:
+        /// a query's polls that reach it get 404, as with two real coordinators).
+        public var secondCoordinator = false
         public init() {}
     }
 
@@ -27,6 +30,8 @@ public final class Lab: @unchecked Sendable {
     public let directory: String
     public let api: FakeKubeAPIServer
     public let trino: FakeTrinoServer
+    /// The independent second coordinator, when configured.
+    public let otherTrino: FakeTrinoServer?
     public let kube: KubeClient
     public let kubeconfigPath: String
     public let binaries: LabBinaries
@@ -40,13 +45,14 @@ public final class Lab: @unchecked Sendable {
     /// Data planes that could not start, and why (the others run).
     public private(set) var unavailable: [String]
 
-    private init(configuration: Configuration, directory: String, api: FakeKubeAPIServer, trino: FakeTrinoServer, kube: KubeClient,
+    private init(configuration: Configuration, directory: String, api: FakeKubeAPIServer, trino: FakeTrinoServer, otherTrino: FakeTrinoServer?, kube: KubeClient,
                  kubeconfigPath: String, binaries: LabBinaries, nginx: NginxDataPlane?, envoy: EnvoyDataPlane?,
                  ingressController: LabIngressController?, gatewayController: LabGatewayController?, unavailable: [String]) {
         self.configuration = configuration
         self.directory = directory
         self.api = api
         self.trino = trino
+        self.otherTrino = otherTrino
         self.kube = kube
         self.kubeconfigPath = kubeconfigPath
         self.binaries = binaries
@@ -91,13 +97,17 @@ public final class Lab: @unchecked Sendable {
         trinoConfiguration.queryDuration = configuration.queryDuration
         trinoConfiguration.rowsPerPage = configuration.rowsPerPage
         let trino = try FakeTrinoServer(configuration: trinoConfiguration)
+        var otherConfiguration = trinoConfiguration
+        otherConfiguration.listeners = 1
+        let otherTrino = configuration.secondCoordinator ? try FakeTrinoServer(configuration: otherConfiguration) : nil
         let api = try FakeKubeAPIServer()
         let kubeconfig = try api.writeKubeconfig(to: "\(directory)/kubeconfig", namespace: configuration.namespace)
         var kubeConfiguration = KubeClient.Configuration(server: api.url)
         kubeConfiguration.defaultNamespace = configuration.namespace
         kubeConfiguration.userAgent = "flap-lab"
         let kube = KubeClient(configuration: kubeConfiguration)
-        let endpoints = ["trino": "127.0.0.1:\(trino.ports[0])", "trino-b": "127.0.0.1:\(trino.ports[1])"]
+        var endpoints = ["trino": "127.0.0.1:\(trino.ports[0])", "trino-b": "127.0.0.1:\(trino.ports[1])"]
+        if let otherTrino { endpoints["trino-other"] = "127.0.0.1:\(otherTrino.ports[0])" }
         try await Self.seed(kube: kube, endpoints: endpoints, namespace: configuration.namespace)
         var unavailable = binaries.missing
         var nginx: NginxDataPlane?
@@ -128,11 +138,12 @@ public final class Lab: @unchecked Sendable {
             envoy?.stop()
             api.stop()
             trino.stop()
+            otherTrino?.stop()
             try? FileManager.default.removeItem(atPath: directory)
             throw error
         }
         if nginx == nil && envoy == nil { unavailable.append("no data plane started") }
-        let lab = Lab(configuration: configuration, directory: directory, api: api, trino: trino, kube: kube, kubeconfigPath: kubeconfig,
+        let lab = Lab(configuration: configuration, directory: directory, api: api, trino: trino, otherTrino: otherTrino, kube: kube, kubeconfigPath: kubeconfig,
                       binaries: binaries, nginx: nginx, envoy: envoy, ingressController: ingressController,
                       gatewayController: gatewayController, unavailable: unavailable)
         try await lab.waitUntilServing()
@@ -200,6 +211,7 @@ public final class Lab: @unchecked Sendable {
         self.envoy?.stop()
         self.api.stop()
         self.trino.stop()
+        self.otherTrino?.stop()
         try? FileManager.default.removeItem(atPath: self.directory)
     }
 

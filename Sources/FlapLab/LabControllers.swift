@@ -3,11 +3,10 @@ import Foundation
 import KubeClient
 
 /// When a controller applied each generation of each route: the report's data-plane side of propagation.
-public struct AppliedGeneration: Sendable, Codable, Equatable {
+public struct AppliedGeneration: Sendable, Equatable {
     public var route: String
     public var generation: Int64
-    /// Seconds since the lab started.
-    public var appliedAt: Double
+    public var appliedAt: ContinuousClock.Instant
 }
 
 /// Shared machinery: watch a kind, mark the state dirty, sync at most once per period.
@@ -20,9 +19,7 @@ actor ControllerLoop {
     func markDirty() { self.dirty = true }
     func takeDirty() -> Bool { defer { self.dirty = false }; return self.dirty }
     func record(_ route: String, _ generation: Int64) {
-        let d = ContinuousClock.now - self.started
-        self.records.append(AppliedGeneration(route: route, generation: generation,
-                                              appliedAt: Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18))
+        self.records.append(AppliedGeneration(route: route, generation: generation, appliedAt: .now))
     }
     func fail(_ error: String) { self.errors.append(error) }
     var applied: [AppliedGeneration] { self.records }

@@ -55,7 +55,50 @@ public enum LabExperiment {
             guard arm.name.hasSuffix("hammer") else { return arm }
             return .init(name: arm.name, target: arm.target, mutator: BurstMutator(base: arm.mutator, times: self.hammerBurst))
         }
-        return try await ExperimentRunner(configuration: configuration).run()
+        let runner = ExperimentRunner(configuration: configuration)
+        var report = try await runner.run()
+        report.extensions = ["lab": await self.delays(lab: lab, report: report, clock: runner.clock)]
+        return report
+    }
+
+    /// For each mutation step with a generation: write -> controller applied it (control plane), and controller
+    /// applied -> first proof on the data plane.
+    static func delays(lab: Lab, report: ExperimentReport, clock: RunClock) async -> JSONValue {
+        let applied = await lab.appliedGenerations()
+        var out: [String: JSONValue] = [:]
+        for (plane, records, prefix) in [("nginx", applied.ingress, "ingress-"), ("envoy", applied.gateway, "gateway-")] {
+            var control: [Double] = []
+            var data: [Double] = []
+            for mutation in report.mutations where mutation.arm.hasPrefix(prefix) {
+                guard let generation = mutation.generation, let arm = report.arm(mutation.arm),
+                      let record = records.first(where: { $0.route == arm.target.name && $0.generation == generation && clock.seconds($0.appliedAt) >= mutation.writeStart })
+                else { continue }
+                let at = clock.seconds(record.appliedAt)
+                control.append(max(0, at - mutation.writeEnd))
+                if let proof = mutation.propagatedAt { data.append(max(0, proof - at)) }
+            }
+            func summary(_ values: [Double]) -> JSONValue {
+                guard let s = LatencySummary(seconds: values) else { return .null }
+                return ["count": .int(s.count), "p50": .number(String(s.p50)), "p99": .number(String(s.p99)), "max": .number(String(s.max))]
+            }
+            out[plane] = ["writeToControllerApplied": summary(control), "controllerAppliedToServed": summary(data)]
+        }
+        return .object(out)
+    }
+
+    /// The delays as text for the summary.
+    public static func delaysText(_ report: ExperimentReport) -> String {
+        guard let lab = report.extensions?["lab"] else { return "" }
+        var out = "control plane vs data plane (per mutation with a generation):\n"
+        for plane in ["nginx", "envoy"] {
+            guard let entry = lab[plane] else { continue }
+            func text(_ key: String) -> String {
+                guard let s = entry[key], s != .null, let p50 = s["p50"]?.doubleValue, let p99 = s["p99"]?.doubleValue else { return "-" }
+                return String(format: "p50 %.0fms p99 %.0fms", p50 * 1000, p99 * 1000)
+            }
+            out += "  \(plane): write -> controller applied \(text("writeToControllerApplied")); applied -> first proof \(text("controllerAppliedToServed"))\n"
+        }
+        return out
     }
 }
 

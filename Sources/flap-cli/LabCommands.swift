@@ -34,6 +34,7 @@ enum LabCommands {
         try report.encoded().write(to: URL(fileURLWithPath: "\(directory)/report.json"))
         try Data(HTMLRenderer.render(report).utf8).write(to: URL(fileURLWithPath: "\(directory)/report.html"))
         print(TextRenderer.render(report))
+        print(LabExperiment.delaysText(report))
         let errors = await lab.controllerErrors()
         if !errors.isEmpty { Output.note("lab controller errors: \(errors.prefix(5).joined(separator: "; "))") }
         print("report: \(directory)/report.json, \(directory)/report.html")

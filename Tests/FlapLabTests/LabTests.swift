@@ -65,6 +65,22 @@ final class LabTests: XCTestCase {
         _ = try median("envoy", 1000)
     }
 
+    func testASecondCoordinatorDoesNotKnowTheFirstOnesQueries() async throws {
+        var configuration = Lab.Configuration()
+        configuration.secondCoordinator = true
+        let lab = try await Lab.start(configuration)
+        defer { lab.stop() }
+        let target = try XCTUnwrap(lab.gatewayTarget)
+        var runner = LabExperiment.configuration(lab: lab, rounds: 1, slot: .seconds(4), rate: 4)
+        runner.arms = [.init(name: "swap-coordinator", target: target, mutator: SwapBackendMutator(from: "trino", to: "trino-other"))]
+        // Point the route at the first coordinator only, so swapping moves polls to the other one.
+        try await lab.kube.modify(HTTPRoute.self, name: "trino") { $0.spec.rules[0].backendRefs.removeAll { $0.name == "trino-b" } }
+        let report = try await ExperimentRunner(configuration: runner).run()
+        let arm = try XCTUnwrap(report.arm("swap-coordinator"))
+        XCTAssertGreaterThan(arm.failures["http-404"] ?? 0, 0, "polls that reach another coordinator get 404: \(arm.failures)")
+        XCTAssertTrue(report.mutations.contains { $0.expectation == .backend("trino-other") && $0.propagatedAt != nil })
+    }
+
     func testStoppingTheLabLeavesNoProcessOrDirectory() async throws {
         let lab = try await Lab.start()
         let directory = lab.directory

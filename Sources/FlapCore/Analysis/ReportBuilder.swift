@@ -31,7 +31,7 @@ struct ReportBuilder {
             startedAt: self.clock.wallStart, duration: self.clock.now, partial: partial || aborted != nil, aborted: aborted,
             scenario: self.configuration.scenario, eventLog: eventLog, arms: arms, comparisons: comparisons, mutations: mutations,
             queries: queries, propagation: LatencySummary(seconds: mutations.compactMap(\.propagation)),
-            lateness: LatencySummary(seconds: queries.map { max(0, $0.lateness) }), droppedArrivals: dropped, gates: [])
+            lateness: LatencySummary(seconds: queries.map { max(0, $0.lateness) }), droppedArrivals: dropped, gates: [], extensions: nil)
     }
 
     /// Phase and time since the nearest mutation of the query's arm.

@@ -28,6 +28,8 @@ public struct ExperimentReport: Sendable, Codable, Equatable {
     /// Arrivals not started because too many queries were in flight.
     public var droppedArrivals: Int
     public var gates: [GateResult]
+    /// Data a harness adds (the lab's control-plane and data-plane delays); renderers ignore what they do not know.
+    public var extensions: [String: JSONValue]?
 
     public func arm(_ name: String) -> ArmReport? { self.arms.first { $0.name == name } }
 }
