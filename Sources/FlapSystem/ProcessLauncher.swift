@@ -29,8 +29,10 @@ package enum ProcessLauncher {
         package var stderr: String
     }
 
-    /// Runs to completion (blocking), draining stdout and stderr concurrently.
-    package static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> Output {
+    /// Runs to completion (blocking), draining stdout and stderr concurrently; `terminateAfter` sends SIGTERM
+    /// after that long (for commands that stream until stopped, such as `kubectl get -w`).
+    package static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+                            terminateAfter: Duration? = nil) throws -> Output {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -41,6 +43,10 @@ package enum ProcessLauncher {
         process.standardError = err
         process.standardInput = FileHandle.nullDevice
         try self.start(process)
+        if let terminateAfter {
+            let seconds = Double(terminateAfter.components.seconds) + Double(terminateAfter.components.attoseconds) / 1e18
+            DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { if process.isRunning { process.terminate() } }
+        }
         let drained = Drained()
         let group = DispatchGroup()
         group.enter()

@@ -1,3 +1,4 @@
+import FlapCore
 import FlapTesting
 import Foundation
 import HTTPWire
@@ -5,16 +6,7 @@ import TrinoClient
 
 /// A direct Trino-client demo: no proxy and no cluster, just the client and an in-process FakeTrinoServer.
 enum TrinoDemo {
-    static let q9 = """
-        SELECT nation, o_year, sum(amount) AS sum_profit
-        FROM (SELECT n_name AS nation, extract(YEAR FROM o_orderdate) AS o_year,
-                     l_extendedprice * (1 - l_discount) - ps_supplycost * l_quantity AS amount
-              FROM part, supplier, lineitem, partsupp, orders, nation
-              WHERE s_suppkey = l_suppkey AND ps_suppkey = l_suppkey AND ps_partkey = l_partkey
-                AND p_partkey = l_partkey AND o_orderkey = l_orderkey AND s_nationkey = n_nationkey
-                AND p_name LIKE '%green%') AS profit
-        GROUP BY nation, o_year ORDER BY nation, o_year DESC
-        """
+    static let q9 = TrinoQueryWorkload.tpchQ9
 
     static func run(queries: Int, spooling: Bool) async throws {
         var configuration = FakeTrinoServer.Configuration()

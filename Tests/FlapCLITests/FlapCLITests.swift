@@ -1,3 +1,4 @@
+import FlapSystem
 import FlapTesting
 import Foundation
 import XCTest
@@ -52,18 +53,8 @@ final class CommandLineTests: XCTestCase {
     }
 
     private func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = try self.binary()
-        process.arguments = arguments
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+        let output = try ProcessLauncher.run(try self.binary().path, arguments)
+        return (output.status, output.stdout, output.stderr)
     }
 
     func testUsageErrorsExitTwoOnStderr() throws {

@@ -1,3 +1,4 @@
+import FlapSystem
 import FlapTesting
 import Foundation
 import KubeClient
@@ -8,30 +9,8 @@ final class PeerClientTests: XCTestCase {
     struct Run: Sendable { var status: Int32; var stdout: String; var stderr: String }
 
     static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:], stopAfter: Duration? = nil) throws -> Run {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        if let stopAfter {
-            DispatchQueue.global().asyncAfter(deadline: .now() + Double(stopAfter.components.seconds) + Double(stopAfter.components.attoseconds) / 1e18) {
-                if process.isRunning { process.terminate() }
-            }
-        }
-        nonisolated(unsafe) var stdout = Data()
-        nonisolated(unsafe) var stderr = Data()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async { stdout = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        group.enter()
-        DispatchQueue.global().async { stderr = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        group.wait()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+        let output = try ProcessLauncher.run(executable, arguments, environment: environment, terminateAfter: stopAfter)
+        return Run(status: output.status, stdout: output.stdout, stderr: output.stderr)
     }
 
     private func which(_ name: String) throws -> String {
