@@ -22,8 +22,10 @@ public final class Lab: @unchecked Sendable {
         public init() {}
     }
 
-    public static let ingressHost = "trino.ingress.lab"
-    public static let gatewayHost = "trino.gateway.lab"
+    /// The routes serve Trino on `localhost` (each data plane on its own port), so any client reaches them by
+    /// URL alone — kubectl-style tools, the Trino CLI, the Python client — and nextUri stays reachable.
+    public static let ingressHost = "localhost"
+    public static let gatewayHost = "localhost"
     public static let gatewayName = "lab-gateway"
 
     public let configuration: Configuration
@@ -66,13 +68,13 @@ public final class Lab: @unchecked Sendable {
     /// The Ingress route through nginx, when nginx runs.
     public var ingressTarget: RouteTarget? {
         self.nginx.map { RouteTarget(kind: .ingress, name: "trino", namespace: self.configuration.namespace,
-                                     url: URL(string: "http://\(Self.ingressHost)")!, connectTo: "127.0.0.1:\($0.port)") }
+                                     url: URL(string: "http://\(Self.ingressHost):\($0.port)")!, connectTo: "127.0.0.1:\($0.port)") }
     }
 
     /// The HTTPRoute through Envoy, when Envoy runs.
     public var gatewayTarget: RouteTarget? {
         self.envoy.map { RouteTarget(kind: .httpRoute, name: "trino", namespace: self.configuration.namespace,
-                                     url: URL(string: "http://\(Self.gatewayHost)")!, connectTo: "127.0.0.1:\($0.port)") }
+                                     url: URL(string: "http://\(Self.gatewayHost):\($0.port)")!, connectTo: "127.0.0.1:\($0.port)") }
     }
 
     public var nginxPort: Int? { self.nginx?.port }
@@ -179,8 +181,22 @@ public final class Lab: @unchecked Sendable {
         }
     }
 
+    /// Sets the Gateway's Accepted and Programmed for its generation (retried on conflict: the controller's
+    /// watch may write the same status concurrently).
     static func programGateway(kube: KubeClient, port: Int, namespace: String) async throws {
+        for attempt in 1...5 {
+            do {
+                try await self.writeGatewayStatus(kube: kube, port: port, namespace: namespace)
+                return
+            } catch let error as KubeStatusError where error.isConflict && attempt < 5 {
+                try await Task.sleep(for: .milliseconds(10 * attempt))
+            }
+        }
+    }
+
+    private static func writeGatewayStatus(kube: KubeClient, port: Int, namespace: String) async throws {
         var gateway = try await kube.get(Gateway.self, name: gatewayName, namespace: namespace)
+        if gateway.isProgrammed { return }
         let now = ISO8601DateFormatter().string(from: Date())
         let generation = gateway.metadata.generation
         gateway.status.conditions = [

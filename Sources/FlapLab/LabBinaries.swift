@@ -25,7 +25,19 @@ public struct LabBinaries: Sendable {
             let path = output.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
             if FileManager.default.isExecutableFile(atPath: path) { return path }
         }
-        return ProcessLauncher.which("envoy")
+        if let onPath = ProcessLauncher.which("envoy") { return onPath }
+        // Python environments not on PATH: pyenv versions, virtualenvs in the usual places, system site-packages.
+        let home = NSHomeDirectory()
+        let roots = ["\(home)/.pyenv/versions", "\(home)/.local/lib", "/usr/local/lib", "/usr/lib", "/opt"]
+        for root in roots {
+            guard let walker = FileManager.default.enumerator(atPath: root) else { continue }
+            var visited = 0
+            while let path = walker.nextObject() as? String, visited < 200_000 {
+                visited += 1
+                if path.hasSuffix("envoy/_bin/envoy"), FileManager.default.isExecutableFile(atPath: "\(root)/\(path)") { return "\(root)/\(path)" }
+            }
+        }
+        return nil
     }
 
     public var missing: [String] {

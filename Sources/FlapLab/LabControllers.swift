@@ -81,6 +81,15 @@ final class LabGatewayController: Sendable {
                 // Our own status writes come back as events too; a sync that finds nothing new changes nothing.
                 for try await _ in kube.watchChanges(.httpRoute, namespace: namespace) { await loop.markDirty() }
             }
+            let gateways = Task {
+                for try await event in kube.watchChanges(.gateway, namespace: namespace) where event.kind != .deleted {
+                    let object = Gateway(json: event.object.json)
+                    if object.name == gateway, !object.isProgrammed {
+                        try? await Lab.programGateway(kube: kube, port: envoy.port, namespace: namespace)
+                    }
+                }
+            }
+            defer { gateways.cancel() }
             defer { watcher.cancel() }
             var lastRoutes: JSONValue = .null
             var acceptedGenerations: [String: Int64] = [:]

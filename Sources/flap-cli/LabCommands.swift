@@ -49,6 +49,12 @@ enum LabCommands {
         for missing in lab.unavailable { Output.note("note: \(missing)") }
         let rows = try await LabScale.run(lab: lab, counts: routes)
         print(LabScale.table(rows))
+        let path = "flap-results/lab-scale-\(ExperimentRunner.makeRunID().dropFirst(5)).json"
+        try FileManager.default.createDirectory(atPath: "flap-results", withIntermediateDirectories: true)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(rows).write(to: URL(fileURLWithPath: path))
+        print("report: \(path)")
         return ExitCode.ok
     }
 
@@ -59,15 +65,16 @@ enum LabCommands {
         print("kube API:         \(lab.api.url)")
         print("kubeconfig:       \(lab.kubeconfigPath)")
         if let port = lab.nginxPort {
-            print("Trino via Ingress (nginx):   http://\(Lab.ingressHost):\(port)  (connect to 127.0.0.1:\(port); Ingress default/trino)")
+            print("Trino via Ingress (nginx):   http://\(Lab.ingressHost):\(port)  (Ingress default/trino)")
         }
         if let port = lab.envoyPort {
-            print("Trino via Gateway (Envoy):   http://\(Lab.gatewayHost):\(port)  (connect to 127.0.0.1:\(port); HTTPRoute default/trino, Gateway \(Lab.gatewayName))")
+            print("Trino via Gateway (Envoy):   http://\(Lab.gatewayHost):\(port)  (HTTPRoute default/trino, Gateway \(Lab.gatewayName))")
         }
         print("Trino directly:   \(lab.trino.urls.map(\.absoluteString).joined(separator: ", "))")
         print("example: KUBECONFIG=\(lab.kubeconfigPath) kubectl get ingress,httproute")
         if let port = lab.nginxPort {
-            print("example: flap-cli run --kubeconfig \(lab.kubeconfigPath) --ingress trino --ingress-url http://\(Lab.ingressHost) --connect-to 127.0.0.1:\(port) --mutation delete-recreate")
+            print("example: flap-cli run --kubeconfig \(lab.kubeconfigPath) --ingress trino --ingress-url http://\(Lab.ingressHost):\(port) --mutation delete-recreate")
+            print("example: python3 -c \"from trino.dbapi import connect; c=connect(host='\(Lab.ingressHost)', port=\(port), user='me').cursor(); c.execute('SELECT 1'); print(c.fetchall())\"")
         }
         Output.flush()
         await Signals.waitForTermination()

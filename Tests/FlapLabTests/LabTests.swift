@@ -81,6 +81,36 @@ final class LabTests: XCTestCase {
         XCTAssertTrue(report.mutations.contains { $0.expectation == .backend("trino-other") && $0.propagatedAt != nil })
     }
 
+    /// Idle keep-alive connections race nginx's close on reload (raw failures under the `none` profile); Envoy
+    /// route updates close nothing. Clients with gaps between requests, as in the measured runs.
+    func testFrequentReloadsRaceIdleKeepAliveConnectionsOnNginxOnly() async throws {
+        let lab = try await Lab.start()
+        defer { lab.stop() }
+        let ingress = try XCTUnwrap(lab.ingressTarget)
+        let gateway = try XCTUnwrap(lab.gatewayTarget)
+        var configuration = ExperimentConfiguration(
+            arms: [.init(name: "nginx", target: ingress, mutator: BurstMutator(base: HeaderFilterToggleMutator(), times: 45)),
+                   .init(name: "envoy", target: gateway, mutator: BurstMutator(base: HeaderFilterToggleMutator(), times: 45))],
+            workload: HTTPWorkload(path: "/v1/info", requestsPerQuery: 50, interval: .milliseconds(150)), kube: lab.kube)
+        configuration.load.arrival = .fixed(perSecond: 0.001)
+        configuration.load.cohort = 120
+        configuration.schedule.slot = .seconds(11)
+        configuration.schedule.rounds = 1
+        configuration.schedule.flapAt = 0.05
+        configuration.schedule.unflapAt = 0.75
+        configuration.probe = nil
+        configuration.journalDirectory = lab.directory + "/journals"
+        let report = try await ExperimentRunner(configuration: configuration).run()
+        let nginx = try XCTUnwrap(report.arm("nginx"))
+        let envoy = try XCTUnwrap(report.arm("envoy"))
+        print("nginx failures \(nginx.failures), reconnects \(nginx.connections.reconnects); envoy failures \(envoy.failures), reconnects \(envoy.connections.reconnects)")
+        XCTAssertGreaterThan((nginx.failures["connection-closed"] ?? 0) + (nginx.failures["connection-reset"] ?? 0), 0, "\(nginx.failures)")
+        XCTAssertTrue(Set(nginx.failures.keys).isSubset(of: ["connection-closed", "connection-reset"]), "\(nginx.failures)")
+        XCTAssertEqual(envoy.failures, [:])
+        XCTAssertEqual(envoy.connections.reconnects, 0)
+        XCTAssertGreaterThan(nginx.profiles["python"]!.estimate, nginx.survival.estimate, "a retrying client hides the race")
+    }
+
     func testStoppingTheLabLeavesNoProcessOrDirectory() async throws {
         let lab = try await Lab.start()
         let directory = lab.directory

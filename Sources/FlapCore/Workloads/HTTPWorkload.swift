@@ -9,13 +9,17 @@ public struct HTTPWorkload: QueryWorkload {
     public var requestsPerQuery: Int
     public var interval: Duration
     public var expectedStatus: Int
-    private let transport = SocketTransport()
+    private let transport: SocketTransport
 
-    public init(path: String = "/", requestsPerQuery: Int = 10, interval: Duration = .milliseconds(100), expectedStatus: Int = 200) {
+    public init(path: String = "/", requestsPerQuery: Int = 10, interval: Duration = .milliseconds(100), expectedStatus: Int = 200,
+                maxIdleConnectionsPerHost: Int = 4096) {
         self.path = path
         self.requestsPerQuery = requestsPerQuery
         self.interval = interval
         self.expectedStatus = expectedStatus
+        var configuration = SocketHTTPClient.Configuration()
+        configuration.maxIdleConnectionsPerHost = maxIdleConnectionsPerHost
+        self.transport = SocketTransport(client: SocketHTTPClient(configuration: configuration))
     }
 
     public var name: String { "http" }
