@@ -33,7 +33,7 @@ let package = Package(
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "FlapTesting", "HTTPWire", "FlapSystem"],
                     resources: [.copy("Fixtures")], swiftSettings: strictness),
         .testTarget(name: "FlapCoreTests", dependencies: ["FlapCore", "FlapTesting", "KubeClient", "TrinoClient", "HTTPWire"], swiftSettings: strictness),
-        .testTarget(name: "FlapLabTests", dependencies: ["FlapLab", "FlapCore", "FlapTesting", "KubeClient", "flap-cli"], swiftSettings: strictness),
+        .testTarget(name: "FlapLabTests", dependencies: ["FlapLab", "FlapCore", "FlapTesting", "KubeClient", "flap-cli", "FlapSystem"], swiftSettings: strictness),
         .testTarget(name: "FlapCLITests", dependencies: ["flap-cli", "FlapTesting", "FlapCore", "KubeClient", "FlapSystem"], swiftSettings: strictness),
         .testTarget(name: "FlapTestingTests", dependencies: ["FlapTesting", "TrinoClient", "HTTPWire", "FlapSystem"], swiftSettings: strictness),
     ],

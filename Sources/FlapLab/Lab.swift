@@ -13,7 +13,7 @@ public final class Lab: @unchecked Sendable {
         /// ingress-nginx batches syncs; this is the lab controller's period.
         public var syncPeriod: Duration = .milliseconds(250)
         /// How long each fake Trino query runs (pages spread over it).
-        public var queryDuration: Duration = .milliseconds(2200)
+        public var queryDuration: Duration = .milliseconds(1800)
         public var rowsPerPage = 25
         public var namespace = "default"
         /// Also start a second, independent coordinator behind Service `trino-other` (its own query registry:

@@ -7,7 +7,7 @@ import KubeClient
 /// Ingress has one backend), a config-change hammer (a harmless header toggled several times a second), and a
 /// change to a neighbour route.
 public enum LabExperiment {
-    public static func configuration(lab: Lab, rounds: Int = 2, slot: Duration = .seconds(5), rate: Double = 6,
+    public static func configuration(lab: Lab, rounds: Int = 2, slot: Duration = .seconds(4), rate: Double = 6,
                                      journalDirectory: String? = nil) -> ExperimentConfiguration {
         var arms: [ExperimentConfiguration.Arm] = []
         if let ingress = lab.ingressTarget {
@@ -48,7 +48,7 @@ public enum LabExperiment {
     public static let hammerBurst = 6
 
     /// Runs the comparison; hammer arms get their burst.
-    public static func run(lab: Lab, rounds: Int = 2, slot: Duration = .seconds(5), rate: Double = 6, eventLog: String? = nil) async throws -> ExperimentReport {
+    public static func run(lab: Lab, rounds: Int = 2, slot: Duration = .seconds(4), rate: Double = 6, eventLog: String? = nil) async throws -> ExperimentReport {
         var configuration = self.configuration(lab: lab, rounds: rounds, slot: slot, rate: rate)
         configuration.eventLogPath = eventLog
         configuration.arms = configuration.arms.map { arm in

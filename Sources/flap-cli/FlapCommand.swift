@@ -106,7 +106,7 @@ enum FlapCommand {
                 guard let value = Double(text), value > 0, value <= 1000 else { throw UsageError(message: "--rate must be a number of queries per second, not \"\(text)\"") }
                 return value
             } ?? 6
-            return .lab(rounds: try flags.int("rounds", in: 1...100) ?? 2, slot: try flags.duration("slot") ?? .seconds(5), rate: rate,
+            return .lab(rounds: try flags.int("rounds", in: 1...100) ?? 2, slot: try flags.duration("slot") ?? .seconds(4), rate: rate,
                         output: flags.string("output"))
         case ["lab", "scale"]:
             if wantsHelp { return .help(LabCommands.labUsage) }

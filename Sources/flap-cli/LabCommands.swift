@@ -4,7 +4,7 @@ import Foundation
 
 enum LabCommands {
     static let labUsage = """
-    usage: flap-cli lab [--rounds 2] [--slot 5s] [--rate 6] [--output DIR]
+    usage: flap-cli lab [--rounds 2] [--slot 4s] [--rate 6] [--output DIR]
            flap-cli lab up
            flap-cli lab scale [--routes 10,100,1000,5000]
 

@@ -1,5 +1,6 @@
 import FlapCore
 import FlapLab
+import FlapSystem
 import FlapTesting
 import Foundation
 import KubeClient
@@ -109,6 +110,49 @@ final class LabTests: XCTestCase {
         XCTAssertEqual(envoy.failures, [:])
         XCTAssertEqual(envoy.connections.reconnects, 0)
         XCTAssertGreaterThan(nginx.profiles["python"]!.estimate, nginx.survival.estimate, "a retrying client hides the race")
+    }
+
+    func testLabUpServesKubectlThePythonClientAndFlapRun() async throws {
+        let binary = try Self.flapCLI()
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = ["lab", "up"]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { process.terminate(); process.waitUntilExit() }
+        var text = ""
+        let deadline = Date().addingTimeInterval(30)
+        while !text.contains("Trino directly"), Date() < deadline { text += String(decoding: out.fileHandleForReading.availableData, as: UTF8.self) }
+        func value(_ prefix: String) throws -> String {
+            try XCTUnwrap(text.split(separator: "\n").first { $0.hasPrefix(prefix) }).split(separator: " ").filter { !$0.isEmpty }.map(String.init)[prefix.split(separator: " ").count]
+        }
+        let kubeconfig = try value("kubeconfig:")
+        let gatewayURL = try value("Trino via Gateway (Envoy):")
+        let ingressURL = try value("Trino via Ingress (nginx):")
+        let kubectl = try ProcessLauncher.run(try XCTUnwrap(ProcessLauncher.which("kubectl")), ["get", "ingress,httproute", "-o", "name"],
+                                              environment: ["KUBECONFIG": kubeconfig])
+        XCTAssertEqual(kubectl.status, 0, kubectl.stderr)
+        XCTAssertTrue(kubectl.stdout.contains("httproute.gateway.networking.k8s.io/trino"), kubectl.stdout)
+        for url in [ingressURL, gatewayURL] {
+            let port = try XCTUnwrap(URL(string: url)?.port)
+            let python = try ProcessLauncher.run(try XCTUnwrap(ProcessLauncher.which("python3")), ["-c",
+                "from trino.dbapi import connect; c=connect(host='localhost', port=\(port), user='me').cursor(); c.execute('SELECT sum_profit FROM x'); print(len(c.fetchall()))"])
+            XCTAssertEqual(python.stdout, "175\n", "the official Python client through \(url): \(python.stderr)")
+        }
+        let run = try ProcessLauncher.run(binary.path, ["run", "--kubeconfig", kubeconfig, "--httproute", "trino", "--httproute-url", gatewayURL,
+                                                        "--mutation", "toggle-header", "--interval", "2s", "--iterations", "1", "--rate", "3",
+                                                        "--output", NSTemporaryDirectory() + "flap-labup-" + UUID().uuidString],
+                                          environment: ["FLAP_STATE_DIR": NSTemporaryDirectory() + "flap-labup-state-" + UUID().uuidString])
+        XCTAssertEqual(run.status, 0, run.stdout + run.stderr)
+        XCTAssertTrue(run.stdout.contains("gateway-toggle-header"), run.stdout)
+    }
+
+    static func flapCLI() throws -> URL {
+        try XCTUnwrap([Bundle(for: LabTests.self).bundleURL.appending(path: "flap-cli"),
+                       Bundle(for: LabTests.self).bundleURL.deletingLastPathComponent().appending(path: "flap-cli")]
+            .first { FileManager.default.isExecutableFile(atPath: $0.path) })
     }
 
     func testStoppingTheLabLeavesNoProcessOrDirectory() async throws {
