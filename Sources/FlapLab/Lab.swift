@@ -1,5 +1,6 @@
 import FlapCore
 import FlapJSON
+import FlapSystem
 import FlapTesting
 import Foundation
 import KubeClient
@@ -120,8 +121,8 @@ public final class Lab: @unchecked Sendable {
             if let binary = binaries.nginx {
                 let plane = try NginxDataPlane(binary: binary, directory: "\(directory)/nginx", port: try FreePort.pick())
                 let ingresses = try await kube.list(.ingress, namespace: configuration.namespace).typed(Ingress.self)
-                try plane.start(initial: NginxConfigRenderer(prefix: plane.prefix, port: plane.port).render(ingresses: ingresses, endpoints: endpoints),
-                                labDirectory: directory)
+                let initial = NginxConfigRenderer(prefix: plane.prefix, port: plane.port).render(ingresses: ingresses, endpoints: endpoints)
+                try await Blocking.run { try plane.start(initial: initial, labDirectory: directory) }
                 nginx = plane
                 ingressController = LabIngressController(kube: kube, namespace: configuration.namespace, nginx: plane, endpoints: endpoints,
                                                          syncPeriod: configuration.syncPeriod)
@@ -130,7 +131,7 @@ public final class Lab: @unchecked Sendable {
                 let plane = try EnvoyDataPlane(binary: binary, directory: "\(directory)/envoy", port: try FreePort.pick(), adminPort: try FreePort.pick())
                 let routes = try await kube.list(.httpRoute, namespace: configuration.namespace).typed(HTTPRoute.self)
                 let rendered = EnvoyConfigRenderer().render(routes: routes, endpoints: endpoints)
-                try plane.start(routes: rendered.routes, clusters: rendered.clusters, labDirectory: directory)
+                try await Blocking.run { try plane.start(routes: rendered.routes, clusters: rendered.clusters, labDirectory: directory) }
                 envoy = plane
                 gatewayController = LabGatewayController(kube: kube, namespace: configuration.namespace, gateway: gatewayName, envoy: plane, endpoints: endpoints)
                 try await Self.programGateway(kube: kube, port: plane.port, namespace: configuration.namespace)

@@ -1,4 +1,5 @@
 import FlapJSON
+import FlapSystem
 import Foundation
 import KubeClient
 
@@ -140,13 +141,4 @@ final class LabGatewayController: Sendable {
     }
 
     func stop() { self.task.cancel() }
-}
-
-/// Runs blocking work (process launches, file renames) off the cooperative pool.
-enum Blocking {
-    static func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread { continuation.resume(with: Result { try work() }) }.start()
-        }
-    }
 }

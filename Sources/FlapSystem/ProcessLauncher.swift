@@ -75,3 +75,23 @@ private final class Drained: @unchecked Sendable {
     var stdout = Data()
     var stderr = Data()
 }
+
+/// Runs blocking work (process launches, pipe reads, waits) on a thread of its own, never on the cooperative
+/// pool (two threads on a two-core machine).
+package enum Blocking {
+    package static func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread { continuation.resume(with: Result { try work() }) }
+            thread.name = "flap.blocking"
+            thread.start()
+        }
+    }
+
+    package static func run<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            let thread = Thread { continuation.resume(returning: work()) }
+            thread.name = "flap.blocking"
+            thread.start()
+        }
+    }
+}

@@ -48,7 +48,7 @@ public final class ExecPlugin: Sendable {
             return credential
         }
         let configuration = self.configuration
-        let credential = try await Task.detached { try Self.run(configuration) }.value
+        let credential = try await Blocking.run { try Self.run(configuration) }
         self.cached.value = credential
         self.runs.value = self.runCount + 1
         return credential

@@ -71,7 +71,7 @@ public final class KubectlProxy: Sendable {
         } catch {
             throw KubeconfigError.kubectlProxy("cannot start \(executable): \(error.localizedDescription)")
         }
-        let line = await Task.detached { ProcessLauncher.readLine(output.fileHandleForReading) }.value
+        let line = await Blocking.run { ProcessLauncher.readLine(output.fileHandleForReading) }
         // "Starting to serve on 127.0.0.1:PORT"
         guard let line, let address = line.split(separator: " ").last, let url = URL(string: "http://\(address)"), url.port != nil else {
             process.terminate()
