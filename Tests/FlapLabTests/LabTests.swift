@@ -25,8 +25,10 @@ final class LabTests: XCTestCase {
         for name in ["ingress-delete-recreate", "gateway-delete-recreate"] {
             let deleted = try arm(name)
             XCTAssertGreaterThan(deleted.failures["http-404"] ?? 0, 0, "\(name): \(deleted.failures)")
-            XCTAssertEqual(deleted.failures.keys.sorted(), ["http-404"], name)
         }
+        // Envoy fails them with the 404 alone; nginx's reloads may add the keep-alive race (a reset or close).
+        XCTAssertEqual(try arm("gateway-delete-recreate").failures.keys.sorted(), ["http-404"])
+        XCTAssertTrue(Set(try arm("ingress-delete-recreate").failures.keys).isSubset(of: ["http-404", "connection-reset", "connection-closed"]))
         // Every nginx reload makes keep-alive clients reconnect; Envoy route updates make none.
         XCTAssertGreaterThan(try arm("ingress-reload-hammer").connections.reconnects, 0)
         XCTAssertEqual(try arm("gateway-update-hammer").connections.reconnects, 0)
