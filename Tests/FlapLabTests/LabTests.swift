@@ -33,9 +33,11 @@ final class LabTests: XCTestCase {
         XCTAssertGreaterThan(try arm("ingress-reload-hammer").connections.reconnects, 0)
         XCTAssertEqual(try arm("gateway-update-hammer").connections.reconnects, 0)
         XCTAssertEqual(try arm("gateway-update-hammer").survival.estimate, 1, "Envoy route updates fail no query")
-        // A change to an unrelated route fails none, on either (nginx still reloads, so clients reconnect).
-        XCTAssertEqual(try arm("ingress-neighbour-change").survival.estimate, 1)
+        // A change to an unrelated route breaks no routing on either: Envoy fails nothing; nginx still reloads, so
+        // clients reconnect and at most the reload's keep-alive race shows (never a 404 or 5xx).
         XCTAssertEqual(try arm("gateway-neighbour-change").survival.estimate, 1)
+        XCTAssertTrue(Set(try arm("ingress-neighbour-change").failures.keys).isSubset(of: ["connection-reset", "connection-closed"]),
+                      "\(try arm("ingress-neighbour-change").failures)")
         XCTAssertGreaterThan(try arm("ingress-neighbour-change").connections.reconnects, 0)
         XCTAssertEqual(try arm("gateway-neighbour-change").connections.reconnects, 0)
         // Controls are untouched, and the gateway controller reported Accepted for the generations it applied.
