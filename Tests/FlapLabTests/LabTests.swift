@@ -36,8 +36,8 @@ final class LabTests: XCTestCase {
         // A change to an unrelated route breaks no routing on either: Envoy fails nothing; nginx still reloads, so
         // clients reconnect and at most the reload's keep-alive race shows (never a 404 or 5xx).
         XCTAssertEqual(try arm("gateway-neighbour-change").survival.estimate, 1)
-        XCTAssertTrue(Set(try arm("ingress-neighbour-change").failures.keys).isSubset(of: ["connection-reset", "connection-closed"]),
-                      "\(try arm("ingress-neighbour-change").failures)")
+        let neighbour = try arm("ingress-neighbour-change")
+        XCTAssertTrue(Set(neighbour.failures.keys).isSubset(of: ["connection-reset", "connection-closed"]), "\(neighbour.failures)")
         XCTAssertGreaterThan(try arm("ingress-neighbour-change").connections.reconnects, 0)
         XCTAssertEqual(try arm("gateway-neighbour-change").connections.reconnects, 0)
         // Controls are untouched, and the gateway controller reported Accepted for the generations it applied.
