@@ -24,7 +24,7 @@ let package = Package(
         .target(name: "TrinoClient", dependencies: ["HTTPWire", "FlapJSON"], swiftSettings: strictness),
         .target(name: "KubeClient", dependencies: ["HTTPWire", "FlapJSON", "FlapSystem"], swiftSettings: strictness),
         .target(name: "FlapCore", dependencies: ["HTTPWire", "FlapJSON", "TrinoClient", "KubeClient", "FlapSystem"], swiftSettings: strictness),
-        .target(name: "FlapTesting", dependencies: ["HTTPWire", "TrinoClient", "KubeClient"], swiftSettings: strictness),
+        .target(name: "FlapTesting", dependencies: ["FlapCore", "HTTPWire", "TrinoClient", "KubeClient", "FlapJSON"], swiftSettings: strictness),
         .target(name: "FlapLab", dependencies: ["FlapCore", "FlapTesting", "KubeClient", "FlapJSON", "FlapSystem"], swiftSettings: strictness),
         .executableTarget(name: "flap-cli", dependencies: ["FlapLab", "FlapCore", "KubeClient", "TrinoClient", "FlapTesting", "HTTPWire", "FlapSystem"], swiftSettings: strictness),
         .testTarget(name: "HTTPWireTests", dependencies: ["HTTPWire"], swiftSettings: strictness),
@@ -35,7 +35,7 @@ let package = Package(
         .testTarget(name: "FlapCoreTests", dependencies: ["FlapCore", "FlapTesting", "KubeClient", "TrinoClient", "HTTPWire"], swiftSettings: strictness),
         .testTarget(name: "FlapLabTests", dependencies: ["FlapLab", "FlapCore", "FlapTesting", "KubeClient", "flap-cli", "FlapSystem"], swiftSettings: strictness),
         .testTarget(name: "FlapCLITests", dependencies: ["flap-cli", "FlapTesting", "FlapCore", "KubeClient", "FlapSystem"], swiftSettings: strictness),
-        .testTarget(name: "FlapTestingTests", dependencies: ["FlapTesting", "TrinoClient", "HTTPWire", "FlapSystem"], swiftSettings: strictness),
+        .testTarget(name: "FlapTestingTests", dependencies: ["FlapTesting", "FlapCore", "KubeClient", "TrinoClient", "HTTPWire", "FlapSystem"], swiftSettings: strictness),
     ],
     swiftLanguageModes: [.v6]
 )

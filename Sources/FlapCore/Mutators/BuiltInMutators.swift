@@ -38,8 +38,12 @@ public struct DeleteRecreateMutator: RouteMutator {
     public func apply(step: Int, in context: MutationContext) async throws -> MutationOutcome {
         let target = context.target
         if step % 2 == 0 {
-            let current = try await context.kube.get(target.resourceType, name: target.name, namespace: target.namespace)
-            self.saved.value = current
+            do {
+                self.saved.value = try await context.kube.get(target.resourceType, name: target.name, namespace: target.namespace)
+            } catch let error as KubeStatusError where error.isNotFound && self.saved.value != nil {
+                // Applied twice: already deleted, and the first apply saved what to recreate.
+                return MutationOutcome(description: "\(target) already deleted", expectation: .status(404))
+            }
             do {
                 try await context.kube.delete(target.resourceType, name: target.name, namespace: target.namespace,
                                               options: DeleteOptions(propagationPolicy: self.propagationPolicy, gracePeriodSeconds: self.gracePeriodSeconds))

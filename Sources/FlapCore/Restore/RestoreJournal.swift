@@ -24,6 +24,21 @@ public struct RestoreJournal: Sendable, Codable, Equatable {
     }
 
     public var references: Set<ObjectReference> { Set(self.entries.map(\.reference)) }
+
+    /// Reads the current state of each object (absent ones are journalled as absent).
+    public static func capture(_ references: [ObjectReference], runID: String, kube: KubeClient) async throws -> RestoreJournal {
+        var journal = RestoreJournal(runID: runID, server: kube.configuration.server.absoluteString)
+        for reference in references {
+            guard let resource = reference.resourceType else { throw MutationError("unknown kind \(reference.kind)") }
+            do {
+                let object = try await kube.get(resource, name: reference.name, namespace: reference.namespace)
+                journal.entries.append(.init(reference: reference, original: object.json))
+            } catch let error as KubeStatusError where error.isNotFound {
+                journal.entries.append(.init(reference: reference, original: nil))
+            }
+        }
+        return journal
+    }
 }
 
 /// Journal files in a directory: one per run, removed once the run has restored everything.

@@ -125,16 +125,7 @@ public actor ExperimentRunner {
                                                      path: journals.path(for: pending.runID))
             }
         }
-        var journal = RestoreJournal(runID: self.runID, server: self.configuration.kube.configuration.server.absoluteString)
-        for reference in references {
-            guard let resource = reference.resourceType else { throw MutationError("unknown kind \(reference.kind)") }
-            do {
-                let object = try await self.configuration.kube.get(resource, name: reference.name, namespace: reference.namespace)
-                journal.entries.append(.init(reference: reference, original: object.json))
-            } catch let error as KubeStatusError where error.isNotFound {
-                journal.entries.append(.init(reference: reference, original: nil))
-            }
-        }
+        let journal = try await RestoreJournal.capture(references, runID: self.runID, kube: self.configuration.kube)
         try journals.save(journal)
         return journal
     }
