@@ -27,6 +27,13 @@ let package = Package(
         .target(name: "FlapTesting", dependencies: ["FlapCore", "HTTPWire", "TrinoClient", "KubeClient", "FlapJSON"], swiftSettings: strictness),
         .target(name: "FlapLab", dependencies: ["FlapCore", "FlapTesting", "KubeClient", "FlapJSON", "FlapSystem"], swiftSettings: strictness),
         .executableTarget(name: "flap-cli", dependencies: ["FlapLab", "FlapCore", "KubeClient", "TrinoClient", "FlapTesting", "HTTPWire", "FlapSystem"], swiftSettings: strictness),
+        // Examples built and tested with the package (Examples/README.md).
+        .target(name: "CustomMutatorExample", dependencies: ["FlapCore", "KubeClient"], path: "Examples/custom-mutator/Sources", swiftSettings: strictness),
+        .testTarget(name: "CustomMutatorExampleTests", dependencies: ["CustomMutatorExample", "FlapCore", "FlapTesting"],
+                    path: "Examples/custom-mutator/Tests", swiftSettings: strictness),
+        .target(name: "CustomWorkloadExample", dependencies: ["FlapCore", "TrinoClient"], path: "Examples/custom-workload/Sources", swiftSettings: strictness),
+        .testTarget(name: "CustomWorkloadExampleTests", dependencies: ["CustomWorkloadExample", "FlapCore", "FlapTesting", "KubeClient", "HTTPWire"],
+                    path: "Examples/custom-workload/Tests", swiftSettings: strictness),
         .testTarget(name: "HTTPWireTests", dependencies: ["HTTPWire"], swiftSettings: strictness),
         .testTarget(name: "TrinoClientTests", dependencies: ["TrinoClient", "FlapTesting", "HTTPWire"],
                     resources: [.copy("Fixtures")], swiftSettings: strictness),
