@@ -1,5 +1,18 @@
 import Foundation
 
+/// Turns a report into text. The built-in formats conform; a team's own (a Slack message, a dashboard row)
+/// conforms the same way and reads only the typed ``ExperimentReport``, so it works on saved `report.json`
+/// files too (`ExperimentReport.decode`).
+public protocol ReportRenderer {
+    static func render(_ report: ExperimentReport) -> String
+}
+
+extension TextRenderer: ReportRenderer {}
+extension MarkdownRenderer: ReportRenderer {}
+extension CSVRenderer: ReportRenderer {}
+extension JUnitRenderer: ReportRenderer {}
+extension HTMLRenderer: ReportRenderer {}
+
 /// The formats `flap-cli report --format` writes.
 public enum ReportFormat: String, Sendable, CaseIterable {
     case json, text, markdown, csv, junit, html
