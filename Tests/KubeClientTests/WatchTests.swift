@@ -56,6 +56,21 @@ final class WatchTests: XCTestCase {
         XCTAssertTrue(bookmark, "bookmarks arrive when asked for")
     }
 
+    /// Replay from a version older than the changes: a creation made before the watch connected is still ADDED.
+    func testReplayReportsCreationsMadeBeforeTheWatchConnectedAsAdded() async throws {
+        let harness = try KubeHarness()
+        defer { harness.stop() }
+        let client = harness.client
+        let list = try await client.list(.httpRoute)
+        try await client.create(sampleRoute("early"))
+        try await client.modify(HTTPRoute.self, name: "early") { $0.spec.hostnames = ["y.example.com"] }
+        let events = EventCollector(try await client.watch(.httpRoute, options: WatchOptions(resourceVersion: list.resourceVersion)))
+        defer { events.stop() }
+        let seen = await events.wait { $0.filter { $0.kind != .bookmark }.count >= 2 }
+        XCTAssertTrue(seen, "\(events.summary)")
+        XCTAssertEqual(events.summary, ["ADDED early", "MODIFIED early"])
+    }
+
     func testWatchWithoutVersionStartsWithTheCurrentObjects() async throws {
         let harness = try KubeHarness()
         defer { harness.stop() }

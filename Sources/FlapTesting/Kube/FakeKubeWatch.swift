@@ -56,6 +56,14 @@ struct FakeKubeWatch {
             for object in store.all(resource, namespace: namespace) {
                 matching[Self.key(object)] = selector.matches(object)
             }
+            // Resuming from an older version: the store holds today's objects, so wind back to what existed then
+            // (an object created since did not match yet; one deleted since did), or replayed ADDEDs would read as MODIFIED.
+            var wound: Set<String> = []
+            for event in store.events(after: position) where event.resource == resource {
+                let key = Self.key(event.object)
+                guard wound.insert(key).inserted else { continue }
+                if event.type == .added { matching[key] = false } else if event.type == .deleted { matching[key] = selector.matches(event.object) }
+            }
             while ContinuousClock.now < end, registry.dropGeneration == dropGeneration, !writer.clientHasGone {
                 for event in store.events(after: position) where event.resource == resource {
                     position = event.resourceVersion
