@@ -38,6 +38,8 @@ final class ClusterRunExampleTests: XCTestCase {
         try await Self.accept(route: "trino", kube: kube)
 
         let (routes, mutations) = try Self.commandFlags()
+        XCTAssertEqual(routes.count, 10, "commands.sh's ROUTES: -n NAMESPACE, then the ingress and the httproute with their URLs: \(routes)")
+        guard routes.count == 10 else { return }
         XCTAssertEqual(routes.prefix(2), ["-n", "trino"])
         let ingressFlags = ["-n", "trino", "--kubeconfig", kubeconfig] + Array(routes[2..<6]) + ["--connect-to", "127.0.0.1:\(ingressProxy.port)"]
         let gatewayFlags = ["-n", "trino", "--kubeconfig", kubeconfig] + Array(routes[6..<10]) + ["--connect-to", "127.0.0.1:\(gatewayProxy.port)"]

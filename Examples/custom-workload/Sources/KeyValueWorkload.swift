@@ -20,9 +20,7 @@ public struct KeyValueWorkload: QueryWorkload {
     public init(reads: Int = 5, interval: Duration = .milliseconds(100)) {
         self.reads = reads
         self.interval = interval
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = 10
-        self.session = URLSession(configuration: configuration)
+        self.session = URLSession(configuration: .ephemeral)
     }
 
     public var name: String { "key-value" }
@@ -34,10 +32,11 @@ public struct KeyValueWorkload: QueryWorkload {
         let url = target.url.appendingPathComponent("kv").appendingPathComponent(key)
         for hop in 0...self.reads {
             if hop > 0 { try? await Task.sleep(for: self.interval) }
-            guard !Task.isCancelled, ContinuousClock.now < deadline else {
-                return self.failed(trace, .clientGaveUp, "gave up before hop \(hop)", hop: hop)
-            }
-            var request = URLRequest(url: url)
+            guard !Task.isCancelled else { return self.failed(trace, .clientGaveUp, "cancelled before hop \(hop)", hop: hop) }
+            let remaining = deadline - ContinuousClock.now
+            guard remaining > .zero else { return self.failed(trace, .timeout, "deadline passed before hop \(hop)", hop: hop) }
+            // URLSession times out in whole seconds on Linux: round the remaining time up.
+            var request = URLRequest(url: url, timeoutInterval: TimeInterval(remaining.components.seconds + 1))
             request.httpMethod = hop == 0 ? "PUT" : "GET"
             if hop == 0 { request.httpBody = Data(value.utf8) }
             let start = ContinuousClock.now

@@ -27,10 +27,13 @@ final class KeyValueWorkloadTests: XCTestCase {
         XCTAssertTrue(execution.outcome.detail?.contains("wrote \"value-1\"") == true, "\(execution.outcome)")
     }
 
-    func testAnErrorStatusAndARefusedConnectionAreClassified() async throws {
+    func testAnErrorStatusAPassedDeadlineAndARefusedConnectionAreClassified() async throws {
         let service = try KeyValueService(status: 503)
         let unavailable = await KeyValueWorkload(reads: 1).run(0, through: service.target, deadline: .now + .seconds(10))
         XCTAssertEqual(unavailable.outcome.label, "http-503")
+        let late = await KeyValueWorkload(reads: 1).run(0, through: service.target, deadline: .now - .seconds(1))
+        XCTAssertEqual(late.outcome.failureClass, .timeout, "\(late.outcome)")
+        XCTAssertTrue(late.trace.hops.isEmpty, "no request after the deadline")
         service.stop()
         let refused = await KeyValueWorkload(reads: 1).run(0, through: service.target, deadline: .now + .seconds(10))
         XCTAssertEqual(refused.outcome.failureClass, .connectionRefused, "\(refused.outcome)")

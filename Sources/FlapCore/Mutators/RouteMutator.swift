@@ -73,12 +73,7 @@ public struct MutationContext: Sendable {
 
     /// A copy of an object fit for creating again: server-set fields removed, the run annotation added.
     public func recreatable(_ object: KubeObject) -> KubeObject {
-        var json = object.json
-        for field in ["resourceVersion", "uid", "creationTimestamp", "generation", "managedFields", "deletionTimestamp", "deletionGracePeriodSeconds"] {
-            json.setValue(nil, at: "metadata.\(field)")
-        }
-        json[member: "status"] = nil
-        var copy = KubeObject(json: json)
+        var copy = KubeObject(json: Restorer.restorable(object.json))
         self.annotate(&copy)
         return copy
     }

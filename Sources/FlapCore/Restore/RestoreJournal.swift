@@ -180,7 +180,7 @@ public struct Restorer: Sendable {
     }
 
     /// The original without server-owned fields.
-    static func restorable(_ original: JSONValue) -> JSONValue {
+    public static func restorable(_ original: JSONValue) -> JSONValue {
         var json = original
         for field in ["resourceVersion", "uid", "creationTimestamp", "generation", "managedFields", "deletionTimestamp", "deletionGracePeriodSeconds"] {
             json.setValue(nil, at: "metadata.\(field)")
@@ -189,8 +189,9 @@ public struct Restorer: Sendable {
         return json
     }
 
-    /// What restore compares: spec-like content, labels and annotations.
-    static func content(_ object: JSONValue) -> JSONValue {
+    /// What restore compares (and what "put back" means): everything but server-owned metadata and status,
+    /// with labels and annotations.
+    public static func content(_ object: JSONValue) -> JSONValue {
         var fields = object.objectValue ?? [:]
         fields["status"] = nil
         fields["metadata"] = ["labels": object.value(at: "metadata.labels") ?? .null, "annotations": object.value(at: "metadata.annotations") ?? .null]

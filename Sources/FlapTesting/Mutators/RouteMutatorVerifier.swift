@@ -272,18 +272,11 @@ public struct RouteMutatorVerifier: Sendable {
             switch (before[key], after[key]) {
             case (.some, .none): differences.append("\(key) is missing")
             case (.none, .some): differences.append("\(key) was added")
-            case let (.some(old), .some(new)) where Self.content(old) != Self.content(new): differences.append("\(key) changed")
+            case let (.some(old), .some(new)) where Restorer.content(old) != Restorer.content(new): differences.append("\(key) changed")
             default: break
             }
         }
         return differences
-    }
-
-    static func content(_ object: JSONValue) -> JSONValue {
-        var fields = object.objectValue ?? [:]
-        fields["status"] = nil
-        fields["metadata"] = ["labels": object.value(at: "metadata.labels") ?? .null, "annotations": object.value(at: "metadata.annotations") ?? .null]
-        return .object(fields)
     }
 
     private static func unique(_ items: [String]) -> String {
