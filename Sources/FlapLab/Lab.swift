@@ -86,6 +86,12 @@ public final class Lab: @unchecked Sendable {
         (await self.ingressController?.loop.applied ?? [], await self.gatewayController?.loop.applied ?? [])
     }
 
+    /// Every request Envoy logged, with its response flags (empty without Envoy).
+    public func envoyResponses() async -> [EnvoyLoggedResponse] {
+        guard let envoy = self.envoy else { return [] }
+        return await Blocking.run { envoy.loggedResponses() }
+    }
+
     public func controllerErrors() async -> [String] {
         (await self.ingressController?.loop.failures ?? []) + (await self.gatewayController?.loop.failures ?? [])
     }

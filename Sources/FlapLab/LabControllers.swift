@@ -102,7 +102,7 @@ final class LabGatewayController: Sendable {
                         .filter { $0.spec.parentRefs.contains { $0.name == gateway } }
                     let rendered = EnvoyConfigRenderer().render(routes: routes, endpoints: endpoints)
                     if rendered.routes != lastRoutes {
-                        try await Blocking.run { try envoy.apply(routes: rendered.routes, clusters: rendered.clusters) }
+                        try await envoy.apply(routes: rendered.routes, clusters: rendered.clusters)
                         lastRoutes = rendered.routes
                     }
                     for route in routes where acceptedGenerations[route.name] != route.metadata.generation {

@@ -57,8 +57,28 @@ public enum LabExperiment {
         }
         let runner = ExperimentRunner(configuration: configuration)
         var report = try await runner.run()
-        report.extensions = ["lab": await self.delays(lab: lab, report: report, clock: runner.clock)]
+        var extensions = await self.delays(lab: lab, report: report, clock: runner.clock)
+        extensions[member: "envoyLocalReplies"] = Self.envoyLocalRepliesJSON(await self.envoyLocalReplies(lab: lab, report: report))
+        report.extensions = ["lab": extensions]
         return report
+    }
+
+    /// The answers Envoy gave itself (a response flag such as `NC` or `NR`), per arm, as `"<status> <flags>"`
+    /// counts: how a report tells a 503 for a cluster Envoy did not have yet from an upstream's 503. Requests are
+    /// matched to arms by the query ID in their path; a submit that failed has none and counts as `unattributed`.
+    public static func envoyLocalReplies(lab: Lab, report: ExperimentReport) async -> [String: [String: Int]] {
+        var armOfQuery: [String: String] = [:]
+        for query in report.queries { if let id = query.queryID { armOfQuery[id] = query.arm } }
+        var out: [String: [String: Int]] = [:]
+        for response in await lab.envoyResponses() where response.isLocalReply {
+            let arm = response.queryID.flatMap { armOfQuery[$0] } ?? "unattributed"
+            out[arm, default: [:]]["\(response.status) \(response.flags)", default: 0] += 1
+        }
+        return out
+    }
+
+    static func envoyLocalRepliesJSON(_ replies: [String: [String: Int]]) -> JSONValue {
+        .object(replies.mapValues { counts in .object(counts.mapValues { .int($0) }) })
     }
 
     /// For each mutation step with a generation: write -> controller applied it (control plane), and controller
@@ -97,6 +117,13 @@ public enum LabExperiment {
                 return String(format: "p50 %.0fms p99 %.0fms", p50 * 1000, p99 * 1000)
             }
             out += "  \(plane): write -> controller applied \(text("writeToControllerApplied")); applied -> first proof \(text("controllerAppliedToServed"))\n"
+        }
+        if let replies = lab["envoyLocalReplies"]?.objectValue, !replies.isEmpty {
+            out += "Envoy's own answers (status and response flags: NC = route names a cluster Envoy lacks, NR = no route):\n"
+            for (arm, counts) in replies.sorted(by: { $0.key < $1.key }) {
+                let text = (counts.objectValue ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value.int64Value ?? 0)" }.joined(separator: ", ")
+                out += "  \(arm): \(text)\n"
+            }
         }
         return out
     }
