@@ -56,7 +56,12 @@ public enum LabExperiment {
             return .init(name: arm.name, target: arm.target, mutator: BurstMutator(base: arm.mutator, times: self.hammerBurst))
         }
         let runner = ExperimentRunner(configuration: configuration)
-        var report = try await runner.run()
+        var report: ExperimentReport
+        do {
+            report = try await runner.run()
+        } catch ExperimentError.notRestored(_, let unrestored) {
+            report = unrestored  // marked at its top; the lab is torn down with the run anyway
+        }
         var extensions = await self.delays(lab: lab, report: report, clock: runner.clock)
         extensions[member: "envoyLocalReplies"] = Self.envoyLocalRepliesJSON(await self.envoyLocalReplies(lab: lab, report: report))
         report.extensions = ["lab": extensions]

@@ -14,7 +14,8 @@ enum CommandRunner {
         case .doctor(let options): return try await DoctorCommand.execute(options)
         case .report(let path, let format, let output, let gates): return try ReportCommands.report(path: path, format: format, output: output, gates: gates)
         case .compare(let old, let new, let thresholds): return try ReportCommands.compare(old: old, new: new, thresholds: thresholds)
-        case .restore(let journal, let kubeconfig, let context): return try await RestoreCommand.execute(journal: journal, kubeconfig: kubeconfig, context: context)
+        case .restore(let journal, let force, let kubeconfig, let context):
+            return try await RestoreCommand.execute(journal: journal, force: force, kubeconfig: kubeconfig, context: context)
         default:
             try await self.runTool(command)
             return ExitCode.ok

@@ -17,7 +17,7 @@ enum FlapCommand {
     case doctor(RunOptions)
     case report(path: String, format: ReportFormat, output: String?, gates: [String])
     case compare(old: String, new: String, thresholds: ComparisonThresholds)
-    case restore(journal: String?, kubeconfig: String?, context: String?)
+    case restore(journal: String?, force: Bool, kubeconfig: String?, context: String?)
 
     static let usage = """
     usage: flap-cli <command> [options]
@@ -152,8 +152,8 @@ enum FlapCommand {
             return .compare(old: files[0], new: files[1], thresholds: thresholds)
         case ["restore"]:
             if wantsHelp { return .help(RestoreCommand.usage) }
-            let flags = try ParsedFlags(rest, valued: ["journal", "kubeconfig", "context"], boolean: ["all"])
-            return .restore(journal: flags.string("journal"), kubeconfig: flags.string("kubeconfig"), context: flags.string("context"))
+            let flags = try ParsedFlags(rest, valued: ["journal", "kubeconfig", "context"], boolean: ["all", "force"])
+            return .restore(journal: flags.string("journal"), force: flags.flag("force"), kubeconfig: flags.string("kubeconfig"), context: flags.string("context"))
         case ["fake", "kube"]:
             if wantsHelp { return .help(self.fakeKubeUsage) }
             let flags = try ParsedFlags(rest, valued: ["port", "kubeconfig", "token"], boolean: [])

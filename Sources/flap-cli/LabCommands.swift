@@ -38,6 +38,7 @@ enum LabCommands {
         let errors = await lab.controllerErrors()
         if !errors.isEmpty { Output.note("lab controller errors: \(errors.prefix(5).joined(separator: "; "))") }
         print("report: \(directory)/report.json, \(directory)/report.html")
+        if report.notRestored != nil { return ExitCode.error }
         return report.partial ? ExitCode.aborted : ExitCode.ok
     }
 

@@ -48,13 +48,17 @@ enum ReportCommands {
 
 enum RestoreCommand {
     static let usage = """
-    usage: flap-cli restore [--journal FILE | --all] [--kubeconfig PATH] [--context NAME]
+    usage: flap-cli restore [--journal FILE [--force]] [--kubeconfig PATH] [--context NAME]
 
     Finishes restoring what a run changed, from its journal (after a crash or kill -9). Idempotent.
     Without --journal, restores every journal in \(JournalStore.defaultDirectory) ($FLAP_STATE_DIR).
+    Nothing is written unless the journal is sound, was written against the kubeconfig's cluster, and each
+    object is the one the run changed (same uid, or recreated by the run); a journal that fails a check is kept.
+    --force skips the cluster and identity checks for the one journal --journal names.
     """
 
-    static func execute(journal path: String?, kubeconfig: String?, context: String?) async throws -> Int32 {
+    static func execute(journal path: String?, force: Bool, kubeconfig: String?, context: String?) async throws -> Int32 {
+        if force && path == nil { throw UsageError(message: "--force needs --journal FILE: name the one journal to force") }
         let store = JournalStore(directory: path.map { ($0 as NSString).deletingLastPathComponent } ?? JournalStore.defaultDirectory)
         let journals = try path.map { [try store.load(path: $0)] } ?? store.pending()
         guard !journals.isEmpty else {
@@ -63,14 +67,17 @@ enum RestoreCommand {
         }
         let kube = try await KubeClient.connect(Kubeconfig.Options(kubeconfigPath: kubeconfig, context: context))
         defer { kube.shutdown() }
+        var refused = 0
         for journal in journals {
-            if journal.server != kube.configuration.server.absoluteString {
-                Output.note("note: journal \(journal.runID) was written against \(journal.server); restoring through \(kube.configuration.server)")
+            do {
+                let actions = try await Restorer(kube: kube).restore(journal, force: force)
+                try store.remove(runID: journal.runID)
+                print("run \(journal.runID): " + (actions.isEmpty ? "already restored" : actions.joined(separator: "; ")))
+            } catch let error as RestoreError {
+                Output.note("flap: \(error); the journal is kept at \(store.path(for: journal.runID))")
+                refused += 1
             }
-            let actions = try await Restorer(kube: kube).restore(journal)
-            try store.remove(runID: journal.runID)
-            print("run \(journal.runID): " + (actions.isEmpty ? "already restored" : actions.joined(separator: "; ")))
         }
-        return ExitCode.ok
+        return refused == 0 ? ExitCode.ok : ExitCode.error
     }
 }

@@ -47,6 +47,9 @@ enum RunCommand {
         } catch is CancellationError {
             Output.note("flap: aborted; every route was restored")
             return ExitCode.aborted
+        } catch ExperimentError.notRestored(_, let unrestored) {
+            // The run's numbers stand; the report says, at its top, that routes may still be changed.
+            report = unrestored
         }
         progress?.cancel()
         report.evaluate(gates)
@@ -54,6 +57,10 @@ enum RunCommand {
         try Data(HTMLRenderer.render(report).utf8).write(to: URL(fileURLWithPath: "\(directory)/report.html"))
         print(TextRenderer.render(report))
         print("report: \(directory)/report.json, \(directory)/report.html, events: \(directory)/events.jsonl")
+        if let why = report.notRestored {
+            Output.note("flap: the end-of-run restore failed: \(why); the journal is kept, run `flap-cli restore`")
+            return ExitCode.error
+        }
         if report.partial { return ExitCode.aborted }
         return report.gatesPassed ? ExitCode.ok : ExitCode.gateFailed
     }

@@ -104,6 +104,32 @@ final class RunCommandTests: XCTestCase {
         XCTAssertEqual(again.stdout, "nothing to restore: no journal in \(env.directory)/state/journals\n", "restore is idempotent")
     }
 
+    func testRestoreRefusesAJournalFromAnotherClusterUnlessNamedAndForced() async throws {
+        let here = try await Environment()
+        let elsewhere = try await Environment()
+        defer { here.stop(); elsewhere.stop() }
+        let kube = KubeClient(configuration: KubeClient.Configuration(server: elsewhere.api.url))
+        let journal = try await RestoreJournal.capture([ObjectReference(resource: .ingress, namespace: "default", name: "trino")],
+                                                       runID: "flap-elsewhere", kube: kube)
+        let store = JournalStore(directory: "\(here.directory)/state/journals")
+        try store.save(journal)
+        try await KubeClient(configuration: KubeClient.Configuration(server: here.api.url))
+            .modify(Ingress.self, name: "trino", namespace: "default") { $0.metadata.labels = ["mine": "yes"] }
+        let before = here.api.snapshot()
+        let refused = try CLI.run(["restore", "--kubeconfig", here.kubeconfig], environment: here.environment)
+        XCTAssertEqual(refused.status, 1, refused.stdout + refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("was written against \(elsewhere.api.url.absoluteString)"), refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("the journal is kept"), refused.stderr)
+        XCTAssertEqual(here.api.snapshot(), before, "nothing was written to this cluster")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: store.path(for: "flap-elsewhere")))
+        let unnamed = try CLI.run(["restore", "--force", "--kubeconfig", here.kubeconfig], environment: here.environment)
+        XCTAssertEqual(unnamed.status, 2, "--force needs the one journal named: \(unnamed.stderr)")
+        let forced = try CLI.run(["restore", "--journal", store.path(for: "flap-elsewhere"), "--force", "--kubeconfig", here.kubeconfig],
+                                 environment: here.environment)
+        XCTAssertEqual(forced.status, 0, forced.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: store.path(for: "flap-elsewhere")))
+    }
+
     func testSIGTERMStopsRestoresAndExitsFour() async throws {
         let env = try await Environment()
         defer { env.stop() }

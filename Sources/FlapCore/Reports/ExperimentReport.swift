@@ -14,6 +14,9 @@ public struct ExperimentReport: Sendable, Codable, Equatable {
     /// True when the run stopped early (requested, or aborted).
     public var partial: Bool
     public var aborted: String?
+    /// Set when the end-of-run restore failed: routes may still be changed (the journal is kept for
+    /// `flap-cli restore`). Every renderer shows it at the top.
+    public var notRestored: String?
     /// The scenario as the user wrote it.
     public var scenario: JSONValue?
     public var eventLog: String?

@@ -15,7 +15,7 @@ public enum HTMLRenderer {
         svg text{font:11px system-ui,sans-serif;fill:#4a5568}</style></head><body>
         <h1>flap run <code>\(self.escape(report.runID))</code></h1>
         <p>\(report.queries.count) queries, \(report.mutations.count) mutation steps, \(String(format: "%.1f", report.duration)) s\(report.partial ? " — <b>partial</b>" : "").
-        Latency is measured from each query's intended start.</p>
+        Latency is measured from each query's intended start.</p>\(report.notRestored.map { "\n<p style=\"color:#c53030\"><b>NOT RESTORED</b>: routes may still be changed (\(self.escape($0))); run <code>flap-cli restore</code>.</p>" } ?? "")
         <div class="legend">\(report.arms.map { "<span><i class=\"sw\" style=\"background:\(colors[$0.name]!)\"></i>\(self.escape($0.name))</span>" }.joined())
         <span><i class="sw" style="background:#e53e3e"></i>failed query</span><span><i class="sw" style="background:#fbd38d"></i>propagation</span></div>
         """

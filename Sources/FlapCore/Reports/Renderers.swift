@@ -34,6 +34,7 @@ public enum MarkdownRenderer {
         var out = "# flap run `\(report.runID)`\n\n"
         out += "\(report.queries.count) queries, \(report.mutations.count) mutation steps, \(String(format: "%.1f", report.duration)) s"
         out += report.partial ? " — **partial**\(report.aborted.map { " (\($0))" } ?? "")\n\n" : "\n\n"
+        if let why = report.notRestored { out += "**NOT RESTORED**: routes may still be changed (\(why)); run `flap-cli restore`.\n\n" }
         out += "| arm | route | mutation | survival | 95% CI | vs control | p50 | p99 | reconnects | failures |\n|---|---|---|---|---|---|---|---|---|---|\n"
         for arm in report.arms {
             let s = arm.survival
@@ -76,10 +77,17 @@ public enum CSVRenderer {
 /// One test case per arm (informational: its numbers in system-out) and one per gate (failing when the gate fails).
 public enum JUnitRenderer {
     public static func render(_ report: ExperimentReport) -> String {
-        let failedGates = report.gates.filter { !$0.passed }.count
+        let restoreCase = report.notRestored == nil ? 0 : 1
+        let failedGates = report.gates.filter { !$0.passed }.count + restoreCase
+        let tests = report.arms.count + report.gates.count + restoreCase
         var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        out += "<testsuites name=\"flap\" tests=\"\(report.arms.count + report.gates.count)\" failures=\"\(failedGates)\">\n"
-        out += "  <testsuite name=\"\(self.xml(report.runID))\" tests=\"\(report.arms.count + report.gates.count)\" failures=\"\(failedGates)\" time=\"\(String(format: "%.3f", report.duration))\">\n"
+        out += "<testsuites name=\"flap\" tests=\"\(tests)\" failures=\"\(failedGates)\">\n"
+        out += "  <testsuite name=\"\(self.xml(report.runID))\" tests=\"\(tests)\" failures=\"\(failedGates)\" time=\"\(String(format: "%.3f", report.duration))\">\n"
+        if let why = report.notRestored {
+            out += "    <testcase classname=\"flap.restore\" name=\"every route restored\" time=\"0\">\n"
+            out += "      <failure type=\"not-restored\" message=\"\(self.xml("routes may still be changed: \(why); run flap-cli restore"))\"/>\n"
+            out += "    </testcase>\n"
+        }
         for arm in report.arms {
             let s = arm.survival
             out += "    <testcase classname=\"flap.arm\" name=\"\(self.xml(arm.name))\" time=\"0\">\n"

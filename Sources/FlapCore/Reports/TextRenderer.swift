@@ -6,7 +6,9 @@ public enum TextRenderer {
         var out = "flap run \(report.runID) (\(report.name)): \(report.queries.count) queries, \(report.mutations.count) mutation steps, "
         out += String(format: "%.1fs", report.duration)
         if report.partial { out += " — PARTIAL" + (report.aborted.map { " (\($0))" } ?? "") }
-        out += "\n\n"
+        out += "\n"
+        if let why = report.notRestored { out += "NOT RESTORED: routes may still be changed (\(why)); run `flap-cli restore`\n" }
+        out += "\n"
         var table = [["arm", "route", "mutation", "survival", "95% CI", "vs control", "p50", "p99", "max", "reconnects", "failures"]]
         for arm in report.arms {
             let s = arm.survival

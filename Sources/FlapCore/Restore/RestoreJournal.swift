@@ -9,6 +9,11 @@ public struct RestoreJournal: Sendable, Codable, Equatable {
         public var reference: ObjectReference
         /// Nil when the object did not exist (restore deletes it).
         public var original: JSONValue?
+
+        public init(reference: ObjectReference, original: JSONValue?) {
+            self.reference = reference
+            self.original = original
+        }
     }
 
     public var runID: String
@@ -27,7 +32,7 @@ public struct RestoreJournal: Sendable, Codable, Equatable {
 
     /// Reads the current state of each object (absent ones are journalled as absent).
     public static func capture(_ references: [ObjectReference], runID: String, kube: KubeClient) async throws -> RestoreJournal {
-        var journal = RestoreJournal(runID: runID, server: kube.configuration.server.absoluteString)
+        var journal = RestoreJournal(runID: runID, server: kube.configuration.clusterIdentity)
         for reference in references {
             guard let resource = reference.resourceType else { throw MutationError("unknown kind \(reference.kind)") }
             do {
@@ -78,11 +83,14 @@ public struct JournalStore: Sendable {
         guard let data = FileManager.default.contents(atPath: path) else { throw RestoreError.noJournal(path) }
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
+        let journal: RestoreJournal
         do {
-            return try decoder.decode(RestoreJournal.self, from: data)
+            journal = try decoder.decode(RestoreJournal.self, from: data)
         } catch {
             throw RestoreError.corruptJournal(path, "\(error)")
         }
+        if let defect = journal.defect { throw RestoreError.invalidJournal(path, defect) }
+        return journal
     }
 
     /// Journals of runs that have not finished restoring.
@@ -112,6 +120,12 @@ public enum RestoreError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Another run's journal still holds these objects: restore it first.
     case unrestoredJournal(runID: String, objects: [ObjectReference], path: String)
     case restoreFailed(ObjectReference, String)
+    /// An entry (or the journal itself) is not what a run writes; nothing was restored.
+    case invalidJournal(String, String)
+    /// The journal was written against another API server than the one the kubeconfig points at.
+    case differentCluster(runID: String, journalServer: String, currentServer: String)
+    /// The object by that name is not the one the run changed (another uid, and not recreated by the run).
+    case differentObject(ObjectReference, String)
 
     public var description: String {
         switch self {
@@ -121,80 +135,13 @@ public enum RestoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case .unrestoredJournal(let runID, let objects, let path):
             "run \(runID) did not finish restoring \(objects.map(\.description).joined(separator: ", ")); run `flap-cli restore --journal \(path)` first"
         case .restoreFailed(let reference, let why): "could not restore \(reference): \(why)"
+        case .invalidJournal(let path, let why): "restore journal \(path) is not valid, nothing was restored: \(why)"
+        case .differentCluster(let runID, let journalServer, let currentServer):
+            "journal \(runID) was written against \(journalServer), but the kubeconfig points at \(currentServer); nothing was restored. "
+                + "Switch to that cluster's context, or, if you are sure, name the journal and force it: `flap-cli restore --journal FILE --force`"
+        case .differentObject(let reference, let why):
+            "\(reference) is not the object the run changed (\(why)); nothing was restored. If you are sure, `flap-cli restore --journal FILE --force`"
         }
     }
 }
 
-/// Puts objects back to their journalled state, idempotently.
-public struct Restorer: Sendable {
-    public let kube: KubeClient
-
-    public init(kube: KubeClient) { self.kube = kube }
-
-    /// Restores every entry; returns what it changed. Errors for single objects are collected, so one failure
-    /// does not leave the others changed.
-    @discardableResult
-    public func restore(_ journal: RestoreJournal) async throws -> [String] {
-        var actions: [String] = []
-        var failures: [RestoreError] = []
-        for entry in journal.entries {
-            do {
-                if let action = try await self.restore(entry, runID: journal.runID) { actions.append(action) }
-            } catch {
-                failures.append(.restoreFailed(entry.reference, "\(error)"))
-            }
-        }
-        if let first = failures.first { throw first }
-        return actions
-    }
-
-    func restore(_ entry: RestoreJournal.Entry, runID: String) async throws -> String? {
-        let reference = entry.reference
-        guard let resource = reference.resourceType else { throw MutationError("unknown kind \(reference.kind)") }
-        let current: KubeObject?
-        do {
-            current = try await self.kube.get(resource, name: reference.name, namespace: reference.namespace)
-        } catch let error as KubeStatusError where error.isNotFound {
-            current = nil
-        }
-        guard let original = entry.original else {
-            guard current != nil else { return nil }
-            do { try await self.kube.delete(resource, name: reference.name, namespace: reference.namespace) } catch let error as KubeStatusError where error.isNotFound {}
-            return "deleted \(reference) (created by the run)"
-        }
-        let wanted = Self.restorable(original)
-        guard let current else {
-            do { try await self.kube.create(KubeObject(json: wanted)) } catch let error as KubeStatusError where error.isAlreadyExists {
-                return try await self.restore(entry, runID: runID)
-            }
-            return "recreated \(reference)"
-        }
-        if Self.content(current.json) == Self.content(wanted) { return nil }
-        try await self.kube.modify(resource, name: reference.name, namespace: reference.namespace) { (object: inout KubeObject) in
-            for key in (object.json.objectValue ?? [:]).keys where !["metadata", "status", "apiVersion", "kind"].contains(key) { object.json[member: key] = nil }
-            for (key, value) in wanted.objectValue ?? [:] where !["metadata", "status"].contains(key) { object.json[member: key] = value }
-            object.json.setValue(wanted.value(at: "metadata.labels"), at: "metadata.labels")
-            object.json.setValue(wanted.value(at: "metadata.annotations"), at: "metadata.annotations")
-        }
-        return "restored \(reference)"
-    }
-
-    /// The original without server-owned fields.
-    public static func restorable(_ original: JSONValue) -> JSONValue {
-        var json = original
-        for field in ["resourceVersion", "uid", "creationTimestamp", "generation", "managedFields", "deletionTimestamp", "deletionGracePeriodSeconds"] {
-            json.setValue(nil, at: "metadata.\(field)")
-        }
-        json[member: "status"] = nil
-        return json
-    }
-
-    /// What restore compares (and what "put back" means): everything but server-owned metadata and status,
-    /// with labels and annotations.
-    public static func content(_ object: JSONValue) -> JSONValue {
-        var fields = object.objectValue ?? [:]
-        fields["status"] = nil
-        fields["metadata"] = ["labels": object.value(at: "metadata.labels") ?? .null, "annotations": object.value(at: "metadata.annotations") ?? .null]
-        return .object(fields)
-    }
-}

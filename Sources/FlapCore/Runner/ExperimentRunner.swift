@@ -9,6 +9,8 @@ public enum ExperimentError: Error, Sendable, Equatable, CustomStringConvertible
     case alreadyFinished
     case noArms
     case restoreFailed(String)
+    /// The run finished but its end-of-run restore failed; `report` is the run's report, marked `notRestored`.
+    case notRestored(String, report: ExperimentReport)
 
     public var description: String {
         switch self {
@@ -16,6 +18,7 @@ public enum ExperimentError: Error, Sendable, Equatable, CustomStringConvertible
         case .alreadyFinished: "the experiment has finished; make a new runner"
         case .noArms: "the experiment has no arms"
         case .restoreFailed(let why): "restore failed: \(why); the journal is kept, run `flap-cli restore`"
+        case .notRestored(let why, _): "restore failed: \(why); the journal is kept, run `flap-cli restore`"
         }
     }
 }
@@ -96,11 +99,15 @@ public actor ExperimentRunner {
         log.write("run-end", at: self.clock.now, ["aborted": .string(self.aborted ?? "")])
         log.close()
         if let runError, !(runError is CancellationError) { throw runError }
-        if let restoreError { throw ExperimentError.restoreFailed(restoreError) }
-        if runError is CancellationError { throw CancellationError() }
-        return ReportBuilder(configuration: self.configuration, clock: self.clock, runID: self.runID).build(
+        var report = ReportBuilder(configuration: self.configuration, clock: self.clock, runID: self.runID).build(
             queries: collector.queries, mutations: collector.mutations, dropped: collector.dropped,
             partial: self.stopRequested, aborted: self.aborted, eventLog: log.path)
+        if let restoreError {
+            report.notRestored = restoreError
+            throw ExperimentError.notRestored(restoreError, report: report)
+        }
+        if runError is CancellationError { throw CancellationError() }
+        return report
     }
 
     // MARK: - Journal and restore

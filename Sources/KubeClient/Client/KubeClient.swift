@@ -15,8 +15,13 @@ public final class KubeClient: Sendable {
         public var sendCredentialsOverPlainHTTP = false
         public var requestTimeout: Duration = .seconds(30)
         public var userAgent = "flap/0.1"
+        /// The cluster's own API server (the kubeconfig's) when `server` is a local `kubectl proxy` in front of it.
+        public var clusterServer: URL?
 
         public init(server: URL) { self.server = server }
+
+        /// Which cluster this client talks to, whatever the transport: what a restore journal records and checks.
+        public var clusterIdentity: String { (self.clusterServer ?? self.server).absoluteString }
     }
 
     public let configuration: Configuration

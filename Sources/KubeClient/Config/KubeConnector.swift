@@ -34,6 +34,7 @@ extension KubeClient {
                 FileHandle.standardError.write(Data("flap: this kubeconfig needs TLS settings URLSession cannot apply on Linux (custom CA, client certificate or skip-verify); talking to the API through `kubectl proxy` on \(proxy.url)\n".utf8))
             }
             var configuration = KubeClient.Configuration(server: proxy.url)
+            configuration.clusterServer = config.cluster.server
             configuration.defaultNamespace = config.namespace
             return KubeClient(configuration: configuration, onShutdown: { proxy.stop() })
         }

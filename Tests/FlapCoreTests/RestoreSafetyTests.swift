@@ -1,0 +1,174 @@
+import FlapCore
+import FlapJSON
+import FlapTesting
+import Foundation
+import KubeClient
+import XCTest
+
+/// A restore writes nothing unless it is sure: a sound journal, the same cluster, the same objects.
+final class RestoreSafetyTests: XCTestCase {
+    /// A fake API server holding HTTPRoute default/trino with `backend`, and a client for it.
+    static func cluster(backend: String) async throws -> (FakeKubeAPIServer, KubeClient) {
+        let api = try FakeKubeAPIServer()
+        let kube = KubeClient(configuration: KubeClient.Configuration(server: api.url))
+        var route = HTTPRoute(name: "trino", namespace: "default")
+        route.spec.parentRefs = [ParentReference(name: "gw")]
+        route.spec.rules = [HTTPRoute.Rule(backendRefs: [HTTPRoute.BackendRef(name: backend, port: 8080)])]
+        route.metadata.labels = ["owner": backend]
+        try await kube.create(route)
+        return (api, kube)
+    }
+
+    static let reference = ObjectReference(resource: .httpRoute, namespace: "default", name: "trino")
+
+    func testAJournalFromAnotherClusterIsRefusedUnlessForced() async throws {
+        let (apiA, kubeA) = try await Self.cluster(backend: "trino-a")
+        let (apiB, kubeB) = try await Self.cluster(backend: "trino-b")
+        defer { apiA.stop(); apiB.stop() }
+        let journal = try await RestoreJournal.capture([Self.reference], runID: "flap-test-1", kube: kubeA)
+        XCTAssertEqual(journal.server, apiA.url.absoluteString)
+        let before = apiB.snapshot()
+        do {
+            try await Restorer(kube: kubeB).restore(journal)
+            XCTFail("restored into another cluster")
+        } catch let error as RestoreError {
+            guard case .differentCluster(_, let journalServer, let currentServer) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(journalServer, apiA.url.absoluteString)
+            XCTAssertEqual(currentServer, apiB.url.absoluteString)
+            XCTAssertTrue(error.description.contains("--force"), error.description)
+        }
+        XCTAssertEqual(apiB.snapshot(), before, "nothing was written to the other cluster")
+        // Forced (the user named this journal): B's route is overwritten, which is exactly what force means.
+        try await Restorer(kube: kubeB).restore(journal, force: true)
+        let forced = try await kubeB.get(HTTPRoute.self, name: "trino", namespace: "default")
+        XCTAssertEqual(forced.spec.rules.first?.backendRefs.map(\.name), ["trino-a"])
+    }
+
+    func testAnObjectWithAnotherUIDIsRefusedUnlessTheRunRecreatedIt() async throws {
+        let (api, kube) = try await Self.cluster(backend: "trino")
+        defer { api.stop() }
+        let journal = try await RestoreJournal.capture([Self.reference], runID: "flap-test-2", kube: kube)
+        // Someone else deletes the route and creates their own by the same name.
+        try await kube.delete(.httpRoute, name: "trino", namespace: "default")
+        var theirs = HTTPRoute(name: "trino", namespace: "default")
+        theirs.spec.rules = [HTTPRoute.Rule(backendRefs: [HTTPRoute.BackendRef(name: "theirs", port: 80)])]
+        try await kube.create(theirs)
+        let before = api.snapshot()
+        do {
+            try await Restorer(kube: kube).restore(journal)
+            XCTFail("restored over another object")
+        } catch let error as RestoreError {
+            guard case .differentObject(let reference, let why) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(reference, Self.reference)
+            XCTAssertTrue(why.contains("uid"), why)
+        }
+        XCTAssertEqual(api.snapshot(), before)
+        // The same situation, but the run recreated it (delete-recreate marks what it creates): restored.
+        try await kube.delete(.httpRoute, name: "trino", namespace: "default")
+        theirs.metadata.annotations = [MutationContext.runAnnotation: "flap-test-2"]
+        try await kube.create(theirs)
+        let actions = try await Restorer(kube: kube).restore(journal)
+        XCTAssertEqual(actions, ["restored \(Self.reference)"])
+        let restored = try await kube.get(HTTPRoute.self, name: "trino", namespace: "default")
+        XCTAssertEqual(restored.spec.rules.first?.backendRefs.map(\.name), ["trino"])
+    }
+
+    func testAnObjectTheRunDidNotCreateIsNotDeleted() async throws {
+        let (api, kube) = try await Self.cluster(backend: "trino")
+        defer { api.stop() }
+        // The journal says the object did not exist before the run, but the one there now is not the run's.
+        let journal = RestoreJournal(runID: "flap-test-3", server: api.url.absoluteString, entries: [.init(reference: Self.reference, original: nil)])
+        do {
+            try await Restorer(kube: kube).restore(journal)
+            XCTFail("deleted an object the run did not create")
+        } catch let error as RestoreError {
+            guard case .differentObject = error else { return XCTFail("\(error)") }
+        }
+        _ = try await kube.get(HTTPRoute.self, name: "trino", namespace: "default")
+    }
+
+    func testEveryDefectRefusesTheWholeJournalBeforeAnyWrite() async throws {
+        let (api, kube) = try await Self.cluster(backend: "trino")
+        defer { api.stop() }
+        let good = try await RestoreJournal.capture([Self.reference], runID: "flap-test-4", kube: kube)
+        // The run changed the route; a defective journal must leave it as it is now, not "restore" it.
+        try await kube.modify(HTTPRoute.self, name: "trino", namespace: "default") { $0.spec.hostnames = ["changed.example"] }
+        let original = try XCTUnwrap(good.entries.first?.original)
+        var wrongName = original
+        wrongName.setValue("other", at: "metadata.name")
+        var wrongKind = original
+        wrongKind[member: "kind"] = "Ingress"
+        var specString = original
+        specString[member: "spec"] = "x"
+        let ingress = ObjectReference(resource: .ingress, namespace: "default", name: "trino")
+        let cases: [(String, [RestoreJournal.Entry], String)] = [
+            ("a string", [.init(reference: Self.reference, original: "just a string")], "original is a string, not an object"),
+            ("another name", [.init(reference: Self.reference, original: wrongName)], "original names another object"),
+            ("another kind", [.init(reference: Self.reference, original: wrongKind)], "original is a Ingress, not a HTTPRoute"),
+            ("a spec string", [.init(reference: Self.reference, original: specString)], "original spec is a string"),
+            ("twice", [.init(reference: Self.reference, original: original), .init(reference: Self.reference, original: original)], "appears twice"),
+            ("good then bad", [.init(reference: ingress, original: nil), .init(reference: Self.reference, original: .array([]))], "entry 1"),
+        ]
+        let before = api.snapshot()
+        let store = JournalStore(directory: NSTemporaryDirectory() + "flap-journals-" + UUID().uuidString)
+        defer { try? FileManager.default.removeItem(atPath: store.directory) }
+        for (name, entries, expected) in cases {
+            var journal = good
+            journal.entries = entries
+            do {
+                try await Restorer(kube: kube).restore(journal)
+                XCTFail("\(name): restored from a defective journal")
+            } catch let error as RestoreError {
+                guard case .invalidJournal(_, let why) = error else { XCTFail("\(name): \(error)"); continue }
+                XCTAssertTrue(why.contains(expected), "\(name): \(why)")
+            }
+            // Loading the file refuses it too, naming the file.
+            try store.save(journal)
+            XCTAssertThrowsError(try store.load(runID: journal.runID), name) { error in
+                XCTAssertTrue("\(error)".contains(store.path(for: journal.runID)) && "\(error)".contains(expected), "\(error)")
+            }
+        }
+        XCTAssertEqual(api.snapshot(), before, "no defective journal wrote anything")
+    }
+}
+
+/// Toggles a header, then makes the API refuse every later update and patch: the end-of-run restore fails.
+struct SabotagedAPIMutator: RouteMutator {
+    let api: FakeKubeAPIServer
+    let base = HeaderFilterToggleMutator()
+    var name: String { "sabotaged-toggle" }
+    var stepsPerFlap: Int { self.base.stepsPerFlap }
+    func touchedObjects(in context: MutationContext) async throws -> [ObjectReference] { try await self.base.touchedObjects(in: context) }
+    func apply(step: Int, in context: MutationContext) async throws -> MutationOutcome {
+        let outcome = try await self.base.apply(step: step, in: context)
+        if step == 0 {
+            for verb in [FakeKubeFault.Verb.update, .patch] { self.api.inject(FakeKubeFault(.internalError, verb: verb, count: 1000)) }
+        }
+        return outcome
+    }
+}
+
+final class NotRestoredReportTests: XCTestCase {
+    func testAFailedEndOfRunRestoreStillGivesTheReportMarkedNotRestored() async throws {
+        let lab = try await LabInProcess()
+        defer { lab.stop() }
+        var configuration = lab.configuration([.init(name: "sabotaged", target: lab.gatewayTarget, mutator: SabotagedAPIMutator(api: lab.api))])
+        configuration.schedule.rounds = 1
+        configuration.timeouts.restore = .seconds(5)
+        do {
+            _ = try await ExperimentRunner(configuration: configuration).run()
+            XCTFail("the restore cannot have succeeded")
+        } catch ExperimentError.notRestored(let why, let report) {
+            XCTAssertEqual(report.notRestored, why)
+            XCTAssertFalse(report.queries.isEmpty, "the run's measurements are kept")
+            XCTAssertTrue(TextRenderer.render(report).contains("NOT RESTORED"), TextRenderer.render(report))
+            XCTAssertTrue(HTMLRenderer.render(report).contains("NOT RESTORED"))
+            XCTAssertTrue(MarkdownRenderer.render(report).contains("NOT RESTORED"))
+            XCTAssertTrue(JUnitRenderer.render(report).contains("<failure type=\"not-restored\""), JUnitRenderer.render(report))
+            let decoded = try ExperimentReport.decode(try report.encoded())
+            XCTAssertEqual(decoded.notRestored, why, "report.json keeps it")
+        }
+        let journals = try FileManager.default.contentsOfDirectory(atPath: configuration.journalDirectory)
+        XCTAssertEqual(journals.count, 1, "the journal is kept for flap-cli restore")
+    }
+}
