@@ -24,7 +24,7 @@ let package = Package(
         .target(name: "TrinoClient", dependencies: ["HTTPWire", "FlapJSON"], swiftSettings: strictness),
         .target(name: "KubeClient", dependencies: ["HTTPWire", "FlapJSON", "FlapSystem"], swiftSettings: strictness),
         .target(name: "FlapCore", dependencies: ["HTTPWire", "FlapJSON", "TrinoClient", "KubeClient", "FlapSystem"], swiftSettings: strictness),
-        .target(name: "FlapTesting", dependencies: ["FlapCore", "HTTPWire", "TrinoClient", "KubeClient", "FlapJSON"], swiftSettings: strictness),
+        .target(name: "FlapTesting", dependencies: ["FlapCore", "HTTPWire", "TrinoClient", "KubeClient", "FlapJSON", "FlapSystem"], swiftSettings: strictness),
         .target(name: "FlapLab", dependencies: ["FlapCore", "FlapTesting", "KubeClient", "FlapJSON", "FlapSystem", "HTTPWire"], swiftSettings: strictness),
         .executableTarget(name: "flap-cli", dependencies: ["FlapLab", "FlapCore", "KubeClient", "TrinoClient", "FlapTesting", "HTTPWire", "FlapSystem"], swiftSettings: strictness),
         // Examples built and tested with the package (Examples/README.md).

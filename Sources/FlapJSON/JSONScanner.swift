@@ -9,7 +9,10 @@ import Darwin
 package struct JSONScanner {
     package let bytes: UnsafeBufferPointer<UInt8>
     package var index = 0
-    private static let maxDepth = 512
+    /// Deeper documents are refused: everything that walks a parsed value (serialization, patches, equality)
+    /// recurses, and a few hundred levels exhausted a server thread's stack. Kubernetes objects and Trino pages
+    /// nest a few dozen levels at most.
+    package static let maxDepth = 100
 
     package init(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int = 0) {
         self.bytes = bytes

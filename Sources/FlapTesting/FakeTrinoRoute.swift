@@ -1,3 +1,4 @@
+import FlapSystem
 import HTTPWire
 
 /// The endpoints of the statement protocol the fake serves.
@@ -50,14 +51,7 @@ enum FakeTrinoRoute {
     }
 
     /// Airlift duration text such as `1s`, `250ms`, `1.5s`.
-    static func duration(_ text: String) -> Duration? {
-        let units: [(String, Double)] = [("ms", 0.001), ("us", 0.000001), ("ns", 1e-9), ("s", 1), ("m", 60), ("h", 3600)]
-        for (unit, scale) in units where text.hasSuffix(unit) {
-            guard let value = Double(text.dropLast(unit.count)), value >= 0 else { return nil }
-            return .milliseconds(Int64(value * scale * 1000))
-        }
-        return nil
-    }
+    static func duration(_ text: String) -> Duration? { DurationText.parse(text) }
 }
 
 /// Writes `QueryResults` JSON with the fields the official clients require.

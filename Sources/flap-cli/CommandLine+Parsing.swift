@@ -1,3 +1,4 @@
+import FlapSystem
 import Foundation
 
 /// A usage error: exit code 2 with the message and the subcommand's help.
@@ -48,20 +49,8 @@ struct ParsedFlags {
     func duration(_ name: String) throws -> Duration? {
         guard let text = self.string(name) else { return nil }
         guard let value = DurationText.parse(text) else {
-            throw UsageError(message: "--\(name) must be a duration such as 500ms, 2s or 1m, not \"\(text)\"")
+            throw UsageError(message: "--\(name): \(DurationText.problem(text))")
         }
         return value
-    }
-}
-
-enum DurationText {
-    /// `250ms`, `2s`, `1.5s`, `1m`, `1h`.
-    static func parse(_ text: String) -> Duration? {
-        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
-        for (unit, scale) in units where text.hasSuffix(unit) {
-            guard let value = Double(text.dropLast(unit.count)), value >= 0, value.isFinite else { return nil }
-            return .milliseconds(Int64((value * scale * 1000).rounded()))
-        }
-        return nil
     }
 }

@@ -153,6 +153,7 @@ enum FlapCommand {
         case ["restore"]:
             if wantsHelp { return .help(RestoreCommand.usage) }
             let flags = try ParsedFlags(rest, valued: ["journal", "kubeconfig", "context"], boolean: ["all", "force"])
+            if flags.flag("force") && flags.string("journal") == nil { throw UsageError(message: "--force needs --journal FILE: name the one journal to force") }
             return .restore(journal: flags.string("journal"), force: flags.flag("force"), kubeconfig: flags.string("kubeconfig"), context: flags.string("context"))
         case ["fake", "kube"]:
             if wantsHelp { return .help(self.fakeKubeUsage) }

@@ -58,7 +58,6 @@ enum RestoreCommand {
     """
 
     static func execute(journal path: String?, force: Bool, kubeconfig: String?, context: String?) async throws -> Int32 {
-        if force && path == nil { throw UsageError(message: "--force needs --journal FILE: name the one journal to force") }
         let store = JournalStore(directory: path.map { ($0 as NSString).deletingLastPathComponent } ?? JournalStore.defaultDirectory)
         let journals = try path.map { [try store.load(path: $0)] } ?? store.pending()
         guard !journals.isEmpty else {

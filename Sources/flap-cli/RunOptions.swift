@@ -1,3 +1,4 @@
+import FlapSystem
 import FlapCore
 import Foundation
 import KubeClient
@@ -88,7 +89,7 @@ struct RunOptions {
             scenario.schedule.burst = n
         }
         if let v = flags.string("duration") {
-            guard let total = Scenario.duration(v), total > .zero else { throw UsageError(message: "--duration must be a duration such as 90s or 5m, not \"\(v)\"") }
+            guard let total = Scenario.duration(v), total > .zero else { throw UsageError(message: "--duration must be a positive duration: \(DurationText.problem(v))") }
             scenario.schedule.duration = v
             _ = total
         }

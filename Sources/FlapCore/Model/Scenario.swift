@@ -1,4 +1,5 @@
 import FlapJSON
+import FlapSystem
 import Foundation
 import KubeClient
 import TrinoClient
@@ -195,6 +196,13 @@ public struct Scenario: Sendable, Codable, Equatable {
     public static func load(path: String) throws -> Scenario {
         guard let data = FileManager.default.contents(atPath: path) else { throw ScenarioError.unreadable(path) }
         do {
+            try ScenarioSchema.check(try JSONValue.parse([UInt8](data)))
+        } catch let error as JSONError {
+            throw ScenarioError.invalid("scenario \(path) is not JSON: \(error)")
+        } catch let error as ScenarioError {
+            throw ScenarioError.invalid("scenario \(path): \(error)")
+        }
+        do {
             return try JSONDecoder().decode(Scenario.self, from: data)
         } catch let error as DecodingError {
             throw ScenarioError.invalid("scenario \(path): \(Self.describe(error))")
@@ -233,16 +241,24 @@ public struct Scenario: Sendable, Codable, Equatable {
         for gate in self.gates { _ = try Gate.parse(gate) }
         if let rate = self.load.rate, !(rate > 0 && rate <= 10_000) { throw ScenarioError.field("load.rate", "must be between 0 and 10000 queries per second") }
         if let arrival = self.load.arrival, !["fixed", "poisson"].contains(arrival) { throw ScenarioError.field("load.arrival", "must be fixed or poisson") }
-        if let rounds = self.schedule.rounds, rounds < 1 { throw ScenarioError.field("schedule.rounds", "must be at least 1") }
-        if let burst = self.schedule.burst, burst < 1 { throw ScenarioError.field("schedule.burst", "must be at least 1") }
+        for (field, value, range) in Self.countFields(self) {
+            if let value, !range.contains(value) { throw ScenarioError.field(field, "must be from \(range.lowerBound) to \(range.upperBound), not \(value)") }
+        }
+        if let slot = self.schedule.slot.flatMap(Self.duration), slot <= .zero { throw ScenarioError.field("schedule.slot", "must be longer than 0s") }
         for (field, value) in [("schedule.slot", self.schedule.slot), ("schedule.jitter", self.schedule.jitter), ("schedule.duration", self.schedule.duration), ("load.queryTimeout", self.load.queryTimeout),
                                ("workload.requestTimeout", self.workload.requestTimeout), ("workload.interval", self.workload.interval)] {
-            if let value, Self.duration(value) == nil { throw ScenarioError.field(field, "\"\(value)\" is not a duration such as 500ms, 6s or 2m") }
+            if let value, Self.duration(value) == nil { throw ScenarioError.field(field, DurationText.problem(value)) }
         }
         if let profile = self.workload.clientProfile, RetryPolicy.preset(named: profile) == nil {
             throw ScenarioError.field("workload.clientProfile", "unknown profile \"\(profile)\" (none, protocol, java, python, go)")
         }
         if let kind = self.workload.kind, !["trino", "http"].contains(kind) { throw ScenarioError.field("workload.kind", "must be trino or http") }
+        if self.schedule.rounds == nil, let total = self.schedule.duration.flatMap(Self.duration) {
+            let rounds = total / ((self.schedule.slot.flatMap(Self.duration) ?? .seconds(6)) * max(1, self.arms.count))
+            if rounds > Double(Self.maximumRounds) {
+                throw ScenarioError.field("schedule.duration", "gives \(Int(rounds)) rounds, more than \(Self.maximumRounds); use a longer slot or a shorter duration")
+            }
+        }
         let names = self.arms.map(\.name)
         if Set(names).count != names.count { throw ScenarioError.invalid("two arms have the same name: \(names)") }
     }
@@ -257,11 +273,17 @@ public struct Scenario: Sendable, Codable, Equatable {
         return arms
     }
 
-    public static func duration(_ text: String) -> Duration? {
-        for (unit, scale) in [("ms", 0.001), ("s", 1.0), ("m", 60.0), ("h", 3600.0)] where text.hasSuffix(unit) {
-            if let value = Double(text.dropLast(unit.count)), value >= 0, value.isFinite { return .milliseconds(Int64((value * scale * 1000).rounded())) }
-        }
-        return nil
+    public static func duration(_ text: String) -> Duration? { DurationText.parse(text) }
+
+    static let maximumRounds = 100_000
+
+    /// Every whole-number setting and the range it must be in.
+    static func countFields(_ s: Scenario) -> [(String, Int?, ClosedRange<Int>)] {
+        [("schedule.rounds", s.schedule.rounds, 1...maximumRounds), ("schedule.burst", s.schedule.burst, 1...1000),
+         ("schedule.warmupQueries", s.schedule.warmupQueries, 0...1_000_000), ("schedule.whenInFlight", s.schedule.whenInFlight, 0...1_000_000),
+         ("load.cohort", s.load.cohort, 0...100_000), ("load.maxInFlight", s.load.maxInFlight, 1...1_000_000),
+         ("workload.requestsPerQuery", s.workload.requestsPerQuery, 1...1_000_000), ("failureBudget", s.failureBudget, 0...Int.max)]
+            + s.mutations.map { ("mutation \($0.kind) gracePeriodSeconds", $0.gracePeriodSeconds, 0...86400) }
     }
 
     /// The experiment this scenario describes, against `kube`.

@@ -1,3 +1,4 @@
+import FlapSystem
 import Foundation
 
 /// A pass/fail rule over a report, e.g. `survival(gateway) >= 0.999`, `p99(gateway) < 2s`,
@@ -11,6 +12,21 @@ public struct Gate: Sendable, Codable, Equatable, CustomStringConvertible {
         case reconnects(arm: String)
         case failures(arm: String)
         case propagation(percentile: String)
+
+        /// The values this metric can take; a threshold outside them is a typo (`survival(x) >= 2`).
+        var meaningfulRange: ClosedRange<Double>? {
+            switch self {
+            case .survival, .profileSurvival: 0...1
+            default: 0...Double.greatestFiniteMagnitude
+            }
+        }
+
+        var rangeText: String {
+            switch self {
+            case .survival, .profileSurvival: "0...1 (survival is a fraction: 0.99 or 99%)"
+            default: "what it measures (0 or more)"
+            }
+        }
     }
 
     public enum Comparison: String, Sendable, Codable { case lt = "<", le = "<=", gt = ">", ge = ">=", eq = "==", ne = "!=" }
@@ -35,15 +51,17 @@ public struct Gate: Sendable, Codable, Equatable, CustomStringConvertible {
         guard let threshold = self.number(right) else {
             throw ScenarioError.invalid("gate \"\(text)\": \"\(right)\" is not a number or a duration such as 500ms or 2s")
         }
-        return Gate(expression: trimmed, metric: try self.metric(left, in: text), comparison: op, threshold: threshold)
+        let metric = try self.metric(left, in: text)
+        if let range = metric.meaningfulRange, !range.contains(threshold) {
+            throw ScenarioError.invalid("gate \"\(text)\": \(right) is outside \(metric.rangeText)")
+        }
+        return Gate(expression: trimmed, metric: metric, comparison: op, threshold: threshold)
     }
 
     static func number(_ text: String) -> Double? {
-        for (unit, scale) in [("ms", 0.001), ("us", 0.000001), ("s", 1.0), ("m", 60.0)] where text.hasSuffix(unit) {
-            if let value = Double(text.dropLast(unit.count)) { return value * scale }
-        }
-        if text.hasSuffix("%"), let value = Double(text.dropLast()) { return value / 100 }
-        return Double(text)
+        if let duration = DurationText.parse(text) { return Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18 }
+        if text.hasSuffix("%"), let value = Double(text.dropLast()), value.isFinite { return value / 100 }
+        return Double(text).flatMap { $0.isFinite ? $0 : nil }
     }
 
     static func metric(_ text: String, in gate: String) throws -> Metric {

@@ -8,6 +8,8 @@ public enum ExperimentError: Error, Sendable, Equatable, CustomStringConvertible
     case alreadyRunning
     case alreadyFinished
     case noArms
+    /// A setting the run cannot use (checked before anything is written).
+    case invalidConfiguration(String)
     case restoreFailed(String)
     /// The run finished but its end-of-run restore failed; `report` is the run's report, marked `notRestored`.
     case notRestored(String, report: ExperimentReport)
@@ -17,6 +19,7 @@ public enum ExperimentError: Error, Sendable, Equatable, CustomStringConvertible
         case .alreadyRunning: "the experiment is already running"
         case .alreadyFinished: "the experiment has finished; make a new runner"
         case .noArms: "the experiment has no arms"
+        case .invalidConfiguration(let why): "invalid configuration: \(why)"
         case .restoreFailed(let why): "restore failed: \(why); the journal is kept, run `flap-cli restore`"
         case .notRestored(let why, _): "restore failed: \(why); the journal is kept, run `flap-cli restore`"
         }
@@ -84,6 +87,7 @@ public actor ExperimentRunner {
         }
         defer { self.state = .finished }
         guard !self.configuration.arms.isEmpty else { throw ExperimentError.noArms }
+        if let problem = self.configuration.problem { throw ExperimentError.invalidConfiguration(problem) }
         let journals = JournalStore(directory: self.configuration.journalDirectory)
         let journal = try await self.writeJournal(journals)
         let log = try EventLog(path: self.configuration.eventLogPath)

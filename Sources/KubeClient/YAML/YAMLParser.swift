@@ -106,10 +106,17 @@ struct YAMLBlockParser {
         return value
     }
 
+    /// Nesting deeper than this is refused (each level recurses; Kubernetes manifests nest a few dozen at most).
+    static let maxDepth = 100
+    private var depth = 0
+
     /// Parses the node that starts at the current line, whose indentation is `indent`.
     mutating func parseBlock(indent: Int) throws(YAMLError) -> JSONValue {
         self.skipBlank()
         guard let line = self.current else { return .null }
+        guard self.depth < Self.maxDepth else { throw self.error("nesting deeper than \(Self.maxDepth) levels", line: line) }
+        self.depth += 1
+        defer { self.depth -= 1 }
         if line.isSequenceItem { return try self.parseSequence(indent: line.indent) }
         if YAMLScalars.mappingKey(line.text) != nil { return try self.parseMapping(indent: line.indent) }
         return try self.parseScalarLines(indent: indent)

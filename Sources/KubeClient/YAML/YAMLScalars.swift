@@ -207,6 +207,7 @@ enum YAMLFlow {
         let column: Int
         let file: String?
         var index = 0
+        var depth = 0
 
         init(chars: [Character], line: SourceLine, column: Int, file: String?) {
             self.chars = chars
@@ -226,6 +227,9 @@ enum YAMLFlow {
         mutating func value() throws(YAMLError) -> JSONValue {
             self.skipSpaces()
             guard self.index < self.chars.count else { throw self.fail("unexpected end of a flow collection") }
+            guard self.depth < YAMLBlockParser.maxDepth else { throw self.fail("nesting deeper than \(YAMLBlockParser.maxDepth) levels") }
+            self.depth += 1
+            defer { self.depth -= 1 }
             switch self.chars[self.index] {
             case "[":
                 self.index += 1

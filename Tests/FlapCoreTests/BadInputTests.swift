@@ -1,0 +1,74 @@
+import FlapCore
+import FlapJSON
+import Foundation
+import KubeClient
+import XCTest
+
+/// Input that used to trap or mislead: each gives a specific error naming the field, before anything runs.
+final class BadInputTests: XCTestCase {
+    func scenarioError(_ json: String) -> String? {
+        let path = NSTemporaryDirectory() + "flap-scenario-" + UUID().uuidString + ".json"
+        _ = FileManager.default.createFile(atPath: path, contents: Data(json.utf8))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        do {
+            try Scenario.load(path: path).validate()
+            return nil
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    let target = #""targets":[{"name":"gateway","kind":"httproute","route":"trino","url":"http://trino.local"}],"mutations":[{"kind":"touch"}]"#
+
+    func testScenarioFilesWithBadValuesNameTheFieldAndTheRange() {
+        let cases: [(String, String)] = [
+            (#"{\#(target),"schedule":{"slots":"6s"}}"#, #"schedule.slots: unknown key; did you mean "slot"?"#),
+            (#"{"targets":[],"mutations":[{"kind":"remove-readd-backend","bakend":"x"}]}"#, #"mutations[0].bakend: unknown key; did you mean "backend"?"#),
+            (#"{\#(target),"seed":-1}"#, "seed: must be a whole number from 0 to"),
+            (#"{\#(target),"schedule":{"rounds":1e30}}"#, "schedule.rounds: must be a whole number"),
+            (#"{\#(target),"schedule":{"slot":"0s","duration":"1m"}}"#, "schedule.slot: must be longer than 0s"),
+            (#"{\#(target),"schedule":{"slot":"1e17s"}}"#, #"schedule.slot: "1e17s" is longer than 30 days"#),
+            (#"{\#(target),"schedule":{"slot":"1ms","duration":"29d"}}"#, "schedule.duration: gives"),
+            (#"{\#(target),"load":{"cohort":-1}}"#, "load.cohort: must be from 0 to 100000, not -1"),
+            (#"{\#(target),"load":{"maxInFlight":-1}}"#, "load.maxInFlight: must be from 1"),
+            (#"{\#(target),"workload":{"kind":"http","requestsPerQuery":-1}}"#, "workload.requestsPerQuery: must be from 1"),
+            (#"{\#(target),"gates":["survival(gateway-touch) >= 2"]}"#, "is outside 0...1"),
+        ]
+        for (json, expected) in cases {
+            let error = self.scenarioError(json)
+            XCTAssertTrue(error?.contains(expected) == true, "\(json)\n  gave: \(error ?? "no error")\n  expected: \(expected)")
+        }
+        XCTAssertNil(self.scenarioError(#"{\#(target),"schedule":{"slot":"2s","rounds":2},"seed":7}"#), "a sound file passes")
+    }
+
+    func testTheRunnerRefusesAnUnusableConfigurationBeforeWritingAJournal() async throws {
+        let state = try TempState()
+        var configuration = ExperimentConfiguration(
+            arms: [.init(name: "a", target: RouteTarget(kind: .ingress, name: "trino", url: URL(string: "http://x")!), mutator: ControlMutator())],
+            workload: HTTPWorkload(), kube: KubeClient(configuration: KubeClient.Configuration(server: URL(string: "http://127.0.0.1:1")!)))
+        configuration.journalDirectory = state.path + "/journals"
+        for (change, expected) in [({ (c: inout ExperimentConfiguration) in c.load.cohort = -1 }, "load.cohort"),
+                                   ({ $0.schedule.slot = .zero }, "schedule.slot"),
+                                   ({ $0.load.arrival = .fixed(perSecond: .nan) }, "rate"),
+                                   ({ $0.schedule.flapAt = 0.9; $0.schedule.unflapAt = 0.1 }, "flapAt")] {
+            var bad = configuration
+            change(&bad)
+            do {
+                _ = try await ExperimentRunner(configuration: bad).run()
+                XCTFail("ran with \(expected)")
+            } catch let error as ExperimentError {
+                XCTAssertTrue(error.description.contains(expected), "\(error)")
+            }
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: state.path + "/journals"), "no journal was written")
+    }
+
+    func testDeeplyNestedDocumentsAreRefusedNotRecursedInto() {
+        let deep = String(repeating: #"{"a":"#, count: 5000) + "1" + String(repeating: "}", count: 5000)
+        XCTAssertThrowsError(try JSONValue.parse(deep)) { XCTAssertTrue("\($0)".contains("nesting deeper than"), "\($0)") }
+        XCTAssertThrowsError(try YAML.parse("a: " + deep)) { XCTAssertTrue("\($0)".contains("nesting deeper than"), "\($0)") }
+        let block = (0..<5000).map { String(repeating: " ", count: $0) + "k\($0):" }.joined(separator: "\n") + " 1"
+        XCTAssertThrowsError(try YAML.parse(block)) { XCTAssertTrue("\($0)".contains("nesting deeper than"), "\($0)") }
+        XCTAssertNoThrow(try JSONValue.parse(String(repeating: "[", count: 50) + String(repeating: "]", count: 50)))
+    }
+}
