@@ -19,6 +19,8 @@ public enum LabScale {
         /// Requests sent on an idle keep-alive connection just as the proxy closed it (nginx does on every reload),
         /// answered by one retry on a new connection, as HTTP clients retry idempotent requests. Not a routing failure.
         public var steadyKeepAliveRaces: Int
+        /// Why the lost requests failed, by description.
+        public var steadyFailureReasons: [String: Int]
     }
 
     public static func run(lab: Lab, counts: [Int], updates: Int = 3) async throws -> [Row] {
@@ -105,7 +107,8 @@ public enum LabScale {
         let outside = recorded.filter { sample in !windows.contains { sample.at >= $0.0 && sample.at <= $0.1 } }
         return Row(routes: routes, dataPlane: dataPlane, writeToServed: times,
                    steadyDuring: LatencySummary(seconds: during.compactMap(\.latency)), steadyOutside: LatencySummary(seconds: outside.compactMap(\.latency)),
-                   steadyFailures: recorded.filter { $0.latency == nil }.count, steadyKeepAliveRaces: recorded.filter(\.raced).count)
+                   steadyFailures: recorded.filter { $0.latency == nil }.count, steadyKeepAliveRaces: recorded.filter(\.raced).count,
+                   steadyFailureReasons: Dictionary(grouping: recorded.compactMap(\.failure), by: { $0 }).mapValues(\.count))
     }
 
     public static func table(_ rows: [Row]) -> String {
@@ -117,7 +120,7 @@ public enum LabScale {
             out += String(format: "%6d  ", row.routes) + row.dataPlane.padding(toLength: 10, withPad: " ", startingAt: 0) + "  "
                 + times.padding(toLength: 32, withPad: " ", startingAt: 0) + "  " + during.padding(toLength: 38, withPad: " ", startingAt: 0) + "  "
                 + outside.padding(toLength: 11, withPad: " ", startingAt: 0) + "  " + String(row.steadyFailures).padding(toLength: 8, withPad: " ", startingAt: 0)
-                + "  \(row.steadyKeepAliveRaces)\n"
+                + "  \(row.steadyKeepAliveRaces)" + (row.steadyFailureReasons.isEmpty ? "" : "  \(row.steadyFailureReasons)") + "\n"
         }
         return out
     }
@@ -127,7 +130,7 @@ public enum LabScale {
 /// that meets the keep-alive race (sent on a reused connection the proxy closed, nothing received) is retried once
 /// on a new connection and marked `raced`; its latency covers both attempts.
 final class SteadyLoad: @unchecked Sendable {
-    struct Sample { var at: Double; var latency: Double?; var raced = false }
+    struct Sample { var at: Double; var latency: Double?; var raced = false; var failure: String? }
     private let lock = NSLock()
     private var samples: [Sample] = []
     private var tasks: [Task<Void, Never>] = []
@@ -145,14 +148,19 @@ final class SteadyLoad: @unchecked Sendable {
                     request.connectTo = target.connectTo
                     var raced = false
                     var response: HTTPClientResponse?
+                    var failure: String?
                     do {
                         response = try await client.execute(request, deadline: .now + .seconds(5))
                     } catch let error as HTTPWireError where Self.isKeepAliveRace(error) {
+                        // The pool's other idle connections were closed by the same reload: retry on a new one.
                         raced = true
-                        response = try? await client.execute(request, deadline: .now + .seconds(5))
-                    } catch {}
-                    let latency = response?.status == 200 ? load.seconds(.now) - load.seconds(start) : nil
-                    load.lock.withLock { load.samples.append(Sample(at: load.seconds(start), latency: latency, raced: raced)) }
+                        do { response = try await SocketHTTPClient().execute(request, deadline: .now + .seconds(5)) } catch { failure = "\(error)" }
+                    } catch {
+                        failure = "\(error)"
+                    }
+                    if let response, response.status != 200 { failure = "HTTP \(response.status)" }
+                    let latency = failure == nil ? load.seconds(.now) - load.seconds(start) : nil
+                    load.lock.withLock { load.samples.append(Sample(at: load.seconds(start), latency: latency, raced: raced, failure: failure)) }
                     try? await Task.sleep(for: .milliseconds(80))
                 }
             })

@@ -86,6 +86,7 @@ final class LabTests: XCTestCase {
         let lab = try await Lab.start(configuration)
         defer { lab.stop() }
         let rows = try await LabScale.run(lab: lab, counts: [10, 1000], updates: 3)
+        print(LabScale.table(rows))
         func median(_ plane: String, _ routes: Int) throws -> Double {
             let row = try XCTUnwrap(rows.first { $0.dataPlane == plane && $0.routes == routes })
             XCTAssertEqual(row.writeToServed.count, 3, "every new route was served")
