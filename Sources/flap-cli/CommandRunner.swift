@@ -38,6 +38,10 @@ enum CommandRunner {
             let server = try FakeKubeAPIServer(configuration: configuration)
             let path = kubeconfig ?? NSTemporaryDirectory() + "flap-fake-kube-\(server.port).kubeconfig"
             try server.writeKubeconfig(to: path)
+            if configuration.bearerToken != nil {
+                Output.note("note: this fake serves plain http; kubectl and client-go send no bearer token over http, so they get 401. "
+                            + "The token is for clients told to send it anyway (KubeClient's sendCredentialsOverPlainHTTP) and for testing 401 handling.")
+            }
             print(server.url.absoluteString)
             print("kubeconfig: \(path)")
             Output.flush()

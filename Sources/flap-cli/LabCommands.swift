@@ -27,12 +27,12 @@ enum LabCommands {
         defer { lab.stop() }
         for missing in lab.unavailable { Output.note("note: \(missing)") }
         let directory = output ?? "flap-results/lab-\(ExperimentRunner.makeRunID().dropFirst(5))"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try OutputFiles.prepare(directory: directory)
         print("lab: nginx \(lab.nginxPort.map { "127.0.0.1:\($0)" } ?? "missing"), Envoy \(lab.envoyPort.map { "127.0.0.1:\($0)" } ?? "missing"), "
               + "fake Trino \(lab.trino.urls.map(\.absoluteString).joined(separator: " + ")), fake API \(lab.api.url)")
         let report = try await LabExperiment.run(lab: lab, rounds: rounds, slot: slot, rate: rate, eventLog: "\(directory)/events.jsonl")
-        try report.encoded().write(to: URL(fileURLWithPath: "\(directory)/report.json"))
-        try Data(HTMLRenderer.render(report).utf8).write(to: URL(fileURLWithPath: "\(directory)/report.html"))
+        try OutputFiles.write(try report.encoded(), to: "\(directory)/report.json")
+        try OutputFiles.write(Data(HTMLRenderer.render(report).utf8), to: "\(directory)/report.html")
         print(TextRenderer.render(report))
         print(LabExperiment.delaysText(report))
         let errors = await lab.controllerErrors()
@@ -51,10 +51,10 @@ enum LabCommands {
         let rows = try await LabScale.run(lab: lab, counts: routes)
         print(LabScale.table(rows))
         let path = "flap-results/lab-scale-\(ExperimentRunner.makeRunID().dropFirst(5)).json"
-        try FileManager.default.createDirectory(atPath: "flap-results", withIntermediateDirectories: true)
+        try OutputFiles.prepare(directory: "flap-results")
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(rows).write(to: URL(fileURLWithPath: path))
+        try OutputFiles.write(try encoder.encode(rows), to: path)
         print("report: \(path)")
         return ExitCode.ok
     }

@@ -32,7 +32,7 @@ enum ReportCommands {
         if !gates.isEmpty { report.evaluate(try gates.map(Gate.parse)) }
         let text = try format.render(report)
         if let output {
-            try Data(text.utf8).write(to: URL(fileURLWithPath: output))
+            try OutputFiles.write(Data(text.utf8), to: output)
         } else {
             print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
         }

@@ -25,7 +25,7 @@ enum RunCommand {
         defer { kube.shutdown() }
         let runID = ExperimentRunner.makeRunID()
         let directory = options.output ?? "flap-results/\(runID)"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try OutputFiles.prepare(directory: directory)
         var configuration = try scenario.configuration(kube: kube)
         configuration.eventLogPath = "\(directory)/events.jsonl"
         let runner = ExperimentRunner(configuration: configuration, runID: runID)
@@ -53,8 +53,8 @@ enum RunCommand {
         }
         progress?.cancel()
         report.evaluate(gates)
-        try report.encoded().write(to: URL(fileURLWithPath: "\(directory)/report.json"))
-        try Data(HTMLRenderer.render(report).utf8).write(to: URL(fileURLWithPath: "\(directory)/report.html"))
+        try OutputFiles.write(try report.encoded(), to: "\(directory)/report.json")
+        try OutputFiles.write(Data(HTMLRenderer.render(report).utf8), to: "\(directory)/report.html")
         print(TextRenderer.render(report))
         print("report: \(directory)/report.json, \(directory)/report.html, events: \(directory)/events.jsonl")
         if let why = report.notRestored {

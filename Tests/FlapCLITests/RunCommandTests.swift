@@ -130,6 +130,19 @@ final class RunCommandTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: store.path(for: "flap-elsewhere")))
     }
 
+    func testAnUnwritableOutputDirectoryIsNamedBeforeTheClusterIsTouched() async throws {
+        let env = try await Environment()
+        defer { env.stop() }
+        let before = env.api.snapshot()
+        let arguments = env.runArguments.map { $0 == "\(env.directory)/out" ? "/proc/flap-cannot-write-here" : $0 }
+        let run = try CLI.run(arguments, environment: env.environment)
+        XCTAssertEqual(run.status, 1)
+        XCTAssertTrue(run.stderr.hasPrefix("flap-cli: cannot write /proc/flap-cannot-write-here: "), run.stderr)
+        XCTAssertFalse(run.stderr.contains("NSCocoaErrorDomain"), run.stderr)
+        XCTAssertEqual(env.api.snapshot(), before)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(env.directory)/state/journals"), "no journal: the run never started")
+    }
+
     func testSIGTERMStopsRestoresAndExitsFour() async throws {
         let env = try await Environment()
         defer { env.stop() }

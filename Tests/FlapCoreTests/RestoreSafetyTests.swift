@@ -73,6 +73,20 @@ final class RestoreSafetyTests: XCTestCase {
         XCTAssertEqual(restored.spec.rules.first?.backendRefs.map(\.name), ["trino"])
     }
 
+    func testJournalsAndKubeconfigsAreReadableByTheirOwnerOnly() async throws {
+        let (api, kube) = try await Self.cluster(backend: "trino")
+        defer { api.stop() }
+        let directory = NSTemporaryDirectory() + "flap-modes-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = JournalStore(directory: directory + "/journals")
+        try store.save(try await RestoreJournal.capture([Self.reference], runID: "flap-test-modes", kube: kube))
+        func mode(_ path: String) throws -> Int { try XCTUnwrap(FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int) }
+        XCTAssertEqual(try mode(store.path(for: "flap-test-modes")), 0o600)
+        XCTAssertEqual(try mode(store.directory), 0o700)
+        let kubeconfig = try api.writeKubeconfig(to: directory + "/kubeconfig")
+        XCTAssertEqual(try mode(kubeconfig), 0o600)
+    }
+
     func testAnObjectTheRunDidNotCreateIsNotDeleted() async throws {
         let (api, kube) = try await Self.cluster(backend: "trino")
         defer { api.stop() }

@@ -1,4 +1,5 @@
 import FlapJSON
+import FlapSystem
 import Foundation
 import KubeClient
 
@@ -62,14 +63,15 @@ public struct JournalStore: Sendable {
 
     /// Writes the journal durably: temporary file, fsync, rename, fsync of the directory.
     public func save(_ journal: RestoreJournal) throws {
-        try FileManager.default.createDirectory(atPath: self.directory, withIntermediateDirectories: true)
+        // Journals hold whole route objects: owner-only, like kubeconfigs.
+        do { try PrivateFile.createDirectory(self.directory) } catch { throw RestoreError.journalNotWritable(self.directory) }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         encoder.dateEncodingStrategy = .iso8601
         let data = try encoder.encode(journal)
         let final = self.path(for: journal.runID)
         let temporary = final + ".tmp"
-        guard FileManager.default.createFile(atPath: temporary, contents: data) else {
+        guard FileManager.default.createFile(atPath: temporary, contents: data, attributes: [.posixPermissions: 0o600]) else {
             throw RestoreError.journalNotWritable(temporary)
         }
         try Self.fsync(path: temporary)

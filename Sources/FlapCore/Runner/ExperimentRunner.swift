@@ -153,7 +153,7 @@ public actor ExperimentRunner {
                 group.addTask { try? await Task.sleep(for: timeout); return nil }
                 let first = await group.next() ?? nil
                 group.cancelAll()
-                return first ?? .failure(ExperimentError.restoreFailed("timed out after \(timeout)"))
+                return first ?? .failure(MutationError("the restore timed out after \(timeout)"))
             }
         }.value
         switch outcome {

@@ -1,3 +1,4 @@
+import FlapSystem
 import FlapJSON
 import Foundation
 import HTTPWire
@@ -76,7 +77,7 @@ public final class FakeKubeAPIServer: Sendable {
             namespace: \(namespace)
         current-context: flap-fake
         """
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        try PrivateFile.write(Data(text.utf8), to: path)
         return path
     }
 
