@@ -186,3 +186,47 @@ final class NotRestoredReportTests: XCTestCase {
         XCTAssertEqual(journals.count, 1, "the journal is kept for flap-cli restore")
     }
 }
+
+final class UnresponsiveAPITests: XCTestCase {
+    /// The API stalls (every write waits 4 s) in the middle of a run: no step lands outside its own arm's slot;
+    /// the stalled ones are recorded as errors, and the routes are back at the end.
+    func testStepsThatMissTheirSlotAreRecordedNotReplayedIntoAnotherArmsSlot() async throws {
+        let lab = try await LabInProcess()
+        defer { lab.stop() }
+        let before = lab.api.snapshot()
+        var configuration = lab.configuration([.init(name: "ingress-toggle", target: lab.ingressTarget, mutator: HeaderFilterToggleMutator()),
+                                               .init(name: "gateway-toggle", target: lab.gatewayTarget, mutator: HeaderFilterToggleMutator())])
+        configuration.schedule.rounds = 3
+        let runner = ExperimentRunner(configuration: configuration)
+        let api = lab.api
+        let stall = Task {
+            try await Task.sleep(for: .milliseconds(2000))
+            for verb in [FakeKubeFault.Verb.update, .patch] { api.inject(FakeKubeFault(.latency(.seconds(4)), verb: verb, count: 4)) }
+        }
+        defer { stall.cancel() }
+        let report = try await runner.run()
+        var slots: [String: (Double, Double)] = [:]
+        let slot = 1.5
+        for line in try String(contentsOfFile: try XCTUnwrap(configuration.eventLogPath), encoding: .utf8).split(separator: "\n") {
+            let event = try JSONValue.parse(String(line))
+            guard event["type"]?.stringValue == "slot", let arm = event["arm"]?.stringValue, let round = event["round"]?.int64Value,
+                  let start = event["t"]?.doubleValue else { continue }
+            slots["\(arm)/\(round)"] = (start, start + slot)
+        }
+        let written = report.mutations.filter { $0.error == nil }
+        XCTAssertFalse(written.isEmpty)
+        for record in report.mutations {
+            let window = try XCTUnwrap(slots["\(record.arm)/\(record.round)"])
+            XCTAssertGreaterThanOrEqual(record.writeStart, window.0 - 0.05, "\(record.arm) round \(record.round) step \(record.step)")
+            if record.error == nil {
+                XCTAssertLessThanOrEqual(record.writeEnd, window.1, "a completed write ended inside its own slot: \(record.arm) round \(record.round) step \(record.step)")
+            }
+        }
+        let missed = report.mutations.filter { $0.error != nil }
+        XCTAssertFalse(missed.isEmpty, "the stall cost some steps")
+        XCTAssertTrue(missed.allSatisfy { $0.error!.contains("within its slot") || $0.error!.hasPrefix("skipped") }, "\(missed.map(\.error))")
+        XCTAssertEqual(lab.api.snapshot().mapValues(Self.spec), before.mapValues(Self.spec), "every route is back")
+    }
+
+    static func spec(_ object: JSONValue) -> JSONValue { object["spec"] ?? .null }
+}

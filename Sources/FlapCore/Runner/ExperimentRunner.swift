@@ -43,6 +43,8 @@ public actor ExperimentRunner {
     private let collector = RunCollector()
     private let arrivalClock = ArrivalClock()
     private var upcoming: [String: ContinuousClock.Instant] = [:]
+    /// The run's restore journal, once written.
+    private var journal: RestoreJournal?
 
     public init(configuration: ExperimentConfiguration, runID: String = ExperimentRunner.makeRunID()) {
         self.configuration = configuration
@@ -90,6 +92,7 @@ public actor ExperimentRunner {
         if let problem = self.configuration.problem { throw ExperimentError.invalidConfiguration(problem) }
         let journals = JournalStore(directory: self.configuration.journalDirectory)
         let journal = try await self.writeJournal(journals)
+        self.journal = journal
         let log = try EventLog(path: self.configuration.eventLogPath)
         log.write("run-start", at: 0, ["runID": .string(self.runID), "arms": .array(self.configuration.arms.map { .string($0.name) })])
         let collector = self.collector
@@ -190,8 +193,9 @@ public actor ExperimentRunner {
                     let slotStart = ContinuousClock.now
                     log.write("slot", at: self.clock.seconds(slotStart), ["arm": .string(arm.name), "round": .int(round)])
                     let mutations = self.mutationTimes(arm: arm, slotStart: slotStart, generator: &generator)
+                    let slotEnd = slotStart + configuration.schedule.slot
                     group.addTask {
-                        await self.runMutations(arm: arm, context: context, round: round, at: mutations, collector: collector, log: log)
+                        await self.runMutations(arm: arm, context: context, round: round, at: mutations, slotEnd: slotEnd, collector: collector, log: log)
                     }
                     let arrivals = self.arrivals(slotStart: slotStart, generator: &generator)
                     let firstIndex = queryIndex
@@ -268,9 +272,13 @@ public actor ExperimentRunner {
         }
     }
 
+    /// Writes the slot's steps at their times. A step whose slot has ended before it could start is skipped and a
+    /// write still running when the slot ends is cancelled — each recorded as an error, never replayed into another
+    /// arm's slot — and then the arm's objects are put back from the journal so the next slot starts clean.
     private func runMutations(arm: ExperimentConfiguration.Arm, context: MutationContext, round: Int, at times: [ContinuousClock.Instant],
-                              collector: RunCollector, log: EventLog) async {
+                              slotEnd: ContinuousClock.Instant, collector: RunCollector, log: EventLog) async {
         let configuration = self.configuration
+        var missed = false
         for (step, time) in times.enumerated() {
             self.setUpcoming(arm.name, time)
             if step == 0, let threshold = configuration.schedule.whenInFlight {
@@ -282,8 +290,19 @@ public actor ExperimentRunner {
             let writeStart = ContinuousClock.now
             var record = MutationRecord(arm: arm.name, mutator: arm.mutator.name, round: round, step: step, description: "",
                                         writeStart: self.clock.seconds(writeStart), writeEnd: 0, expectation: .none)
+            guard writeStart < slotEnd else {
+                record.writeEnd = record.writeStart
+                record.error = "skipped: the slot ended before this step could be written (an earlier write was late)"
+                missed = true
+                log.write("mutation", at: record.writeStart, record: record)
+                collector.add(record)
+                continue
+            }
             do {
-                let outcome = try await arm.mutator.apply(step: step % arm.mutator.stepsPerFlap, in: context)
+                let mutator = arm.mutator
+                let outcome = try await withDeadline(slotEnd, "the write did not finish within its slot and was cancelled") {
+                    try await mutator.apply(step: step % mutator.stepsPerFlap, in: context)
+                }
                 record.writeEnd = self.clock.now
                 record.description = outcome.description
                 record.resourceVersion = outcome.resourceVersion
@@ -296,11 +315,26 @@ public actor ExperimentRunner {
             } catch {
                 record.writeEnd = self.clock.now
                 record.error = "\(error)"
+                missed = missed || error is DeadlineExceeded
             }
             log.write("mutation", at: record.writeStart, record: record)
             collector.add(record)
         }
         self.setUpcoming(arm.name, nil)
+        if missed { await self.restoreArm(arm, context: context, log: log) }
+    }
+
+    /// Puts one arm's objects back from the run's journal (after a step it could not finish in its slot).
+    private func restoreArm(_ arm: ExperimentConfiguration.Arm, context: MutationContext, log: EventLog) async {
+        guard let journal = self.journal, let touched = try? await arm.mutator.touchedObjects(in: context) else { return }
+        var part = journal
+        part.entries = journal.entries.filter { touched.contains($0.reference) }
+        do {
+            let actions = try await Restorer(kube: self.configuration.kube).restore(part)
+            log.write("arm-restored", at: self.clock.now, ["arm": .string(arm.name), "actions": .array(actions.map { .string($0) })])
+        } catch {
+            log.write("arm-restore-failed", at: self.clock.now, ["arm": .string(arm.name), "error": .string("\(error)")])
+        }
     }
 
     private func awaitAccepted(_ target: RouteTarget, generation: Int64?) async -> ContinuousClock.Instant? {
