@@ -15,6 +15,8 @@ enum DoctorCommand {
     """
 
     static let verbs = ["get", "list", "watch", "create", "update", "patch", "delete"]
+    /// How long any one network step may take.
+    static let stepTimeout = Duration.seconds(10)
 
     static func execute(_ options: RunOptions) async throws -> Int32 {
         let scenario = options.scenario
@@ -25,9 +27,23 @@ enum DoctorCommand {
         var failed = false
         func check(_ ok: Bool, _ text: String) {
             print("\(ok ? "ok  " : "FAIL") \(text)")
+            Output.flush()
             if !ok { failed = true }
         }
         let namespace = scenario.cluster.namespace ?? kube.defaultNamespace
+        let server = kube.configuration.clusterIdentity
+        // Every network step has a deadline; once the API server has not answered, the other API checks are
+        // reported as not run instead of each waiting in turn.
+        var apiSilent: String?
+        func api<T: Sendable>(_ step: String, _ work: @escaping @Sendable () async throws -> T) async throws -> T {
+            if let apiSilent { throw DeadlineExceeded(what: "not checked: \(apiSilent)") }
+            do {
+                return try await withDeadline(.now + self.stepTimeout, "\(step): the API server at \(server) did not answer within \(self.stepTimeout)", work)
+            } catch let error as DeadlineExceeded {
+                apiSilent = "the API server at \(server) did not answer within \(self.stepTimeout)"
+                throw error
+            }
+        }
         var resources: [ResourceType] = []
         for target in scenario.targets {
             let resource: ResourceType = target.kind == .ingress ? .ingress : .httpRoute
@@ -36,12 +52,22 @@ enum DoctorCommand {
                 let review: JSONValue = ["apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
                                          "spec": ["resourceAttributes": ["namespace": .string(target.namespace ?? namespace), "verb": .string(verb),
                                                                          "group": .string(resource.group), "resource": .string(resource.plural)]]]
-                let allowed = (try? await kube.raw("POST", path: "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", body: review))?
-                    .value(at: "status.allowed")?.boolValue ?? false
-                check(allowed, "may \(verb) \(resource.qualifiedName) in \(target.namespace ?? namespace)")
+                let text = "may \(verb) \(resource.qualifiedName) in \(target.namespace ?? namespace)"
+                do {
+                    let answer = try await api("access review (\(verb))") {
+                        try await kube.raw("POST", path: "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", body: review)
+                    }
+                    check(answer.value(at: "status.allowed")?.boolValue ?? false, text)
+                } catch let error as DeadlineExceeded {
+                    check(false, "\(text): \(error)")
+                } catch {
+                    check(false, "\(text): the access review failed: \(error)")
+                }
             }
             do {
-                let object = try await kube.get(resource, name: target.route, namespace: target.namespace ?? namespace)
+                let object = try await api("get \(resource.kind) \(target.route)") {
+                    try await kube.get(resource, name: target.route, namespace: target.namespace ?? namespace)
+                }
                 check(true, "\(resource.kind) \(target.route) exists (generation \(object.metadata.generation ?? 0))")
                 if resource == .httpRoute {
                     check(HTTPRoute(json: object.json).isAccepted(), "HTTPRoute \(target.route) is Accepted for its current generation")
@@ -49,10 +75,13 @@ enum DoctorCommand {
             } catch {
                 check(false, "\(resource.kind) \(target.route): \(error)")
             }
-            var request = HTTPClientRequest(url: URL(string: target.url.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + "/v1/info")!)
-            request.connectTo = target.connectTo
+            var probe = HTTPClientRequest(url: URL(string: target.url.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + "/v1/info")!)
+            probe.connectTo = target.connectTo
+            let request = probe
             do {
-                let response = try await AutomaticTransport().send(request, timeout: .seconds(5))
+                let response = try await withDeadline(.now + self.stepTimeout, "no answer within \(self.stepTimeout)") {
+                    try await AutomaticTransport().send(request, timeout: .seconds(5))
+                }
                 check(response.status == 200, "Trino answers through \(target.name) at \(target.url) (HTTP \(response.status))")
             } catch {
                 check(false, "Trino through \(target.name) at \(target.url): \(error)")

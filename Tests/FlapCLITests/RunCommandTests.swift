@@ -9,6 +9,9 @@ import FoundationXML
 #endif
 
 /// `flap-cli run` and `flap-cli restore` as a user runs them, against the fakes and the test proxy.
+/// doctor's access-review verbs (get, list, watch, create, update, patch, delete).
+enum DoctorCommandVerbs { static let count = 7 }
+
 final class RunCommandTests: XCTestCase {
     final class Environment {
         let trino: FakeTrinoServer
@@ -173,6 +176,20 @@ final class RunCommandTests: XCTestCase {
         let missing = try CLI.run(["doctor", "--kubeconfig", env.kubeconfig, "--ingress", "ghost", "--ingress-url", "http://127.0.0.1:1"], environment: env.environment)
         XCTAssertEqual(missing.status, 1)
         XCTAssertTrue(missing.stdout.contains("FAIL Ingress ghost"), missing.stdout)
+    }
+
+    func testDoctorAgainstASilentAPIServerSaysWhichStepTimedOut() async throws {
+        let env = try await Environment()
+        defer { env.stop() }
+        env.api.inject(FakeKubeFault(.latency(.seconds(12)), verb: .any, count: 1))
+        let doctor = try CLI.run(["doctor", "--kubeconfig", env.kubeconfig, "--ingress", "trino", "--ingress-url", "http://trino.example.com",
+                                  "--connect-to", "127.0.0.1:\(env.proxy.port)"], environment: env.environment)
+        XCTAssertEqual(doctor.status, 1, doctor.stdout + doctor.stderr)
+        let lines = doctor.stdout.split(separator: "\n")
+        XCTAssertTrue(lines.contains { $0.hasPrefix("FAIL may get ingresses") && $0.contains("access review (get): the API server at \(env.api.url.absoluteString) did not answer within") },
+                      doctor.stdout)
+        XCTAssertEqual(lines.filter { $0.contains("not checked: the API server") }.count, DoctorCommandVerbs.count, // six more access reviews and the object check
+                       "the other access reviews and the object check wait for nothing: \(doctor.stdout)")
     }
 
     func testDryRunPrintsThePlanAndBadFlagsExitTwo() async throws {
