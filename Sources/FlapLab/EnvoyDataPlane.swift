@@ -134,6 +134,9 @@ final class EnvoyDataPlane: @unchecked Sendable {
         return EnvoyAccessLog.parse(text)
     }
 
+    var exitedUnexpectedly: Bool { self.process?.exitedUnexpectedly ?? false }
+    var logTail: String { self.process?.logTail ?? "" }
+
     func stop() { self.process?.stop() }
 }
 

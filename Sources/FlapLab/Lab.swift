@@ -92,6 +92,14 @@ public final class Lab: @unchecked Sendable {
         return await Blocking.run { envoy.loggedResponses() }
     }
 
+    /// Data planes whose process ended while the lab runs (killed or crashed), with their last log lines.
+    public var deadDataPlanes: [String] {
+        var dead: [String] = []
+        if let nginx = self.nginx, nginx.exitedUnexpectedly { dead.append("nginx exited unexpectedly: \(nginx.logTail)") }
+        if let envoy = self.envoy, envoy.exitedUnexpectedly { dead.append("envoy exited unexpectedly: \(envoy.logTail)") }
+        return dead
+    }
+
     public func controllerErrors() async -> [String] {
         (await self.ingressController?.loop.failures ?? []) + (await self.gatewayController?.loop.failures ?? [])
     }

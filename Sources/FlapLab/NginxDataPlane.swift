@@ -49,6 +49,9 @@ final class NginxDataPlane: @unchecked Sendable {
         guard reload.status == 0 else { throw LabError.dataPlane("nginx", "reload failed: \(reload.stderr.suffix(600))") }
     }
 
+    var exitedUnexpectedly: Bool { self.process?.exitedUnexpectedly ?? false }
+    var logTail: String { self.process?.logTail ?? "" }
+
     func stop() { self.process?.stop() }
 }
 

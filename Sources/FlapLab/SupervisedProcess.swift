@@ -15,14 +15,18 @@ final class SupervisedProcess: @unchecked Sendable {
     init(name: String, executable: String, arguments: [String], log: String, cleanup: String?) throws {
         self.name = name
         self.log = log
+        // The child gets a session (and process group) of its own, so the watchdog ends the whole group: nginx's
+        // workers outlive a master killed with -9 and would keep serving the port otherwise.
         let watchdog = """
-        "$@" >>"$FLAP_CHILD_LOG" 2>&1 &
+        setsid "$@" >>"$FLAP_CHILD_LOG" 2>&1 &
         child=$!
-        trap 'kill -TERM $child 2>/dev/null; wait $child; exit 0' TERM INT
+        echo $child > "$FLAP_CHILD_PID"
+        stop_group() { kill -TERM -- -$child 2>/dev/null || kill -TERM $child 2>/dev/null; }
+        trap 'stop_group; sleep 0.5; kill -KILL -- -$child 2>/dev/null; exit 0' TERM INT
         while kill -0 "$FLAP_PARENT" 2>/dev/null && kill -0 $child 2>/dev/null; do sleep 0.2; done
-        kill -TERM $child 2>/dev/null
+        stop_group
         sleep 0.5
-        kill -KILL $child 2>/dev/null
+        kill -KILL -- -$child 2>/dev/null || kill -KILL $child 2>/dev/null
         if ! kill -0 "$FLAP_PARENT" 2>/dev/null && [ -n "$FLAP_CLEANUP" ]; then rm -rf "$FLAP_CLEANUP"; fi
         """
         let process = Process()
@@ -32,6 +36,7 @@ final class SupervisedProcess: @unchecked Sendable {
         environment["FLAP_PARENT"] = String(getpid())
         environment["FLAP_CHILD_LOG"] = log
         environment["FLAP_CLEANUP"] = cleanup ?? ""
+        environment["FLAP_CHILD_PID"] = log + ".pid"
         process.environment = environment
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
@@ -42,6 +47,26 @@ final class SupervisedProcess: @unchecked Sendable {
 
     var isRunning: Bool { self.process.isRunning }
 
+    /// The data plane's own pid (its process group), as the watchdog recorded it.
+    private var childPID: Int32? {
+        (try? String(contentsOfFile: self.log + ".pid", encoding: .utf8)).flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+    }
+
+    /// The child or its watchdog ended without `stop()` (killed, or crashed). Read from /proc, not from
+    /// `Process.isRunning`: Foundation learns of an exit only when every holder of its monitoring socket has
+    /// closed it, and orphaned grandchildren (nginx workers) hold it on.
+    var exitedUnexpectedly: Bool {
+        guard !self.lock.withLock({ self.stopped }) else { return false }
+        guard let child = self.childPID else { return false }
+        return !Self.isAlive(self.process.processIdentifier) || !Self.isAlive(child)
+    }
+
+    /// Running and not a zombie.
+    static func isAlive(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return false }
+        return stat[stat.index(after: close)...].split(separator: " ").first != "Z"
+    }
+
     /// The last lines the child wrote, for error messages.
     var logTail: String {
         let text = (try? String(contentsOfFile: self.log, encoding: .utf8)) ?? ""
@@ -50,12 +75,22 @@ final class SupervisedProcess: @unchecked Sendable {
 
     func stop() {
         let first = self.lock.withLock { () -> Bool in defer { self.stopped = true }; return !self.stopped }
-        guard first, self.process.isRunning else { return }
+        guard first else { return }
+        // The data plane's whole group goes, even if its watchdog is already gone.
+        if let child = self.childPID {
+            kill(-child, SIGTERM)
+            let gone = Date().addingTimeInterval(3)
+            while kill(-child, 0) == 0, Date() < gone { usleep(20_000) }
+            kill(-child, SIGKILL)
+        }
+        guard Self.isAlive(self.process.processIdentifier) else { return }
         self.process.terminate()
         let deadline = Date().addingTimeInterval(5)
-        while self.process.isRunning, Date() < deadline { usleep(20_000) }
-        if self.process.isRunning { kill(self.process.processIdentifier, SIGKILL) }
-        self.process.waitUntilExit()
+        while Self.isAlive(self.process.processIdentifier), Date() < deadline { usleep(20_000) }
+        if Self.isAlive(self.process.processIdentifier) { kill(self.process.processIdentifier, SIGKILL) }
+        // Bounded: Process.waitUntilExit can block indefinitely when the child's exit was already reaped elsewhere.
+        let reaped = Date().addingTimeInterval(2)
+        while Self.isAlive(self.process.processIdentifier), Date() < reaped { usleep(20_000) }
     }
 
     deinit { self.stop() }

@@ -69,6 +69,19 @@ enum Output {
 
 /// Waits for SIGINT or SIGTERM.
 enum Signals {
+    /// A flag that turns true on the first SIGINT or SIGTERM (for loops that also watch for something else).
+    static func terminationFlag() -> OnceFlag {
+        let flag = OnceFlag()
+        for signalNumber in [SIGINT, SIGTERM] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler { _ = flag.claim() }
+            source.resume()
+            Retained.keep(source as AnyObject)
+        }
+        return flag
+    }
+
     static func waitForTermination() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let once = OnceFlag()
@@ -89,6 +102,7 @@ final class OnceFlag: @unchecked Sendable {
     private let lock = NSLock()
     private var done = false
     func claim() -> Bool { self.lock.withLock { defer { self.done = true }; return !self.done } }
+    var isSet: Bool { self.lock.withLock { self.done } }
 }
 
 /// Keeps signal sources alive for the life of the process.

@@ -78,7 +78,17 @@ enum LabCommands {
             print("example: python3 -c \"from trino.dbapi import connect; c=connect(host='\(Lab.ingressHost)', port=\(port), user='me').cursor(); c.execute('SELECT 1'); print(c.fetchall())\"")
         }
         Output.flush()
-        await Signals.waitForTermination()
+        // Until Ctrl-C or SIGTERM, or until a data plane dies (then the lab is no longer what it printed).
+        let terminated = Signals.terminationFlag()
+        var dead: [String] = []
+        while !terminated.isSet, dead.isEmpty {
+            try? await Task.sleep(for: .milliseconds(200))
+            dead = lab.deadDataPlanes
+        }
+        guard dead.isEmpty else {
+            Output.note("flap: \(dead.joined(separator: "; ")); stopping the lab")
+            return ExitCode.error
+        }
         return ExitCode.ok
     }
 }

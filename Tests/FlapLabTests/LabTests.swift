@@ -226,6 +226,51 @@ final class LabTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: directory), "and no lab directory")
     }
 
+    /// nginx's master killed with -9 under `lab up`: its orphaned workers must not keep serving, and `lab up` says
+    /// so and exits rather than hanging with a lab that is no longer what it printed.
+    func testLabUpExitsAndTakesOrphanedWorkersDownWhenNginxDies() async throws {
+        let process = Process()
+        process.executableURL = try Self.flapCLI()
+        process.arguments = ["lab", "up"]
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        var text = ""
+        let deadline = Date().addingTimeInterval(30)
+        while !text.contains("Trino directly"), Date() < deadline { text += String(decoding: out.fileHandleForReading.availableData, as: UTF8.self) }
+        let kubeconfig = try XCTUnwrap(text.split(separator: "\n").first { $0.hasPrefix("kubeconfig:") }?.split(separator: " ").last.map(String.init))
+        let directory = (kubeconfig as NSString).deletingLastPathComponent
+        let master = try XCTUnwrap(Self.pids { $0.hasPrefix("nginx: master") && $0.contains(directory) }.first, "nginx's master runs")
+        let workers = Self.pids { _ in true }.filter { Self.parent(of: $0) == master }
+        XCTAssertFalse(workers.isEmpty, "nginx has workers")
+        kill(master, SIGKILL)
+        let exited = Date().addingTimeInterval(20)
+        while process.isRunning, Date() < exited { usleep(100_000) }
+        XCTAssertFalse(process.isRunning, "lab up exits when a data plane dies")
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 1)
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertTrue(stderr.contains("nginx exited unexpectedly"), stderr)
+        for worker in workers { XCTAssertFalse(FileManager.default.fileExists(atPath: "/proc/\(worker)/stat"), "orphaned nginx worker \(worker) is gone") }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory), "and the lab directory")
+    }
+
+    static func pids(where matches: (String) -> Bool) -> [Int32] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { Int32($0) }.filter { pid in
+            guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"), !data.isEmpty else { return false }
+            return matches(String(decoding: data.map { $0 == 0 ? 32 : $0 }, as: UTF8.self))
+        }
+    }
+
+    static func parent(of pid: Int32) -> Int32? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        return fields.count > 1 ? Int32(fields[1]) : nil
+    }
+
     /// Command lines of running processes that mention `text` (nginx and Envoy name the lab directory).
     static func processes(mentioning text: String) -> [String] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
