@@ -72,3 +72,22 @@ final class BadInputTests: XCTestCase {
         XCTAssertNoThrow(try JSONValue.parse(String(repeating: "[", count: 50) + String(repeating: "]", count: 50)))
     }
 }
+
+final class EmptyArmRenderingTests: XCTestCase {
+    func testAnArmWithoutQueriesRendersAsNoDataNeverNaN() async throws {
+        let lab = try await LabInProcess()
+        defer { lab.stop() }
+        var configuration = lab.configuration([.init(name: "control", target: lab.ingressTarget, mutator: ControlMutator()),
+                                               .init(name: "touch", target: lab.ingressTarget, mutator: TouchMutator())])
+        configuration.schedule.rounds = 1
+        configuration.schedule.slot = .milliseconds(300)
+        configuration.schedule.arrivalWindow = 0
+        let report = try await ExperimentRunner(configuration: configuration).run()
+        XCTAssertEqual(report.queries.count, 0)
+        XCTAssertNil(report.arm("touch")?.versusControl, "no difference without data")
+        for (format, text) in [("text", TextRenderer.render(report)), ("markdown", MarkdownRenderer.render(report)), ("html", HTMLRenderer.render(report))] {
+            XCTAssertFalse(text.lowercased().contains("nan%") || text.contains("nan-") || text.contains("nan–"), "\(format): \(text)")
+            XCTAssertTrue(text.contains("no data"), "\(format) says so")
+        }
+    }
+}

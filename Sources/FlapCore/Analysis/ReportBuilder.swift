@@ -16,7 +16,8 @@ struct ReportBuilder {
             ArmAnalysis.report(arm: arm, queries: queries.filter { $0.arm == arm.name }, mutations: mutations.filter { $0.arm == arm.name })
         }
         if let control = arms.first(where: \.isControl) {
-            for index in arms.indices where !arms[index].isControl {
+            // No difference without data on both sides (0/0 would render as "+nan%").
+            for index in arms.indices where !arms[index].isControl && arms[index].survival.trials > 0 && control.survival.trials > 0 {
                 arms[index].versusControl = ProportionDifference(arms[index].survival, control.survival)
             }
         }

@@ -41,7 +41,7 @@ public enum HTMLRenderer {
             svg += "<rect x=\"\(left)\" y=\"\(y + 4)\" width=\"\(plot)\" height=\"12\" fill=\"#edf2f7\"/>"
             svg += "<rect x=\"\(x(s.lower))\" y=\"\(y + 4)\" width=\"\(max(1, x(s.upper) - x(s.lower)))\" height=\"12\" fill=\"\(colors[arm.name]!)\" opacity=\"0.35\"/>"
             svg += "<line x1=\"\(x(s.estimate))\" x2=\"\(x(s.estimate))\" y1=\"\(y + 1)\" y2=\"\(y + 19)\" stroke=\"\(colors[arm.name]!)\" stroke-width=\"3\"/>"
-            svg += "<text x=\"\(left + plot - 150)\" y=\"\(y + 14)\">\(s.successes)/\(s.trials) (\(String(format: "%.1f–%.1f%%", s.lower * 100, s.upper * 100)))</text>"
+            svg += "<text x=\"\(left + plot - 150)\" y=\"\(y + 14)\">\(s.successes)/\(s.trials) (\(s.intervalText(separator: "–")))</text>"
         }
         let axis = Double(report.arms.count) * row + 24
         svg += "<text x=\"\(left)\" y=\"\(axis)\">0%</text><text x=\"\(left + plot - 30)\" y=\"\(axis)\">100%</text></svg>"

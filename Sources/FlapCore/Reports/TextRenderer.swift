@@ -12,10 +12,10 @@ public enum TextRenderer {
         var table = [["arm", "route", "mutation", "survival", "95% CI", "vs control", "p50", "p99", "max", "reconnects", "failures"]]
         for arm in report.arms {
             let s = arm.survival
-            let vs = arm.versusControl.map { String(format: "%+.1f%% (p=%.3f)", $0.difference * 100, $0.fisherP) } ?? "-"
+            let vs = arm.versusControl.map { String(format: "%+.1f%% (p=%.3f)", $0.difference * 100, $0.fisherP) } ?? (arm.survival.trials == 0 ? "no data" : "-")
             let latency = arm.latency["all"]
             table.append([arm.name, arm.target.description, arm.mutator, "\(s.successes)/\(s.trials)",
-                          String(format: "%.1f-%.1f%%", s.lower * 100, s.upper * 100), vs,
+                          s.intervalText(), vs,
                           latency.map { Self.ms($0.p50) } ?? "-", latency.map { Self.ms($0.p99) } ?? "-", latency.map { Self.ms($0.max) } ?? "-",
                           "\(arm.connections.reconnects)", arm.failures.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }.joined(separator: " ")])
         }
@@ -33,7 +33,7 @@ public enum TextRenderer {
         let profiles = ["none", "protocol", "java", "python", "go"]
         var profileTable = [["arm"] + profiles]
         for arm in report.arms {
-            profileTable.append([arm.name] + profiles.map { name in arm.profiles[name].map { String(format: "%.1f%%", $0.estimate * 100) } ?? "-" })
+            profileTable.append([arm.name] + profiles.map { name in arm.profiles[name].map(\.percentText) ?? "-" })
         }
         out += Self.table(profileTable)
         if let propagation = report.propagation {

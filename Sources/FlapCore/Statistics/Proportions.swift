@@ -80,3 +80,13 @@ public enum FisherExact {
         lgamma(Double(n + 1)) - lgamma(Double(k + 1)) - lgamma(Double(n - k + 1))
     }
 }
+
+extension Proportion {
+    /// The estimate as `97.5%`, or `no data` for an arm without queries.
+    public var percentText: String { self.trials == 0 ? "no data" : String(format: "%.1f%%", self.estimate * 100) }
+
+    /// The 95% interval as `92.1-100.0%`, or `no data` for an arm without queries (never `nan`).
+    public func intervalText(separator: String = "-") -> String {
+        self.trials == 0 ? "no data" : String(format: "%.1f\(separator)%.1f%%", self.lower * 100, self.upper * 100)
+    }
+}
