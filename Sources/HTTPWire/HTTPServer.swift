@@ -15,6 +15,9 @@ public final class HTTPServer: @unchecked Sendable {
         public var limits = HTTPLimits(maxHeaderBytes: 64 * 1024, maxBodyBytes: 64 * 1024 * 1024)
         /// How long a connection may sit between requests (or take to send one) before it is closed.
         public var idleTimeout: Duration = .seconds(75)
+        /// Request-body bytes all connections together may hold at once; a request that would pass it is answered
+        /// 503 before its body is read (the per-request limit alone let six 60 MB uploads take 1.4 GB).
+        public var maxInFlightBodyBytes = 256 * 1024 * 1024
         public init() {}
     }
 
@@ -27,6 +30,7 @@ public final class HTTPServer: @unchecked Sendable {
     private var connections: [Int: TCPSocket] = [:]
     private let threads = DispatchGroup()
     private let connectionIDs = IDGenerator()
+    private var bodyBytesInFlight = 0
 
     public init(configuration: Configuration = Configuration(), handler: @escaping Handler) throws {
         self.configuration = configuration
@@ -135,23 +139,56 @@ public final class HTTPServer: @unchecked Sendable {
         var reader = MessageReader(socket: socket, limits: self.configuration.limits)
         while true {
             let deadline = ContinuousClock.now + self.configuration.idleTimeout
+            var reserved = 0
             let request: HTTPServerRequest
             let close: Bool
             do {
                 guard let headBytes = try reader.readHead(deadline: deadline) else { return }
                 let head = try HTTPHeadParser.parseRequestHead(headBytes)
-                let body = try reader.readBody(try BodyFraming.forRequest(head.headers), deadline: deadline)
+                let framing = try BodyFraming.forRequest(head.headers)
+                reserved = self.bodyReservation(for: framing)
+                guard self.reserve(reserved) else {
+                    _ = self.write(.text("server busy: too many request bytes in flight\n", status: 503, headers: ["Retry-After": "1"]),
+                                   to: socket, method: head.method, close: true)
+                    return
+                }
+                let body = try reader.readBody(framing, deadline: deadline)
                 request = HTTPServerRequest(method: head.method, target: head.target, headers: head.headers, body: body, connectionID: id)
                 let connectionHeader = head.headers["Connection"]?.lowercased() ?? ""
                 close = connectionHeader.contains("close") || (head.version == "HTTP/1.0" && !connectionHeader.contains("keep-alive"))
             } catch {
+                self.release(reserved)
                 self.reject(error, on: socket)
                 return
             }
             let response = self.handler(request)
+            self.release(reserved)
             guard self.write(response, to: socket, method: request.method, close: close) else { return }
             if close || response.closeConnection { return }
         }
+    }
+
+    /// Bytes a body may take: its length, or the per-request limit when chunked.
+    private func bodyReservation(for framing: BodyFraming) -> Int {
+        switch framing {
+        case .contentLength(let length): min(length, self.configuration.limits.maxBodyBytes)
+        case .chunked, .untilClose: self.configuration.limits.maxBodyBytes
+        case .none: 0
+        }
+    }
+
+    private func reserve(_ bytes: Int) -> Bool {
+        guard bytes > 0 else { return true }
+        return self.lock.withLock {
+            guard self.bodyBytesInFlight + bytes <= self.configuration.maxInFlightBodyBytes else { return false }
+            self.bodyBytesInFlight += bytes
+            return true
+        }
+    }
+
+    private func release(_ bytes: Int) {
+        guard bytes > 0 else { return }
+        self.lock.withLock { self.bodyBytesInFlight -= bytes }
     }
 
     private func reject(_ error: HTTPWireError, on socket: TCPSocket) {
