@@ -91,3 +91,20 @@ final class EmptyArmRenderingTests: XCTestCase {
         }
     }
 }
+
+final class TamperedReportTests: XCTestCase {
+    func testAReportWithImpossibleCountsIsRefusedNotRendered() async throws {
+        let lab = try await LabInProcess()
+        defer { lab.stop() }
+        var configuration = lab.configuration([.init(name: "control", target: lab.ingressTarget, mutator: ControlMutator())])
+        configuration.schedule.rounds = 1
+        configuration.schedule.slot = .milliseconds(600)
+        let report = try await ExperimentRunner(configuration: configuration).run()
+        var json = try JSONValue.parse([UInt8](try report.encoded()))
+        XCTAssertNoThrow(try ExperimentReport.decode(Data(json.serialized.utf8)))
+        json.setValue(.int(-3), at: "droppedArrivals")
+        XCTAssertThrowsError(try ExperimentReport.decode(Data(json.serialized.utf8))) { error in
+            XCTAssertTrue("\(error)".contains("droppedArrivals is -3"), "\(error)")
+        }
+    }
+}

@@ -124,7 +124,24 @@ extension ExperimentReport {
         guard report.schemaVersion <= Self.currentSchemaVersion else {
             throw ScenarioError.invalid("report schema version \(report.schemaVersion) is newer than this flap understands (\(Self.currentSchemaVersion))")
         }
+        if let defect = report.countDefect { throw ScenarioError.invalid("the report is not one flap wrote: \(defect)") }
         return report
+    }
+
+    /// A count no run can produce (negative, or more successes than queries), which renderers would show as fact.
+    var countDefect: String? {
+        if self.droppedArrivals < 0 { return "droppedArrivals is \(self.droppedArrivals)" }
+        for arm in self.arms {
+            let s = arm.survival
+            if s.trials < 0 || s.successes < 0 || s.successes > s.trials { return "arm \(arm.name) has survival \(s.successes)/\(s.trials)" }
+            if arm.queries < 0 { return "arm \(arm.name) has \(arm.queries) queries" }
+            if let (name, count) = arm.failures.first(where: { $0.value < 0 }) { return "arm \(arm.name) has \(count) failures of \(name)" }
+            if arm.connections.reconnects < 0 { return "arm \(arm.name) has \(arm.connections.reconnects) reconnects" }
+            for (profile, p) in arm.profiles where p.trials < 0 || p.successes < 0 || p.successes > p.trials {
+                return "arm \(arm.name) has \(profile) survival \(p.successes)/\(p.trials)"
+            }
+        }
+        return nil
     }
 
     public func encoded() throws -> Data {
