@@ -1,5 +1,5 @@
 import FlapCore
-import FlapLab
+@testable import FlapLab
 import FlapSystem
 import FlapTesting
 import Foundation
@@ -55,6 +55,29 @@ final class LabTests: XCTestCase {
         let errors = await lab.controllerErrors()
         XCTAssertTrue(errors.isEmpty, "\(errors)")
         XCTAssertEqual(lab.api.snapshot().mapValues(Self.spec), before.mapValues(Self.spec), "the run restored every route")
+    }
+
+    /// Envoy's own answers reach the lab with their response flags: a route naming a cluster Envoy lacks gives
+    /// 503 `NC` (the warming window's answer, made permanent here), an unknown host 404 `NR`.
+    func testEnvoysOwnAnswersAreLoggedWithTheirResponseFlags() async throws {
+        let lab = try await Lab.start()
+        defer { lab.stop() }
+        let envoy = try XCTUnwrap(lab.envoy)
+        let ghost: JSONValue = ["@type": "type.googleapis.com/envoy.config.route.v3.RouteConfiguration", "name": "gateway-routes",
+                                "virtual_hosts": [["name": "ghost", "domains": ["ghost.lab", "ghost.lab:*"],
+                                                   "routes": [["match": ["prefix": "/"], "route": ["cluster": "no-such-cluster"]]]]]]
+        try await envoy.apply(routes: [ghost], clusters: [])
+        let probe = HTTPDataPlaneProbe()
+        for (host, status) in [("ghost.lab", 503), ("nohost.lab", 404)] {
+            var target = try XCTUnwrap(lab.gatewayTarget)
+            target.url = URL(string: "http://\(host)")!
+            let proof = await probe.awaitProof(.status(status), target: target, timeout: .seconds(10), required: 1)
+            XCTAssertNotNil(proof, "\(host) answers \(status)")
+        }
+        let logged = await lab.envoyResponses().filter { $0.path == "/v1/info" && $0.status >= 400 }
+        XCTAssertTrue(logged.contains { $0.status == 503 && $0.flags == "NC" && $0.details == "cluster_not_found" }, "\(logged)")
+        XCTAssertTrue(logged.contains { $0.status == 404 && $0.flags == "NR" && $0.details == "route_not_found" }, "\(logged)")
+        XCTAssertTrue(logged.allSatisfy(\.isLocalReply), "Envoy answered these itself: \(logged)")
     }
 
     /// The Envoy delete-recreate arm: 404s (Envoy's NR), and any 503 is Envoy's NC, inside a recreate window.
