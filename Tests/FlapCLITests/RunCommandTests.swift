@@ -190,6 +190,14 @@ final class RunCommandTests: XCTestCase {
                       doctor.stdout)
         XCTAssertEqual(lines.filter { $0.contains("not checked: the API server") }.count, DoctorCommandVerbs.count, // six more access reviews and the object check
                        "the other access reviews and the object check wait for nothing: \(doctor.stdout)")
+        // An https:// server that speaks plain HTTP: the TLS handshake never completes; the step still ends.
+        let https = env.directory + "/https.kubeconfig"
+        let text = try String(contentsOfFile: env.kubeconfig, encoding: .utf8).replacingOccurrences(of: "http://", with: "https://")
+        try text.write(toFile: https, atomically: true, encoding: .utf8)
+        let tls = try CLI.run(["doctor", "--kubeconfig", https, "--ingress", "trino", "--ingress-url", "http://127.0.0.1:1"], environment: env.environment)
+        XCTAssertEqual(tls.status, 1, tls.stdout + tls.stderr)
+        XCTAssertTrue(tls.stdout.hasPrefix("FAIL may get ingresses"), tls.stdout)
+        XCTAssertTrue(tls.stdout.contains("kind: Role"), "doctor finished: \(tls.stdout)")
     }
 
     func testDryRunPrintsThePlanAndBadFlagsExitTwo() async throws {

@@ -17,6 +17,9 @@ final class WorkloadTests: XCTestCase {
         let broken = await HTTPWorkload(path: "/broken", requestsPerQuery: 3).run(1, through: target, deadline: .now + .seconds(5))
         XCTAssertEqual(broken.outcome.label, "http-503")
         XCTAssertEqual(broken.outcome.failedHop, 0)
+        let impossible = await HTTPWorkload(path: "/health", requestsPerQuery: -1).run(2, through: target, deadline: .now + .seconds(5))
+        XCTAssertFalse(impossible.outcome.succeeded, "a query that cannot run is not a success (and not a trap)")
+        XCTAssertEqual(impossible.outcome.detail, "requestsPerQuery must be at least 1, not -1")
     }
 
     func testQueryFilesAndWeightedMixes() throws {

@@ -26,6 +26,12 @@ public struct HTTPWorkload: QueryWorkload {
 
     public func run(_ index: Int, through target: RouteTarget, deadline: ContinuousClock.Instant) async -> QueryExecution {
         let recorder = HopRecorder(transport: self.transport.name)
+        guard self.requestsPerQuery >= 1 else {
+            // A setting no query can run with is a failed query that says so, not a trap.
+            return QueryExecution(label: "http", outcome: QueryOutcome(succeeded: false, failureClass: .other,
+                                                                       detail: "requestsPerQuery must be at least 1, not \(self.requestsPerQuery)"),
+                                  trace: recorder.trace, rows: 0)
+        }
         let url = URL(string: target.url.absoluteString.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + self.path)!
         for hop in 0..<self.requestsPerQuery {
             var request = HTTPClientRequest(url: url)
