@@ -40,7 +40,7 @@ let package = Package(
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "FlapTesting", "HTTPWire", "FlapSystem"],
                     resources: [.copy("Fixtures")], swiftSettings: strictness),
         .testTarget(name: "FlapCoreTests", dependencies: ["FlapCore", "FlapTesting", "KubeClient", "TrinoClient", "HTTPWire", "FlapJSON"], swiftSettings: strictness),
-        .testTarget(name: "FlapLabTests", dependencies: ["FlapLab", "FlapCore", "FlapTesting", "KubeClient", "flap-cli", "FlapSystem", "FlapJSON"], swiftSettings: strictness),
+        .testTarget(name: "FlapLabTests", dependencies: ["FlapLab", "FlapCore", "FlapTesting", "KubeClient", "flap-cli", "FlapSystem", "FlapJSON", "HTTPWire"], swiftSettings: strictness),
         .testTarget(name: "FlapCLITests", dependencies: ["flap-cli", "FlapTesting", "FlapCore", "KubeClient", "FlapSystem"], swiftSettings: strictness),
         .testTarget(name: "FlapTestingTests", dependencies: ["FlapTesting", "FlapCore", "KubeClient", "TrinoClient", "HTTPWire", "FlapSystem"], swiftSettings: strictness),
     ],

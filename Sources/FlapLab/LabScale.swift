@@ -151,7 +151,7 @@ final class SteadyLoad: @unchecked Sendable {
                     var failure: String?
                     do {
                         response = try await client.execute(request, deadline: .now + .seconds(5))
-                    } catch let error as HTTPWireError where Self.isKeepAliveRace(error) {
+                    } catch where Self.isKeepAliveRace(error) {
                         // The pool's other idle connections were closed by the same reload: retry on a new one.
                         raced = true
                         do { response = try await SocketHTTPClient().execute(request, deadline: .now + .seconds(5)) } catch { failure = "\(error)" }
@@ -169,8 +169,10 @@ final class SteadyLoad: @unchecked Sendable {
     }
 
     /// The proxy closed an idle keep-alive connection as the request went out: nothing of a response arrived.
-    static func isKeepAliveRace(_ error: HTTPWireError) -> Bool {
-        switch error {
+    /// (The socket client throws `HTTPRequestFailure`, which carries the wire error and the connection.)
+    static func isKeepAliveRace(_ error: any Error) -> Bool {
+        guard let wire = (error as? HTTPRequestFailure)?.error ?? (error as? HTTPWireError) else { return false }
+        return switch wire {
         case .connectionReset(reusedConnection: true), .closedBeforeComplete(received: 0, reusedConnection: true): true
         default: false
         }

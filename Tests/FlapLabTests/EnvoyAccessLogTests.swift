@@ -1,5 +1,6 @@
 @testable import FlapLab
 import FlapJSON
+import HTTPWire
 import XCTest
 
 /// The lab's reading of Envoy's access log and its make-before-break cluster set (no Envoy needed).
@@ -24,5 +25,15 @@ final class EnvoyAccessLogTests: XCTestCase {
         let new: JSONValue = [cluster("b", 3), cluster("c", 4)]
         XCTAssertEqual(EnvoyDataPlane.merging(old, new), [cluster("a", 1), cluster("b", 3), cluster("c", 4)],
                        "the interim set keeps a (still named by the old routes), takes b's new definition, adds c")
+    }
+
+    /// What the socket client really throws when nginx closes an idle keep-alive connection under a request.
+    func testTheKeepAliveRaceIsRecognisedAsTheSocketClientReportsIt() {
+        XCTAssertTrue(SteadyLoad.isKeepAliveRace(HTTPRequestFailure(error: .connectionReset(reusedConnection: true))))
+        XCTAssertTrue(SteadyLoad.isKeepAliveRace(HTTPRequestFailure(error: .closedBeforeComplete(received: 0, reusedConnection: true))))
+        XCTAssertFalse(SteadyLoad.isKeepAliveRace(HTTPRequestFailure(error: .connectionReset(reusedConnection: false))), "a new connection's reset is a loss")
+        XCTAssertFalse(SteadyLoad.isKeepAliveRace(HTTPRequestFailure(error: .closedBeforeComplete(received: 12, reusedConnection: true))),
+                       "a response cut short is a loss")
+        XCTAssertFalse(SteadyLoad.isKeepAliveRace(HTTPRequestFailure(error: .connectionRefused(host: "h", port: 1))))
     }
 }
