@@ -146,6 +146,43 @@ final class RunCommandTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: "\(env.directory)/state/journals"), "no journal: the run never started")
     }
 
+    func testAFailedRestoreStillWritesTheReportsAndSaysSoOnce() async throws {
+        let env = try await Environment()
+        defer { env.stop() }
+        let checkpoint = env.api.checkpoint()
+        let process = try CLI.start(env.runArguments, environment: env.environment, stderrPath: "\(env.directory)/stderr.log")
+        // Once the run has deleted the Ingress, the API refuses every create: the recreate and the restore fail.
+        let deadline = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < deadline, !env.api.changes(since: checkpoint).contains(where: { $0.kind == .deleted }) {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        env.api.inject(FakeKubeFault(.internalError, verb: .create, count: 10_000))
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 1, "a run that could not restore exits 1")
+        let report = try ExperimentReport.decode(try Data(contentsOf: URL(fileURLWithPath: "\(env.directory)/out/report.json")))
+        XCTAssertNotNil(report.notRestored, "report.json is written and marked")
+        XCTAssertTrue(try String(contentsOfFile: "\(env.directory)/out/report.html", encoding: .utf8).contains("NOT RESTORED"))
+        let log = try String(contentsOfFile: "\(env.directory)/stderr.log", encoding: .utf8)
+        XCTAssertEqual(log.components(separatedBy: "the journal is kept").count - 1, 1, "said once: \(log)")
+    }
+
+    func testFakeKubeWithATokenSaysHTTPClientsWillNotSendIt() async throws {
+        let directory = NSTemporaryDirectory() + "flap-token-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let process = try CLI.start(["fake", "kube", "--token", "s3cret-token", "--kubeconfig", "\(directory)/kubeconfig"], environment: [:],
+                                    stderrPath: "\(directory)/stderr.log")
+        defer { process.terminate(); process.waitUntilExit() }
+        var log = ""
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline, !log.contains("401") {
+            try await Task.sleep(for: .milliseconds(50))
+            log = (try? String(contentsOfFile: "\(directory)/stderr.log", encoding: .utf8)) ?? ""
+        }
+        XCTAssertTrue(log.contains("kubectl and client-go send no bearer token over http"), log)
+        XCTAssertFalse(log.contains("s3cret-token"), "the token is never printed")
+    }
+
     func testSIGTERMStopsRestoresAndExitsFour() async throws {
         let env = try await Environment()
         defer { env.stop() }
@@ -244,13 +281,18 @@ enum CLI {
         }
     }
 
-    static func start(_ arguments: [String], environment: [String: String]) throws -> Process {
+    static func start(_ arguments: [String], environment: [String: String], stderrPath: String? = nil) throws -> Process {
         let process = Process()
         process.executableURL = try self.binary
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        if let stderrPath {
+            _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
+            process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
+        } else {
+            process.standardError = FileHandle.nullDevice
+        }
         try process.run()
         return process
     }
