@@ -60,13 +60,13 @@ final class EnvoyDataPlane: @unchecked Sendable {
     func apply(routes: JSONValue, clusters: JSONValue) async throws {
         let current = self.lock.withLock { self.servedClusters }
         let kept = Self.merging(current, clusters)
-        if kept != current { try self.write(kept, to: self.cds) }
-        let routeVersion = try self.write(routes, to: self.rds)
+        if kept != current { try await self.writeOffPool(kept, to: self.cds) }
+        let routeVersion = try await self.writeOffPool(routes, to: self.rds)
         if kept != clusters {
             guard await self.awaitRouteVersion(routeVersion, timeout: .seconds(5)) else {
                 throw LabError.dataPlane("envoy", "did not load route version \(routeVersion) within 5 s; stale clusters kept")
             }
-            try self.write(clusters, to: self.cds)
+            try await self.writeOffPool(clusters, to: self.cds)
         }
         self.lock.withLock { self.servedClusters = clusters }
     }
@@ -92,6 +92,13 @@ final class EnvoyDataPlane: @unchecked Sendable {
         var byName: [String: JSONValue] = [:]
         for cluster in (old.arrayValue ?? []) + (new.arrayValue ?? []) { byName[cluster["name"]?.stringValue ?? ""] = cluster }
         return .array(byName.keys.sorted().map { byName[$0]! })
+    }
+
+    /// `write` on a thread of its own: with thousands of routes the files are large, and the cooperative pool
+    /// (two threads here) must not wait on the disk.
+    @discardableResult
+    private func writeOffPool(_ resources: JSONValue, to path: String) async throws -> Int {
+        try await Blocking.run { try self.write(resources, to: path) }
     }
 
     /// Writes a DiscoveryResponse to a temporary file and renames it over the watched path; returns its version.

