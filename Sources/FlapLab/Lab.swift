@@ -1,7 +1,7 @@
 import FlapCore
 import FlapJSON
 import FlapSystem
-import FlapTesting
+import FlapFakes
 import Foundation
 import KubeClient
 

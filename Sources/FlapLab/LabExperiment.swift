@@ -9,23 +9,16 @@ import KubeClient
 public enum LabExperiment {
     public static func configuration(lab: Lab, rounds: Int = 2, slot: Duration = .seconds(4), rate: Double = 6,
                                      journalDirectory: String? = nil) -> ExperimentConfiguration {
+        let hammer = BurstMutator(base: HeaderFilterToggleMutator(), times: self.hammerBurst)
         var arms: [ExperimentConfiguration.Arm] = []
         if let ingress = lab.ingressTarget {
-            arms += [
-                .init(name: "ingress-control", target: ingress, mutator: ControlMutator()),
-                .init(name: "ingress-delete-recreate", target: ingress, mutator: DeleteRecreateMutator()),
-                .init(name: "ingress-reload-hammer", target: ingress, mutator: HeaderFilterToggleMutator()),
-                .init(name: "ingress-neighbour-change", target: ingress, mutator: NeighbourChangeMutator(neighbour: "neighbour")),
-            ]
+            let mutators: [any RouteMutator] = [ControlMutator(), DeleteRecreateMutator(), hammer, NeighbourChangeMutator(neighbour: "neighbour")]
+            arms += mutators.map { .init(target: ingress, mutator: $0) }
         }
         if let gateway = lab.gatewayTarget {
-            arms += [
-                .init(name: "gateway-control", target: gateway, mutator: ControlMutator()),
-                .init(name: "gateway-delete-recreate", target: gateway, mutator: DeleteRecreateMutator()),
-                .init(name: "gateway-remove-readd-backend", target: gateway, mutator: RemoveReaddBackendMutator(backend: "trino-b")),
-                .init(name: "gateway-update-hammer", target: gateway, mutator: HeaderFilterToggleMutator()),
-                .init(name: "gateway-neighbour-change", target: gateway, mutator: NeighbourChangeMutator(neighbour: "neighbour")),
-            ]
+            let mutators: [any RouteMutator] = [ControlMutator(), DeleteRecreateMutator(), RemoveReaddBackendMutator(backend: "trino-b"), hammer,
+                                                NeighbourChangeMutator(neighbour: "neighbour")]
+            arms += mutators.map { .init(target: gateway, mutator: $0) }
         }
         var configuration = ExperimentConfiguration(arms: arms, workload: TrinoQueryWorkload(requestTimeout: .seconds(10)), kube: lab.kube)
         configuration.name = "lab: Ingress (nginx) vs Gateway API (Envoy)"
@@ -47,14 +40,10 @@ public enum LabExperiment {
     /// The hammer arms toggle their header this many times per flap window.
     public static let hammerBurst = 6
 
-    /// Runs the comparison; hammer arms get their burst.
+    /// Runs the comparison.
     public static func run(lab: Lab, rounds: Int = 2, slot: Duration = .seconds(4), rate: Double = 6, eventLog: String? = nil) async throws -> ExperimentReport {
         var configuration = self.configuration(lab: lab, rounds: rounds, slot: slot, rate: rate)
         configuration.eventLogPath = eventLog
-        configuration.arms = configuration.arms.map { arm in
-            guard arm.name.hasSuffix("hammer") else { return arm }
-            return .init(name: arm.name, target: arm.target, mutator: BurstMutator(base: arm.mutator, times: self.hammerBurst))
-        }
         let runner = ExperimentRunner(configuration: configuration)
         var report: ExperimentReport
         do {
@@ -72,11 +61,11 @@ public enum LabExperiment {
     /// counts: how a report tells a 503 for a cluster Envoy did not have yet from an upstream's 503. Requests are
     /// matched to arms by the query ID in their path; a submit that failed has none and counts as `unattributed`.
     public static func envoyLocalReplies(lab: Lab, report: ExperimentReport) async -> [String: [String: Int]] {
-        var armOfQuery: [String: String] = [:]
+        var armOfQuery: [String: ArmID] = [:]
         for query in report.queries { if let id = query.queryID { armOfQuery[id] = query.arm } }
         var out: [String: [String: Int]] = [:]
         for response in await lab.envoyResponses() where response.isLocalReply {
-            let arm = response.queryID.flatMap { armOfQuery[$0] } ?? "unattributed"
+            let arm = response.queryID.flatMap { armOfQuery[$0]?.rawValue } ?? "unattributed"
             out[arm, default: [:]]["\(response.status) \(response.flags)", default: 0] += 1
         }
         return out
@@ -94,7 +83,7 @@ public enum LabExperiment {
         for (plane, records, prefix) in [("nginx", applied.ingress, "ingress-"), ("envoy", applied.gateway, "gateway-")] {
             var control: [Double] = []
             var data: [Double] = []
-            for mutation in report.mutations where mutation.arm.hasPrefix(prefix) {
+            for mutation in report.mutations where mutation.arm.rawValue.hasPrefix(prefix) {
                 guard let generation = mutation.generation, let arm = report.arm(mutation.arm),
                       let record = records.first(where: { $0.route == arm.target.name && $0.generation == generation && clock.seconds($0.appliedAt) >= mutation.writeStart })
                 else { continue }
@@ -143,6 +132,7 @@ public struct BurstMutator: RouteMutator {
         self.times = times
     }
     public var name: String { "\(self.base.name)×\(self.times)" }
+    public var armLabel: String { "\(self.base.armLabel)-x\(self.times)" }
     public var stepsPerFlap: Int { self.base.stepsPerFlap * self.times }
     public func touchedObjects(in context: MutationContext) async throws -> [ObjectReference] { try await self.base.touchedObjects(in: context) }
     public func apply(step: Int, in context: MutationContext) async throws -> MutationOutcome {

@@ -33,4 +33,15 @@ package enum DurationText {
         }
         return "\"\(text)\" is not a duration such as 500ms, 6s or 2m"
     }
+
+    /// A duration as this parser reads it back: `6s`, `1.5s`, `250ms`.
+    package static func format(_ duration: Duration) -> String {
+        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        if seconds >= 1 || seconds == 0 { return "\(Self.trimmed(seconds))s" }
+        return "\(Self.trimmed(seconds * 1000))ms"
+    }
+
+    private static func trimmed(_ value: Double) -> String {
+        value == value.rounded() ? String(Int64(value)) : String(format: "%.3f", value).replacingOccurrences(of: #"\.?0+$"#, with: "", options: .regularExpression)
+    }
 }

@@ -1,4 +1,5 @@
 import FlapCore
+import FlapFakes
 import FlapSystem
 import FlapTesting
 import Foundation

@@ -1,8 +1,9 @@
+import FlapFakes
 import FlapSystem
 import FlapTesting
 import Foundation
 import XCTest
-@testable import flap_cli
+@testable import FlapCommandLine
 
 final class CommandParsingTests: XCTestCase {
     func testFakeTrinoOptions() throws {

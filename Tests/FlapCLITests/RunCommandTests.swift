@@ -1,4 +1,5 @@
 import FlapCore
+import FlapFakes
 import FlapSystem
 import FlapTesting
 import Foundation
@@ -248,7 +249,7 @@ final class RunCommandTests: XCTestCase {
         XCTAssertTrue(env.api.changes(since: checkpoint).isEmpty, "a dry run writes nothing")
         for (arguments, message) in [
             (["run", "--ingress", "x"], "--ingress x needs --ingress-url"),
-            (["run", "--ingress", "x", "--ingress-url", "http://h", "--mutation", "explode"], "unknown kind \"explode\""),
+            (["run", "--ingress", "x", "--ingress-url", "http://h", "--mutation", "explode"], "unknown mutation kind \"explode\""),
             (["run", "--ingress", "x", "--ingress-url", "http://h", "--mutation", "touch", "--require", "p99(x) < soon"], "is not a number"),
             (["run", "--ingress", "x", "--ingress-url", "http://h", "--mutation", "touch", "--interval", "fast"], "schedule.slot"),
         ] {

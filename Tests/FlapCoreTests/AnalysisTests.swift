@@ -1,4 +1,5 @@
 import FlapCore
+import FlapFakes
 import FlapTesting
 import Foundation
 import HTTPWire
@@ -79,16 +80,16 @@ final class AnalysisTests: XCTestCase {
     }
 
     func testReportRoundTripsThroughJSON() async throws {
-        let lab = try await LabInProcess()
+        let lab = try await InProcessEnvironment()
         defer { lab.stop() }
         var configuration = lab.configuration([
-            .init(name: "control", target: lab.gatewayTarget, mutator: ControlMutator()),
-            .init(name: "touch", target: lab.gatewayTarget, mutator: TouchMutator()),
+            .init(target: lab.gatewayTarget, mutator: ControlMutator()),
+            .init(target: lab.gatewayTarget, mutator: TouchMutator()),
         ])
         configuration.schedule.rounds = 1
         configuration.schedule.slot = .milliseconds(800)
         var report = try await ExperimentRunner(configuration: configuration).run()
-        report.evaluate([try Gate.parse("survival(control) >= 0.5"), try Gate.parse("p99(touch) < 30s")])
+        report.evaluate([try Gate.parse("survival(gateway-control) >= 0.5"), try Gate.parse("p99(gateway-touch) < 30s")])
         let json = try report.encoded()
         let decoded = try ExperimentReport.decode(json)
         XCTAssertEqual(try decoded.encoded(), json, "JSON -> report -> JSON is lossless")
@@ -105,12 +106,12 @@ final class AnalysisTests: XCTestCase {
     func testCancellingARunAtRandomMomentsRestoresEveryObject() async throws {
         var generator = SplitMix(seed: 7)
         for attempt in 0..<3 {
-            let lab = try await LabInProcess(queryDuration: .milliseconds(300))
+            let lab = try await InProcessEnvironment(queryDuration: .milliseconds(300))
             let before = lab.api.snapshot()
             var configuration = lab.configuration([
-                .init(name: "delete", target: lab.ingressTarget, mutator: DeleteRecreateMutator()),
-                .init(name: "fillers", target: lab.gatewayTarget, mutator: FillerRoutesMutator(count: 3)),
-                .init(name: "header", target: lab.gatewayTarget, mutator: HeaderFilterToggleMutator()),
+                .init(target: lab.ingressTarget, mutator: DeleteRecreateMutator()),
+                .init(target: lab.gatewayTarget, mutator: FillerRoutesMutator(count: 3)),
+                .init(target: lab.gatewayTarget, mutator: HeaderFilterToggleMutator()),
             ])
             configuration.schedule.slot = .milliseconds(600)
             configuration.schedule.rounds = 3
@@ -128,9 +129,9 @@ final class AnalysisTests: XCTestCase {
     }
 
     func testStopRequestGivesAPartialReportAndARunCannotStartTwice() async throws {
-        let lab = try await LabInProcess()
+        let lab = try await InProcessEnvironment()
         defer { lab.stop() }
-        let runner = ExperimentRunner(configuration: lab.configuration([.init(name: "touch", target: lab.gatewayTarget, mutator: TouchMutator())]))
+        let runner = ExperimentRunner(configuration: lab.configuration([.init(target: lab.gatewayTarget, mutator: TouchMutator())]))
         await runner.requestStop()
         let report = try await runner.run()
         XCTAssertTrue(report.partial)

@@ -1,50 +1,16 @@
 import FlapCore
 import FlapJSON
+import FlapTesting
 import Foundation
 import KubeClient
 import XCTest
 
 /// Input that used to trap or mislead: each gives a specific error naming the field, before anything runs.
 final class BadInputTests: XCTestCase {
-    func scenarioError(_ json: String) -> String? {
-        let path = NSTemporaryDirectory() + "flap-scenario-" + UUID().uuidString + ".json"
-        _ = FileManager.default.createFile(atPath: path, contents: Data(json.utf8))
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        do {
-            try Scenario.load(path: path).validate()
-            return nil
-        } catch {
-            return "\(error)"
-        }
-    }
-
-    let target = #""targets":[{"name":"gateway","kind":"httproute","route":"trino","url":"http://trino.local"}],"mutations":[{"kind":"touch"}]"#
-
-    func testScenarioFilesWithBadValuesNameTheFieldAndTheRange() {
-        let cases: [(String, String)] = [
-            (#"{\#(target),"schedule":{"slots":"6s"}}"#, #"schedule.slots: unknown key; did you mean "slot"?"#),
-            (#"{"targets":[],"mutations":[{"kind":"remove-readd-backend","bakend":"x"}]}"#, #"mutations[0].bakend: unknown key; did you mean "backend"?"#),
-            (#"{\#(target),"seed":-1}"#, "seed: must be a whole number from 0 to"),
-            (#"{\#(target),"schedule":{"rounds":1e30}}"#, "schedule.rounds: must be a whole number"),
-            (#"{\#(target),"schedule":{"slot":"0s","duration":"1m"}}"#, "schedule.slot: must be longer than 0s"),
-            (#"{\#(target),"schedule":{"slot":"1e17s"}}"#, #"schedule.slot: "1e17s" is longer than 30 days"#),
-            (#"{\#(target),"schedule":{"slot":"1ms","duration":"29d"}}"#, "schedule.duration: gives"),
-            (#"{\#(target),"load":{"cohort":-1}}"#, "load.cohort: must be from 0 to 100000, not -1"),
-            (#"{\#(target),"load":{"maxInFlight":-1}}"#, "load.maxInFlight: must be from 1"),
-            (#"{\#(target),"workload":{"kind":"http","requestsPerQuery":-1}}"#, "workload.requestsPerQuery: must be from 1"),
-            (#"{\#(target),"gates":["survival(gateway-touch) >= 2"]}"#, "is outside 0...1"),
-        ]
-        for (json, expected) in cases {
-            let error = self.scenarioError(json)
-            XCTAssertTrue(error?.contains(expected) == true, "\(json)\n  gave: \(error ?? "no error")\n  expected: \(expected)")
-        }
-        XCTAssertNil(self.scenarioError(#"{\#(target),"schedule":{"slot":"2s","rounds":2},"seed":7}"#), "a sound file passes")
-    }
-
     func testTheRunnerRefusesAnUnusableConfigurationBeforeWritingAJournal() async throws {
         let state = try TempState()
         var configuration = ExperimentConfiguration(
-            arms: [.init(name: "a", target: RouteTarget(kind: .ingress, name: "trino", url: URL(string: "http://x")!), mutator: ControlMutator())],
+            arms: [.init(target: RouteTarget(kind: .ingress, name: "trino", url: URL(string: "http://x")!), mutator: ControlMutator())],
             workload: HTTPWorkload(), kube: KubeClient(configuration: KubeClient.Configuration(server: URL(string: "http://127.0.0.1:1")!)))
         configuration.journalDirectory = state.path + "/journals"
         for (change, expected) in [({ (c: inout ExperimentConfiguration) in c.load.cohort = -1 }, "load.cohort"),
@@ -75,16 +41,16 @@ final class BadInputTests: XCTestCase {
 
 final class EmptyArmRenderingTests: XCTestCase {
     func testAnArmWithoutQueriesRendersAsNoDataNeverNaN() async throws {
-        let lab = try await LabInProcess()
+        let lab = try await InProcessEnvironment()
         defer { lab.stop() }
-        var configuration = lab.configuration([.init(name: "control", target: lab.ingressTarget, mutator: ControlMutator()),
-                                               .init(name: "touch", target: lab.ingressTarget, mutator: TouchMutator())])
+        var configuration = lab.configuration([.init(target: lab.ingressTarget, mutator: ControlMutator()),
+                                               .init(target: lab.ingressTarget, mutator: TouchMutator())])
         configuration.schedule.rounds = 1
         configuration.schedule.slot = .milliseconds(300)
         configuration.schedule.arrivalWindow = 0
         let report = try await ExperimentRunner(configuration: configuration).run()
         XCTAssertEqual(report.queries.count, 0)
-        XCTAssertNil(report.arm("touch")?.versusControl, "no difference without data")
+        XCTAssertNil(report.arm("ingress-touch")?.versusControl, "no difference without data")
         for (format, text) in [("text", TextRenderer.render(report)), ("markdown", MarkdownRenderer.render(report)), ("html", HTMLRenderer.render(report))] {
             XCTAssertFalse(text.lowercased().contains("nan%") || text.contains("nan-") || text.contains("nan–"), "\(format): \(text)")
             XCTAssertTrue(text.contains("no data"), "\(format) says so")
@@ -94,9 +60,9 @@ final class EmptyArmRenderingTests: XCTestCase {
 
 final class TamperedReportTests: XCTestCase {
     func testAReportWithImpossibleCountsIsRefusedNotRendered() async throws {
-        let lab = try await LabInProcess()
+        let lab = try await InProcessEnvironment()
         defer { lab.stop() }
-        var configuration = lab.configuration([.init(name: "control", target: lab.ingressTarget, mutator: ControlMutator())])
+        var configuration = lab.configuration([.init(target: lab.ingressTarget, mutator: ControlMutator())])
         configuration.schedule.rounds = 1
         configuration.schedule.slot = .milliseconds(600)
         let report = try await ExperimentRunner(configuration: configuration).run()

@@ -1,4 +1,5 @@
 import FlapCore
+import FlapFakes
 import FlapJSON
 import FlapTesting
 import Foundation
@@ -164,9 +165,9 @@ struct SabotagedAPIMutator: RouteMutator {
 
 final class NotRestoredReportTests: XCTestCase {
     func testAFailedEndOfRunRestoreStillGivesTheReportMarkedNotRestored() async throws {
-        let lab = try await LabInProcess()
+        let lab = try await InProcessEnvironment()
         defer { lab.stop() }
-        var configuration = lab.configuration([.init(name: "sabotaged", target: lab.gatewayTarget, mutator: SabotagedAPIMutator(api: lab.api))])
+        var configuration = lab.configuration([.init(target: lab.gatewayTarget, mutator: SabotagedAPIMutator(api: lab.api))])
         configuration.schedule.rounds = 1
         configuration.timeouts.restore = .seconds(5)
         do {
@@ -191,11 +192,11 @@ final class UnresponsiveAPITests: XCTestCase {
     /// The API stalls (every write waits 4 s) in the middle of a run: no step lands outside its own arm's slot;
     /// the stalled ones are recorded as errors, and the routes are back at the end.
     func testStepsThatMissTheirSlotAreRecordedNotReplayedIntoAnotherArmsSlot() async throws {
-        let lab = try await LabInProcess()
+        let lab = try await InProcessEnvironment()
         defer { lab.stop() }
         let before = lab.api.snapshot()
-        var configuration = lab.configuration([.init(name: "ingress-toggle", target: lab.ingressTarget, mutator: HeaderFilterToggleMutator()),
-                                               .init(name: "gateway-toggle", target: lab.gatewayTarget, mutator: HeaderFilterToggleMutator())])
+        var configuration = lab.configuration([.init(target: lab.ingressTarget, mutator: HeaderFilterToggleMutator()),
+                                               .init(target: lab.gatewayTarget, mutator: HeaderFilterToggleMutator())])
         configuration.schedule.rounds = 3
         let runner = ExperimentRunner(configuration: configuration)
         let api = lab.api

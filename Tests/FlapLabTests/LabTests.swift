@@ -14,15 +14,13 @@ final class LabTests: XCTestCase {
         defer { lab.stop() }
         XCTAssertTrue(lab.unavailable.isEmpty, "run scripts/lab-deps: \(lab.unavailable)")
         var configuration = LabExperiment.configuration(lab: lab, rounds: 1, slot: .seconds(5), rate: 6)
-        configuration.arms = configuration.arms.filter { !$0.name.contains("remove-readd") }.map { arm in
-            arm.name.hasSuffix("hammer") ? .init(name: arm.name, target: arm.target, mutator: BurstMutator(base: arm.mutator, times: LabExperiment.hammerBurst)) : arm
-        }
+        configuration.arms = configuration.arms.filter { !$0.id.rawValue.contains("remove-readd") }
         let before = lab.api.snapshot()
         let report = try await ExperimentRunner(configuration: configuration).run()
-        func arm(_ name: String) throws -> ArmReport { try XCTUnwrap(report.arm(name), name) }
+        func arm(_ name: ArmID) throws -> ArmReport { try XCTUnwrap(report.arm(name), name.rawValue) }
 
         // Deleting the route fails in-flight queries on both data planes, with a 404 on the next poll.
-        for name in ["ingress-delete-recreate", "gateway-delete-recreate"] {
+        for name: ArmID in ["ingress-delete-recreate", "gateway-delete-recreate"] {
             let deleted = try arm(name)
             XCTAssertGreaterThan(deleted.failures["http-404"] ?? 0, 0, "\(name): \(deleted.failures)")
         }
@@ -33,20 +31,20 @@ final class LabTests: XCTestCase {
         try Self.assertEnvoyDeleteRecreateMechanics(report: report, replies: envoyReplies["gateway-delete-recreate"] ?? [:])
         XCTAssertTrue(Set(try arm("ingress-delete-recreate").failures.keys).isSubset(of: ["http-404", "connection-reset", "connection-closed"]))
         // Every nginx reload makes keep-alive clients reconnect; Envoy route updates make none.
-        XCTAssertGreaterThan(try arm("ingress-reload-hammer").connections.reconnects, 0)
-        XCTAssertEqual(try arm("gateway-update-hammer").connections.reconnects, 0)
-        XCTAssertEqual(try arm("gateway-update-hammer").survival.estimate, 1, "Envoy route updates fail no query")
+        XCTAssertGreaterThan(try arm("ingress-toggle-header-x6").connections.reconnects, 0)
+        XCTAssertEqual(try arm("gateway-toggle-header-x6").connections.reconnects, 0)
+        XCTAssertEqual(try arm("gateway-toggle-header-x6").survival.estimate, 1, "Envoy route updates fail no query")
         // A change to an unrelated route breaks no routing on either: Envoy fails nothing; nginx still reloads, so
         // clients reconnect and at most the reload's keep-alive race shows (never a 404 or 5xx).
-        XCTAssertEqual(try arm("gateway-neighbour-change").survival.estimate, 1)
-        let neighbour = try arm("ingress-neighbour-change")
+        XCTAssertEqual(try arm("gateway-neighbour-neighbour").survival.estimate, 1)
+        let neighbour = try arm("ingress-neighbour-neighbour")
         XCTAssertTrue(Set(neighbour.failures.keys).isSubset(of: ["connection-reset", "connection-closed"]), "\(neighbour.failures)")
-        XCTAssertGreaterThan(try arm("ingress-neighbour-change").connections.reconnects, 0)
-        XCTAssertEqual(try arm("gateway-neighbour-change").connections.reconnects, 0)
+        XCTAssertGreaterThan(try arm("ingress-neighbour-neighbour").connections.reconnects, 0)
+        XCTAssertEqual(try arm("gateway-neighbour-neighbour").connections.reconnects, 0)
         // Controls are untouched, and the gateway controller reported Accepted for the generations it applied.
         XCTAssertEqual(try arm("ingress-control").survival.estimate, 1)
         XCTAssertEqual(try arm("gateway-control").survival.estimate, 1)
-        XCTAssertTrue(report.mutations.filter { $0.arm == "gateway-update-hammer" }.contains { $0.acceptedAt != nil })
+        XCTAssertTrue(report.mutations.filter { $0.arm == "gateway-toggle-header-x6" }.contains { $0.acceptedAt != nil })
         XCTAssertTrue(report.mutations.filter { $0.expectation != .none }.allSatisfy { $0.propagatedAt != nil },
                       "every change was proven on the data plane: \(report.mutations.filter { $0.propagatedAt == nil }.map(\.description))")
         let applied = await lab.appliedGenerations()
@@ -128,11 +126,11 @@ final class LabTests: XCTestCase {
         defer { lab.stop() }
         let target = try XCTUnwrap(lab.gatewayTarget)
         var runner = LabExperiment.configuration(lab: lab, rounds: 1, slot: .seconds(4), rate: 4)
-        runner.arms = [.init(name: "swap-coordinator", target: target, mutator: SwapBackendMutator(from: "trino", to: "trino-other"))]
+        runner.arms = [.init(target: target, targetName: "coordinator", mutator: SwapBackendMutator(from: "trino", to: "trino-other"))]
         // Point the route at the first coordinator only, so swapping moves polls to the other one.
         try await lab.kube.modify(HTTPRoute.self, name: "trino") { $0.spec.rules[0].backendRefs.removeAll { $0.name == "trino-b" } }
         let report = try await ExperimentRunner(configuration: runner).run()
-        let arm = try XCTUnwrap(report.arm("swap-coordinator"))
+        let arm = try XCTUnwrap(report.arm("coordinator-swap-trino-trino-other"))
         XCTAssertGreaterThan(arm.failures["http-404"] ?? 0, 0, "polls that reach another coordinator get 404: \(arm.failures)")
         XCTAssertTrue(report.mutations.contains { $0.expectation == .backend("trino-other") && $0.propagatedAt != nil })
     }
@@ -145,8 +143,8 @@ final class LabTests: XCTestCase {
         let ingress = try XCTUnwrap(lab.ingressTarget)
         let gateway = try XCTUnwrap(lab.gatewayTarget)
         var configuration = ExperimentConfiguration(
-            arms: [.init(name: "nginx", target: ingress, mutator: BurstMutator(base: HeaderFilterToggleMutator(), times: 45)),
-                   .init(name: "envoy", target: gateway, mutator: BurstMutator(base: HeaderFilterToggleMutator(), times: 45))],
+            arms: [.init(target: ingress, targetName: "nginx", mutator: BurstMutator(base: HeaderFilterToggleMutator(), times: 45)),
+                   .init(target: gateway, targetName: "envoy", mutator: BurstMutator(base: HeaderFilterToggleMutator(), times: 45))],
             workload: HTTPWorkload(path: "/v1/info", requestsPerQuery: 50, interval: .milliseconds(150)), kube: lab.kube)
         configuration.load.arrival = .fixed(perSecond: 0.001)
         configuration.load.cohort = 120
@@ -157,8 +155,8 @@ final class LabTests: XCTestCase {
         configuration.probe = nil
         configuration.journalDirectory = lab.directory + "/journals"
         let report = try await ExperimentRunner(configuration: configuration).run()
-        let nginx = try XCTUnwrap(report.arm("nginx"))
-        let envoy = try XCTUnwrap(report.arm("envoy"))
+        let nginx = try XCTUnwrap(report.arm("nginx-toggle-header-x45"))
+        let envoy = try XCTUnwrap(report.arm("envoy-toggle-header-x45"))
         print("nginx failures \(nginx.failures), reconnects \(nginx.connections.reconnects); envoy failures \(envoy.failures), reconnects \(envoy.connections.reconnects)")
         XCTAssertGreaterThan((nginx.failures["connection-closed"] ?? 0) + (nginx.failures["connection-reset"] ?? 0), 0, "\(nginx.failures)")
         XCTAssertTrue(Set(nginx.failures.keys).isSubset(of: ["connection-closed", "connection-reset"]), "\(nginx.failures)")

@@ -1,5 +1,5 @@
 import FlapSystem
-import FlapTesting
+import FlapFakes
 import Foundation
 import KubeClient
 import XCTest

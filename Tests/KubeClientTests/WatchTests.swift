@@ -1,4 +1,4 @@
-import FlapTesting
+import FlapFakes
 import Foundation
 import KubeClient
 import XCTest

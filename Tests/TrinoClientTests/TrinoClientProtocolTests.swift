@@ -1,4 +1,4 @@
-import FlapTesting
+import FlapFakes
 import HTTPWire
 import TrinoClient
 import XCTest

@@ -1,5 +1,6 @@
 import CustomWorkloadExample
 import FlapCore
+import FlapFakes
 import FlapTesting
 import Foundation
 import HTTPWire
@@ -47,7 +48,7 @@ final class KeyValueWorkloadTests: XCTestCase {
         let state = NSTemporaryDirectory() + "flap-kv-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: state) }
         let kube = KubeClient(configuration: KubeClient.Configuration(server: api.url))
-        var configuration = ExperimentConfiguration(arms: [.init(name: "kv-control", target: service.target, mutator: ControlMutator())],
+        var configuration = ExperimentConfiguration(arms: [.init(target: service.target, targetName: "kv", mutator: ControlMutator())],
                                                     workload: KeyValueWorkload(reads: 3, interval: .milliseconds(50)), kube: kube)
         configuration.load.arrival = .fixed(perSecond: 10)
         configuration.schedule.slot = .seconds(1)

@@ -13,7 +13,7 @@ struct ReportBuilder {
     func build(queries: [QueryRecord], mutations: [MutationRecord], dropped: Int, partial: Bool, aborted: String?, eventLog: String?) -> ExperimentReport {
         let queries = queries.map { self.annotate($0, mutations: mutations) }
         var arms = self.configuration.arms.map { arm in
-            ArmAnalysis.report(arm: arm, queries: queries.filter { $0.arm == arm.name }, mutations: mutations.filter { $0.arm == arm.name })
+            ArmAnalysis.report(arm: arm, queries: queries.filter { $0.arm == arm.id }, mutations: mutations.filter { $0.arm == arm.id })
         }
         if let control = arms.first(where: \.isControl) {
             // No difference without data on both sides (0/0 would render as "+nan%").
@@ -39,7 +39,7 @@ struct ReportBuilder {
     func annotate(_ query: QueryRecord, mutations: [MutationRecord]) -> QueryRecord {
         var query = query
         let armMutations = mutations.filter { $0.arm == query.arm }
-        let isControl = self.configuration.arms.first { $0.name == query.arm }?.isControl ?? false
+        let isControl = self.configuration.arms.first { $0.id == query.arm }?.isControl ?? false
         let event = query.outcome.failedHop.flatMap { index in query.hops.first { $0.index == index }?.start } ?? query.end
         if let nearest = armMutations.min(by: { abs(event - $0.writeStart) < abs(event - $1.writeStart) }) {
             query.sinceNearestMutation = event - nearest.writeStart
@@ -79,11 +79,11 @@ enum ArmAnalysis {
         latency["all"] = LatencySummary(all)
         for (phase, histogram) in byPhase { latency[phase] = LatencySummary(histogram) }
         var profiles: [String: Proportion] = [:]
-        for policy in RetryPolicy.presets {
-            profiles[policy.name] = Proportion(successes: queries.filter { ClientProfiles.survives($0, under: policy) }.count, trials: queries.count)
+        for profile in ClientProfile.allCases {
+            profiles[profile.rawValue] = Proportion(successes: queries.filter { ClientProfiles.survives($0, under: profile.policy) }.count, trials: queries.count)
         }
         return ArmReport(
-            name: arm.name, target: arm.target, mutator: arm.mutator.name, isControl: arm.isControl, queries: queries.count,
+            name: arm.id, target: arm.target, mutator: arm.mutator.name, isControl: arm.isControl, queries: queries.count,
             survival: Proportion(successes: succeeded, trials: queries.count), versusControl: nil, failures: failures,
             latency: latency, latencyHistogram: all, hopLatency: LatencySummary(hops), connections: self.connections(queries, mutations),
             profiles: profiles, propagation: LatencySummary(seconds: mutations.compactMap(\.propagation)),

@@ -4,7 +4,7 @@ import TrinoClient
 /// One query as the report keeps it: times in seconds since the run started.
 public struct QueryRecord: Sendable, Codable, Equatable {
     public var id: Int
-    public var arm: String
+    public var arm: ArmID
     public var round: Int
     public var label: String
     public var intendedStart: Double
@@ -51,7 +51,7 @@ public struct HopRecord: Sendable, Codable, Equatable {
 
 /// One mutation step: API write, acknowledgement, Accepted, and the first proof the data plane serves it.
 public struct MutationRecord: Sendable, Codable, Equatable {
-    public var arm: String
+    public var arm: ArmID
     public var mutator: String
     public var round: Int
     public var step: Int

@@ -71,6 +71,7 @@ public struct RemoveReaddBackendMutator: RouteMutator {
 
     public init(backend: String) { self.backend = backend }
     public var name: String { "remove-readd-backend" }
+    public var armLabel: String { "remove-readd-\(self.backend)" }
 
     public func plan(step: Int, target: RouteTarget) -> String {
         "PUT \(target.resourceType) \(target.namespace)/\(target.name): \(step % 2 == 0 ? "remove" : "re-add") backend \(self.backend)"
@@ -168,6 +169,7 @@ public struct SwapBackendMutator: RouteMutator {
     }
 
     public var name: String { "swap-backend" }
+    public var armLabel: String { "swap-\(self.from)-\(self.to)" }
 
     public func plan(step: Int, target: RouteTarget) -> String {
         "PUT \(target.resourceType) \(target.namespace)/\(target.name): backend \(step % 2 == 0 ? "\(self.from) -> \(self.to)" : "\(self.to) -> \(self.from)")"
@@ -254,6 +256,7 @@ public struct NeighbourChangeMutator: RouteMutator {
 
     public init(neighbour: String) { self.neighbour = neighbour }
     public var name: String { "neighbour-change" }
+    public var armLabel: String { "neighbour-\(self.neighbour)" }
 
     public func plan(step: Int, target: RouteTarget) -> String {
         "PUT \(target.resourceType) \(target.namespace)/\(self.neighbour): \(step % 2 == 0 ? "add" : "remove") a hostname"

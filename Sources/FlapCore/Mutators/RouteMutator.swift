@@ -16,6 +16,9 @@ import KubeClient
 public protocol RouteMutator: Sendable {
     /// A short name for reports, e.g. `delete-recreate`.
     var name: String { get }
+    /// What names this mutation in its arm's ID: the name plus whatever tells two arms of the kind apart
+    /// (`remove-readd-trino-b`). Defaults to `name`.
+    var armLabel: String { get }
     /// How many steps make one flap (delete + recreate = 2). The runner applies steps 0..<stepsPerFlap in order.
     var stepsPerFlap: Int { get }
     func touchedObjects(in context: MutationContext) async throws -> [ObjectReference]
@@ -27,6 +30,7 @@ public protocol RouteMutator: Sendable {
 
 extension RouteMutator {
     public var stepsPerFlap: Int { 2 }
+    public var armLabel: String { self.name }
 
     /// What step `step` will write, for `--dry-run`.
     public func plan(step: Int, target: RouteTarget) -> String { "\(self.name) step \(step) on \(target)" }

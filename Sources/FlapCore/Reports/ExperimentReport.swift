@@ -34,11 +34,11 @@ public struct ExperimentReport: Sendable, Codable, Equatable {
     /// Data a harness adds (the lab's control-plane and data-plane delays); renderers ignore what they do not know.
     public var extensions: [String: JSONValue]?
 
-    public func arm(_ name: String) -> ArmReport? { self.arms.first { $0.name == name } }
+    public func arm(_ id: ArmID) -> ArmReport? { self.arms.first { $0.name == id } }
 }
 
 public struct ArmReport: Sendable, Codable, Equatable {
-    public var name: String
+    public var name: ArmID
     public var target: RouteTarget
     public var mutator: String
     public var isControl: Bool
@@ -60,8 +60,8 @@ public struct ArmReport: Sendable, Codable, Equatable {
 }
 
 public struct ArmComparison: Sendable, Codable, Equatable {
-    public var a: String
-    public var b: String
+    public var a: ArmID
+    public var b: ArmID
     /// Survival of a minus survival of b.
     public var difference: ProportionDifference
 }
@@ -101,18 +101,6 @@ public struct LatencySummary: Sendable, Codable, Equatable {
         for value in values { histogram.record(micros: Int64((value * 1e6).rounded())) }
         self.init(histogram)
     }
-
-    public func value(_ percentile: String) -> Double? {
-        switch percentile {
-        case "p50": self.p50
-        case "p90": self.p90
-        case "p99": self.p99
-        case "p999", "p99.9": self.p999
-        case "max", "p100": self.max
-        case "mean": self.mean
-        default: nil
-        }
-    }
 }
 
 extension ExperimentReport {
@@ -122,9 +110,9 @@ extension ExperimentReport {
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
         let report = try decoder.decode(ExperimentReport.self, from: data)
         guard report.schemaVersion <= Self.currentSchemaVersion else {
-            throw ScenarioError.invalid("report schema version \(report.schemaVersion) is newer than this flap understands (\(Self.currentSchemaVersion))")
+            throw ReportDecodingError(.newerSchema, "report schema version \(report.schemaVersion) is newer than this flap understands (\(Self.currentSchemaVersion))")
         }
-        if let defect = report.countDefect { throw ScenarioError.invalid("the report is not one flap wrote: \(defect)") }
+        if let defect = report.countDefect { throw ReportDecodingError(.impossibleCounts, "the report is not one flap wrote: \(defect)") }
         return report
     }
 

@@ -5,13 +5,13 @@ import Foundation
 /// `propagation.p99 < 500ms`, `reconnects(gateway) == 0`.
 public struct Gate: Sendable, Codable, Equatable, CustomStringConvertible {
     public enum Metric: Sendable, Codable, Equatable {
-        case survival(arm: String)
+        case survival(arm: ArmID)
         /// Survival under a client profile: `survival(gateway, python)`.
-        case profileSurvival(arm: String, profile: String)
-        case latency(arm: String, percentile: String)
-        case reconnects(arm: String)
-        case failures(arm: String)
-        case propagation(percentile: String)
+        case profileSurvival(arm: ArmID, profile: ClientProfile)
+        case latency(arm: ArmID, percentile: Percentile)
+        case reconnects(arm: ArmID)
+        case failures(arm: ArmID)
+        case propagation(percentile: Percentile)
 
         /// The values this metric can take; a threshold outside them is a typo (`survival(x) >= 2`).
         var meaningfulRange: ClosedRange<Double>? {
@@ -39,21 +39,47 @@ public struct Gate: Sendable, Codable, Equatable, CustomStringConvertible {
 
     public var description: String { self.expression }
 
-    public static func parse(_ text: String) throws -> Gate {
+    /// A gate built in code; its expression is the text ``parse(_:)`` reads back to the same gate.
+    public init(_ metric: Metric, _ comparison: Comparison, _ threshold: Double) {
+        self.metric = metric
+        self.comparison = comparison
+        self.threshold = threshold
+        self.expression = "\(Self.text(metric)) \(comparison.rawValue) \(threshold)"
+    }
+
+    init(expression: String, metric: Metric, comparison: Comparison, threshold: Double) {
+        self.expression = expression
+        self.metric = metric
+        self.comparison = comparison
+        self.threshold = threshold
+    }
+
+    static func text(_ metric: Metric) -> String {
+        switch metric {
+        case .survival(let arm): "survival(\(arm))"
+        case .profileSurvival(let arm, let profile): "survival(\(arm), \(profile.rawValue))"
+        case .latency(let arm, let percentile): "\(percentile.rawValue)(\(arm))"
+        case .reconnects(let arm): "reconnects(\(arm))"
+        case .failures(let arm): "failures(\(arm))"
+        case .propagation(let percentile): "propagation.\(percentile.rawValue)"
+        }
+    }
+
+    public static func parse(_ text: String) throws(GateError) -> Gate {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         let operators: [Comparison] = [.le, .ge, .eq, .ne, .lt, .gt]
         guard let op = operators.first(where: { trimmed.contains(" \($0.rawValue) ") || trimmed.contains($0.rawValue) }),
               let range = trimmed.range(of: op.rawValue) else {
-            throw ScenarioError.invalid("gate \"\(text)\" has no comparison (<, <=, >, >=, ==, !=)")
+            throw GateError(.noComparison, "gate \"\(text)\" has no comparison (<, <=, >, >=, ==, !=)")
         }
         let left = trimmed[..<range.lowerBound].trimmingCharacters(in: .whitespaces)
         let right = trimmed[range.upperBound...].trimmingCharacters(in: .whitespaces)
         guard let threshold = self.number(right) else {
-            throw ScenarioError.invalid("gate \"\(text)\": \"\(right)\" is not a number or a duration such as 500ms or 2s")
+            throw GateError(.badThreshold, "gate \"\(text)\": \"\(right)\" is not a number or a duration such as 500ms or 2s")
         }
         let metric = try self.metric(left, in: text)
         if let range = metric.meaningfulRange, !range.contains(threshold) {
-            throw ScenarioError.invalid("gate \"\(text)\": \(right) is outside \(metric.rangeText)")
+            throw GateError(.thresholdOutOfRange, "gate \"\(text)\": \(right) is outside \(metric.rangeText)")
         }
         return Gate(expression: trimmed, metric: metric, comparison: op, threshold: threshold)
     }
@@ -64,20 +90,34 @@ public struct Gate: Sendable, Codable, Equatable, CustomStringConvertible {
         return Double(text).flatMap { $0.isFinite ? $0 : nil }
     }
 
-    static func metric(_ text: String, in gate: String) throws -> Metric {
-        if text.hasPrefix("propagation.") { return .propagation(percentile: String(text.dropFirst("propagation.".count))) }
+    static func metric(_ text: String, in gate: String) throws(GateError) -> Metric {
+        let percentiles = Percentile.allCases.map(\.rawValue).joined(separator: ", ")
+        if text.hasPrefix("propagation.") {
+            let name = String(text.dropFirst("propagation.".count))
+            guard let percentile = Percentile(parsing: name) else { throw GateError(.badMetric, "gate \"\(gate)\": unknown statistic \(name) (\(percentiles))") }
+            return .propagation(percentile: percentile)
+        }
         guard let open = text.firstIndex(of: "("), text.hasSuffix(")") else {
-            throw ScenarioError.invalid("gate \"\(gate)\": \"\(text)\" is not metric(arm), e.g. survival(gateway) or p99(gateway)")
+            throw GateError(.badMetric, "gate \"\(gate)\": \"\(text)\" is not metric(arm), e.g. survival(gateway) or p99(gateway)")
         }
         let name = String(text[..<open])
         let args = text[text.index(after: open)..<text.index(before: text.endIndex)].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        guard let arm = args.first, !arm.isEmpty else { throw ScenarioError.invalid("gate \"\(gate)\" names no arm") }
+        guard let first = args.first, !first.isEmpty else { throw GateError(.badMetric, "gate \"\(gate)\" names no arm") }
+        let arm = ArmID(first)
         switch name {
-        case "survival": return args.count > 1 ? .profileSurvival(arm: arm, profile: args[1]) : .survival(arm: arm)
+        case "survival":
+            guard args.count > 1 else { return .survival(arm: arm) }
+            guard let profile = ClientProfile(rawValue: args[1]) else {
+                throw GateError(.badMetric, "gate \"\(gate)\": unknown client profile \(args[1]) (\(ClientProfile.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            return .profileSurvival(arm: arm, profile: profile)
         case "reconnects": return .reconnects(arm: arm)
         case "failures": return .failures(arm: arm)
-        case "p50", "p90", "p99", "p999", "max", "mean": return .latency(arm: arm, percentile: name)
-        default: throw ScenarioError.invalid("gate \"\(gate)\": unknown metric \(name) (survival, p50, p90, p99, p999, max, mean, reconnects, failures, propagation.pNN)")
+        default:
+            guard let percentile = Percentile(parsing: name) else {
+                throw GateError(.badMetric, "gate \"\(gate)\": unknown metric \(name) (survival, \(percentiles), reconnects, failures, propagation.pNN)")
+            }
+            return .latency(arm: arm, percentile: percentile)
         }
     }
 
@@ -85,7 +125,7 @@ public struct Gate: Sendable, Codable, Equatable, CustomStringConvertible {
     public func measure(_ report: ExperimentReport) -> Double? {
         switch self.metric {
         case .survival(let arm): report.arm(arm).map { $0.survival.estimate }
-        case .profileSurvival(let arm, let profile): report.arm(arm)?.profiles[profile]?.estimate
+        case .profileSurvival(let arm, let profile): report.arm(arm)?.profiles[profile.rawValue]?.estimate
         case .latency(let arm, let percentile): report.arm(arm)?.latency["all"]?.value(percentile)
         case .reconnects(let arm): report.arm(arm).map { Double($0.connections.reconnects) }
         case .failures(let arm): report.arm(arm).map { Double($0.queries - $0.survival.successes) }

@@ -16,7 +16,7 @@ public enum HTMLRenderer {
         <h1>flap run <code>\(self.escape(report.runID))</code></h1>
         <p>\(report.queries.count) queries, \(report.mutations.count) mutation steps, \(String(format: "%.1f", report.duration)) s\(report.partial ? " — <b>partial</b>" : "").
         Latency is measured from each query's intended start.</p>\(report.notRestored.map { "\n<p style=\"color:#c53030\"><b>NOT RESTORED</b>: routes may still be changed (\(self.escape($0))); run <code>flap-cli restore</code>.</p>" } ?? "")
-        <div class="legend">\(report.arms.map { "<span><i class=\"sw\" style=\"background:\(colors[$0.name]!)\"></i>\(self.escape($0.name))</span>" }.joined())
+        <div class="legend">\(report.arms.map { "<span><i class=\"sw\" style=\"background:\(colors[$0.name]!)\"></i>\(self.escape($0.name.rawValue))</span>" }.joined())
         <span><i class="sw" style="background:#e53e3e"></i>failed query</span><span><i class="sw" style="background:#fbd38d"></i>propagation</span></div>
         """
         html += "<h2>Survival per arm (95% Wilson interval)</h2>" + self.survival(report, colors: colors)
@@ -30,14 +30,14 @@ public enum HTMLRenderer {
         return html
     }
 
-    static func survival(_ report: ExperimentReport, colors: [String: String]) -> String {
+    static func survival(_ report: ExperimentReport, colors: [ArmID: String]) -> String {
         let width = 720.0, row = 26.0, left = 160.0, plot = width - left - 20
         var svg = "<svg width=\"\(Int(width))\" height=\"\(Int(Double(report.arms.count) * row + 30))\" xmlns=\"http://www.w3.org/2000/svg\">"
         for (i, arm) in report.arms.enumerated() {
             let y = Double(i) * row + 10
             let s = arm.survival
             let x = { (p: Double) in left + plot * (p.isNaN ? 0 : p) }
-            svg += "<text x=\"4\" y=\"\(y + 13)\">\(self.escape(arm.name))</text>"
+            svg += "<text x=\"4\" y=\"\(y + 13)\">\(self.escape(arm.name.rawValue))</text>"
             svg += "<rect x=\"\(left)\" y=\"\(y + 4)\" width=\"\(plot)\" height=\"12\" fill=\"#edf2f7\"/>"
             svg += "<rect x=\"\(x(s.lower))\" y=\"\(y + 4)\" width=\"\(max(1, x(s.upper) - x(s.lower)))\" height=\"12\" fill=\"\(colors[arm.name]!)\" opacity=\"0.35\"/>"
             svg += "<line x1=\"\(x(s.estimate))\" x2=\"\(x(s.estimate))\" y1=\"\(y + 1)\" y2=\"\(y + 19)\" stroke=\"\(colors[arm.name]!)\" stroke-width=\"3\"/>"
@@ -48,7 +48,7 @@ public enum HTMLRenderer {
         return svg
     }
 
-    static func timeline(_ report: ExperimentReport, colors: [String: String]) -> String {
+    static func timeline(_ report: ExperimentReport, colors: [ArmID: String]) -> String {
         let width = 1100.0, lane = 5.0, left = 40.0
         let queries = report.queries
         let end = max(report.duration, queries.map(\.end).max() ?? 1)
@@ -59,12 +59,12 @@ public enum HTMLRenderer {
             if let p = m.propagatedAt {
                 svg += "<rect x=\"\(left + m.writeStart * scale)\" y=\"0\" width=\"\(max(1, (p - m.writeStart) * scale))\" height=\"\(height - 20)\" fill=\"#fbd38d\" opacity=\"0.5\"><title>\(self.escape(m.description)): propagated in \(String(format: "%.0f ms", (p - m.writeStart) * 1000))</title></rect>"
             }
-            svg += "<line x1=\"\(left + m.writeStart * scale)\" x2=\"\(left + m.writeStart * scale)\" y1=\"0\" y2=\"\(height - 20)\" stroke=\"#1a202c\" stroke-dasharray=\"3,2\"><title>\(self.escape(m.arm)): \(self.escape(m.description))</title></line>"
+            svg += "<line x1=\"\(left + m.writeStart * scale)\" x2=\"\(left + m.writeStart * scale)\" y1=\"0\" y2=\"\(height - 20)\" stroke=\"#1a202c\" stroke-dasharray=\"3,2\"><title>\(self.escape(m.arm.rawValue)): \(self.escape(m.description))</title></line>"
         }
         for (i, q) in queries.enumerated() {
             let y = Double(i) * lane
             let color = q.outcome.succeeded ? colors[q.arm] ?? "#718096" : "#e53e3e"
-            svg += "<rect x=\"\(left + q.intendedStart * scale)\" y=\"\(y)\" width=\"\(max(1, (q.end - q.intendedStart) * scale))\" height=\"\(lane - 1)\" fill=\"\(color)\"><title>#\(q.id) \(self.escape(q.arm)) \(self.escape(q.outcome.label)) \(String(format: "%.0f ms", q.latency * 1000))</title></rect>"
+            svg += "<rect x=\"\(left + q.intendedStart * scale)\" y=\"\(y)\" width=\"\(max(1, (q.end - q.intendedStart) * scale))\" height=\"\(lane - 1)\" fill=\"\(color)\"><title>#\(q.id) \(self.escape(q.arm.rawValue)) \(self.escape(q.outcome.label)) \(String(format: "%.0f ms", q.latency * 1000))</title></rect>"
         }
         for t in stride(from: 0.0, through: end, by: max(1, (end / 10).rounded())) {
             svg += "<text x=\"\(left + t * scale)\" y=\"\(height - 6)\">\(Int(t))s</text>"
@@ -72,7 +72,7 @@ public enum HTMLRenderer {
         return svg + "</svg>"
     }
 
-    static func scatter(_ report: ExperimentReport, colors: [String: String]) -> String {
+    static func scatter(_ report: ExperimentReport, colors: [ArmID: String]) -> String {
         let width = 1100.0, height = 260.0, left = 60.0, bottom = 24.0
         let ok = report.queries.filter(\.outcome.succeeded)
         let end = max(report.duration, 0.001)
@@ -97,7 +97,7 @@ public enum HTMLRenderer {
         guard !failed.isEmpty else { return "<p>No query failed.</p>" }
         var table = "<table><tr><th>query</th><th>arm</th><th>phase</th><th>class</th><th>hop</th><th>since mutation</th><th>detail</th></tr>"
         for q in failed.prefix(500) {
-            table += "<tr><td>\(q.id)</td><td>\(self.escape(q.arm))</td><td>\(q.phase.rawValue)</td><td>\(self.escape(q.outcome.label))</td>"
+            table += "<tr><td>\(q.id)</td><td>\(self.escape(q.arm.rawValue))</td><td>\(q.phase.rawValue)</td><td>\(self.escape(q.outcome.label))</td>"
             table += "<td>\(q.outcome.failedHop.map(String.init) ?? "–")</td><td>\(q.sinceNearestMutation.map { String(format: "%+.0f ms", $0 * 1000) } ?? "–")</td>"
             table += "<td>\(self.escape(q.outcome.detail ?? ""))</td></tr>"
         }

@@ -57,7 +57,7 @@ public enum CSVRenderer {
         var out = "id,arm,round,phase,label,intended_start_s,actual_start_s,end_s,latency_s,lateness_s,outcome,failure_class,failed_hop,since_mutation_s,hops,connections_opened,reconnects,query_id\n"
         for q in report.queries {
             let fields: [String] = [
-                String(q.id), q.arm, String(q.round), q.phase.rawValue, q.label, self.number(q.intendedStart), self.number(q.actualStart),
+                String(q.id), q.arm.rawValue, String(q.round), q.phase.rawValue, q.label, self.number(q.intendedStart), self.number(q.actualStart),
                 self.number(q.end), self.number(q.latency), self.number(q.lateness), q.outcome.label, q.outcome.failureClass?.rawValue ?? "",
                 q.outcome.failedHop.map(String.init) ?? "", q.sinceNearestMutation.map(self.number) ?? "", String(q.hops.count),
                 String(q.connectionsOpened), String(q.reconnects), q.queryID ?? "",
@@ -90,7 +90,7 @@ public enum JUnitRenderer {
         }
         for arm in report.arms {
             let s = arm.survival
-            out += "    <testcase classname=\"flap.arm\" name=\"\(self.xml(arm.name))\" time=\"0\">\n"
+            out += "    <testcase classname=\"flap.arm\" name=\"\(self.xml(arm.name.rawValue))\" time=\"0\">\n"
             out += "      <system-out>\(self.xml("survival \(s.successes)/\(s.trials) (95% CI \(String(format: "%.4f-%.4f", s.lower, s.upper))); failures \(arm.failures)"))</system-out>\n"
             out += "    </testcase>\n"
         }

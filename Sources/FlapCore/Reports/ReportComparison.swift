@@ -49,14 +49,14 @@ public struct ReportComparison: Sendable, Equatable {
         for arm in new.arms {
             guard let before = old.arm(arm.name) else { continue }
             judge("survival(\(arm.name))", before.survival.estimate, arm.survival.estimate, higherIsBetter: true) { abs($1 - $0) > thresholds.survival }
-            for p in ["p50", "p90", "p99"] {
-                judge("\(p)(\(arm.name))", before.latency["all"]?.value(p), arm.latency["all"]?.value(p), higherIsBetter: false, moved: relative(thresholds.latency))
+            for p in [Percentile.p50, .p90, .p99] {
+                judge("\(p.rawValue)(\(arm.name))", before.latency["all"]?.value(p), arm.latency["all"]?.value(p), higherIsBetter: false, moved: relative(thresholds.latency))
             }
             let per100 = { (r: ArmReport) in r.queries == 0 ? nil : Double(r.connections.reconnects) * 100 / Double(r.queries) }
             judge("reconnects(\(arm.name)) per 100 queries", per100(before), per100(arm), higherIsBetter: false) { abs($1 - $0) > thresholds.reconnectsPer100 }
         }
-        for p in ["p50", "p99"] {
-            judge("propagation.\(p)", old.propagation?.value(p), new.propagation?.value(p), higherIsBetter: false, moved: relative(thresholds.propagation))
+        for p in [Percentile.p50, .p99] {
+            judge("propagation.\(p.rawValue)", old.propagation?.value(p), new.propagation?.value(p), higherIsBetter: false, moved: relative(thresholds.propagation))
         }
         self.regressions = regressions
         self.improvements = improvements

@@ -14,7 +14,7 @@ public enum TextRenderer {
             let s = arm.survival
             let vs = arm.versusControl.map { String(format: "%+.1f%% (p=%.3f)", $0.difference * 100, $0.fisherP) } ?? (arm.survival.trials == 0 ? "no data" : "-")
             let latency = arm.latency["all"]
-            table.append([arm.name, arm.target.description, arm.mutator, "\(s.successes)/\(s.trials)",
+            table.append([arm.name.rawValue, arm.target.description, arm.mutator, "\(s.successes)/\(s.trials)",
                           s.intervalText(), vs,
                           latency.map { Self.ms($0.p50) } ?? "-", latency.map { Self.ms($0.p99) } ?? "-", latency.map { Self.ms($0.max) } ?? "-",
                           "\(arm.connections.reconnects)", arm.failures.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }.joined(separator: " ")])
@@ -25,15 +25,15 @@ public enum TextRenderer {
         for arm in report.arms {
             for phase in QueryRecord.Phase.allCases.map(\.rawValue) {
                 guard let l = arm.latency[phase] else { continue }
-                phases.append([arm.name, phase, "\(l.count)", Self.ms(l.p50), Self.ms(l.p90), Self.ms(l.p99), Self.ms(l.p999), Self.ms(l.max)])
+                phases.append([arm.name.rawValue, phase, "\(l.count)", Self.ms(l.p50), Self.ms(l.p90), Self.ms(l.p99), Self.ms(l.p999), Self.ms(l.max)])
             }
         }
         out += Self.table(phases)
         out += "\nsurvival under each client's retry behaviour (from the same traces):\n"
-        let profiles = ["none", "protocol", "java", "python", "go"]
+        let profiles = ClientProfile.allCases.map(\.rawValue)
         var profileTable = [["arm"] + profiles]
         for arm in report.arms {
-            profileTable.append([arm.name] + profiles.map { name in arm.profiles[name].map(\.percentText) ?? "-" })
+            profileTable.append([arm.name.rawValue] + profiles.map { name in arm.profiles[name].map(\.percentText) ?? "-" })
         }
         out += Self.table(profileTable)
         if let propagation = report.propagation {

@@ -18,7 +18,7 @@ public final class EventLog: @unchecked Sendable {
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
         guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
-            throw ScenarioError.invalid("cannot write the event log \(path)")
+            throw EventLogError(.cannotOpen, path: path)
         }
         self.handle = handle
     }

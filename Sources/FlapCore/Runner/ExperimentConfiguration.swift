@@ -4,15 +4,21 @@ import KubeClient
 
 /// Everything one run needs. Defaults suit a quick run; a scenario file or flags set the rest.
 public struct ExperimentConfiguration: Sendable {
+    /// One arm: a route and what is done to it. Its ``ID`` comes from one rule (``ArmID/derive(targetName:mutator:)``)
+    /// wherever the arm is declared: in code, by the lab, by `flap-cli run` flags or by a scenario file.
     public struct Arm: Sendable {
-        public var name: String
+        public typealias ID = ArmID
+        public let id: ID
         public var target: RouteTarget
         public var mutator: any RouteMutator
-        public init(name: String, target: RouteTarget, mutator: any RouteMutator) {
-            self.name = name
+
+        /// - Parameter targetName: the arm-name prefix for this route; by default its kind's (`ingress`, `gateway`).
+        public init(target: RouteTarget, targetName: String? = nil, mutator: any RouteMutator) {
+            self.id = ArmID.derive(targetName: targetName ?? target.kind.armPrefix, mutator: mutator)
             self.target = target
             self.mutator = mutator
         }
+
         public var isControl: Bool { self.mutator is ControlMutator }
     }
 

@@ -42,7 +42,7 @@ public actor ExperimentRunner {
     private var aborted: String?
     private let collector = RunCollector()
     private let arrivalClock = ArrivalClock()
-    private var upcoming: [String: ContinuousClock.Instant] = [:]
+    private var upcoming: [ArmID: ContinuousClock.Instant] = [:]
     /// The run's restore journal, once written.
     private var journal: RestoreJournal?
 
@@ -74,7 +74,7 @@ public actor ExperimentRunner {
                            failuresByArm: failures, nextMutation: next.map { ($0.key, max(0, self.clock.seconds($0.value) - self.clock.now)) })
     }
 
-    private func setUpcoming(_ arm: String, _ time: ContinuousClock.Instant?) { self.upcoming[arm] = time }
+    private func setUpcoming(_ arm: ArmID, _ time: ContinuousClock.Instant?) { self.upcoming[arm] = time }
 
     func abort(_ reason: String) {
         if self.aborted == nil { self.aborted = reason }
@@ -94,7 +94,7 @@ public actor ExperimentRunner {
         let journal = try await self.writeJournal(journals)
         self.journal = journal
         let log = try EventLog(path: self.configuration.eventLogPath)
-        log.write("run-start", at: 0, ["runID": .string(self.runID), "arms": .array(self.configuration.arms.map { .string($0.name) })])
+        log.write("run-start", at: 0, ["runID": .string(self.runID), "arms": .array(self.configuration.arms.map { .string($0.id.rawValue) })])
         let collector = self.collector
         var runError: (any Error)?
         do {
@@ -191,7 +191,7 @@ public actor ExperimentRunner {
                 for (arm, context) in order {
                     if self.stopRequested || Task.isCancelled { break }
                     let slotStart = ContinuousClock.now
-                    log.write("slot", at: self.clock.seconds(slotStart), ["arm": .string(arm.name), "round": .int(round)])
+                    log.write("slot", at: self.clock.seconds(slotStart), ["arm": .string(arm.id.rawValue), "round": .int(round)])
                     let mutations = self.mutationTimes(arm: arm, slotStart: slotStart, generator: &generator)
                     let slotEnd = slotStart + configuration.schedule.slot
                     group.addTask {
@@ -280,7 +280,7 @@ public actor ExperimentRunner {
         let configuration = self.configuration
         var missed = false
         for (step, time) in times.enumerated() {
-            self.setUpcoming(arm.name, time)
+            self.setUpcoming(arm.id, time)
             if step == 0, let threshold = configuration.schedule.whenInFlight {
                 let latest = times.last ?? time
                 while collector.inFlight < threshold, ContinuousClock.now < latest { try? await Task.sleep(for: .milliseconds(5)) }
@@ -288,7 +288,7 @@ public actor ExperimentRunner {
                 try? await Task.sleep(until: time, clock: .continuous)
             }
             let writeStart = ContinuousClock.now
-            var record = MutationRecord(arm: arm.name, mutator: arm.mutator.name, round: round, step: step, description: "",
+            var record = MutationRecord(arm: arm.id, mutator: arm.mutator.name, round: round, step: step, description: "",
                                         writeStart: self.clock.seconds(writeStart), writeEnd: 0, expectation: .none)
             guard writeStart < slotEnd else {
                 record.writeEnd = record.writeStart
@@ -320,7 +320,7 @@ public actor ExperimentRunner {
             log.write("mutation", at: record.writeStart, record: record)
             collector.add(record)
         }
-        self.setUpcoming(arm.name, nil)
+        self.setUpcoming(arm.id, nil)
         if missed { await self.restoreArm(arm, context: context, log: log) }
     }
 
@@ -331,9 +331,9 @@ public actor ExperimentRunner {
         part.entries = journal.entries.filter { touched.contains($0.reference) }
         do {
             let actions = try await Restorer(kube: self.configuration.kube).restore(part)
-            log.write("arm-restored", at: self.clock.now, ["arm": .string(arm.name), "actions": .array(actions.map { .string($0) })])
+            log.write("arm-restored", at: self.clock.now, ["arm": .string(arm.id.rawValue), "actions": .array(actions.map { .string($0) })])
         } catch {
-            log.write("arm-restore-failed", at: self.clock.now, ["arm": .string(arm.name), "error": .string("\(error)")])
+            log.write("arm-restore-failed", at: self.clock.now, ["arm": .string(arm.id.rawValue), "error": .string("\(error)")])
         }
     }
 
@@ -364,7 +364,7 @@ public actor ExperimentRunner {
         let trace = execution.trace
         let hops = trace.hops.map { HopRecord($0, clock: self.clock) }
         let opened = trace.connectionsOpened
-        let record = QueryRecord(id: index, arm: arm.name, round: round, label: execution.label, intendedStart: self.clock.seconds(intended),
+        let record = QueryRecord(id: index, arm: arm.id, round: round, label: execution.label, intendedStart: self.clock.seconds(intended),
                                  actualStart: self.clock.seconds(actualStart), end: self.clock.seconds(end), queryID: trace.queryID,
                                  outcome: execution.outcome, rows: execution.rows, hops: hops, connectionsOpened: opened,
                                  reconnects: max(0, opened - 1), sinceNearestMutation: nil, phase: .before, transport: trace.transport)
@@ -375,7 +375,7 @@ public actor ExperimentRunner {
         }
     }
 
-    private nonisolated var controlArms: Set<String> { Set(self.configuration.arms.filter(\.isControl).map(\.name)) }
+    private nonisolated var controlArms: Set<ArmID> { Set(self.configuration.arms.filter(\.isControl).map(\.id)) }
 }
 
 /// Results as they arrive from concurrent tasks.
@@ -400,7 +400,7 @@ final class RunCollector: @unchecked Sendable {
         }
     }
     func add(_ record: MutationRecord) { self.lock.withLock { self.mutationRecords.append(record) } }
-    func failures(excludingControl control: Set<String>) -> Int {
+    func failures(excludingControl control: Set<ArmID>) -> Int {
         self.lock.withLock { self.records.filter { !$0.outcome.succeeded && !control.contains($0.arm) }.count }
     }
 }
@@ -410,16 +410,16 @@ public struct RunProgress: Sendable {
     public var elapsed: Double
     public var inFlight: Int
     public var completed: Int
-    public var failuresByArm: [String: Int]
+    public var failuresByArm: [ArmID: Int]
     /// The arm whose mutation comes next, and in how many seconds.
-    public var nextMutation: (arm: String, inSeconds: Double)?
+    public var nextMutation: (arm: ArmID, inSeconds: Double)?
 
     public var line: String {
         var text = String(format: "%6.1fs  in flight %d  done %d", self.elapsed, self.inFlight, self.completed)
         if !self.failuresByArm.isEmpty {
             text += "  failures " + self.failuresByArm.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
         }
-        if let next = self.nextMutation { text += String(format: "  next mutation %@ in %.1fs", next.arm, next.inSeconds) }
+        if let next = self.nextMutation { text += String(format: "  next mutation %@ in %.1fs", next.arm.rawValue, next.inSeconds) }
         return text
     }
 }

@@ -51,8 +51,8 @@ public struct TrinoQueryWorkload: QueryWorkload {
     }
 
     /// Queries separated by `;` lines in a file (`-- weight: N` before a query sets its weight).
-    public static func queries(fromFile path: String) throws -> [Query] {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw ScenarioError.unreadable(path) }
+    public static func queries(fromFile path: String) throws(WorkloadInputError) -> [Query] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw WorkloadInputError(.unreadable, "cannot read \(path)") }
         var queries: [Query] = []
         var weight = 1.0
         for chunk in text.components(separatedBy: ";") {
@@ -71,7 +71,7 @@ public struct TrinoQueryWorkload: QueryWorkload {
             queries.append(Query(sql: sql, weight: weight))
             weight = 1
         }
-        guard !queries.isEmpty else { throw ScenarioError.invalid("query file \(path) holds no query") }
+        guard !queries.isEmpty else { throw WorkloadInputError(.empty, "query file \(path) holds no query") }
         return queries
     }
 

@@ -1,3 +1,4 @@
+import FlapJSON
 /// RFC 7386 JSON merge patch: objects merge, `null` deletes, everything else (lists included) replaces.
 public enum JSONMergePatch {
     public static func apply(_ patch: JSONValue, to target: JSONValue) -> JSONValue {

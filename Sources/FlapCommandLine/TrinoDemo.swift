@@ -1,5 +1,5 @@
 import FlapCore
-import FlapTesting
+import FlapFakes
 import Foundation
 import HTTPWire
 import TrinoClient

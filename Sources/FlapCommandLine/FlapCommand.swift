@@ -1,5 +1,5 @@
 import FlapCore
-import FlapTesting
+import FlapFakes
 import Foundation
 
 /// Every command flap-cli understands, parsed from the arguments (a pure function, unit-testable).
@@ -72,7 +72,7 @@ enum FlapCommand {
     official Trino Python client when it is installed. Use a release build.
     """
 
-    static func parse(_ arguments: [String]) throws -> FlapCommand {
+    static func parse(_ arguments: [String], mutators: MutatorRegistry = .builtIn) throws -> FlapCommand {
         var words = arguments.prefix { !$0.hasPrefix("-") }
         // report and compare take files after the command word.
         if let first = words.first, first == "report" || first == "compare" { words = words.prefix(1) }
@@ -121,11 +121,11 @@ enum FlapCommand {
             _ = try ParsedFlags(rest, valued: [], boolean: [])
             return .labUp
         case ["run"]:
-            if wantsHelp { return .help(RunOptions.usage) }
-            return .run(try RunOptions.parse(rest))
+            if wantsHelp { return .help(RunOptions.usage(mutators: mutators)) }
+            return .run(try RunOptions.parse(rest, mutators: mutators))
         case ["doctor"]:
             if wantsHelp { return .help(DoctorCommand.usage) }
-            return .doctor(try RunOptions.parse(rest, requireMutation: false))
+            return .doctor(try RunOptions.parse(rest, requireMutation: false, mutators: mutators))
         case ["report"]:
             if wantsHelp || rest.isEmpty { return .help(ReportCommands.reportUsage) }
             guard let path = rest.first, !path.hasPrefix("--") else { throw UsageError(message: "report needs a report.json path first") }

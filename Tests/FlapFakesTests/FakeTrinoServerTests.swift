@@ -1,5 +1,5 @@
+import FlapFakes
 import FlapSystem
-import FlapTesting
 import Foundation
 import HTTPWire
 import TrinoClient

@@ -20,7 +20,7 @@ enum ReportCommands {
         guard let data = FileManager.default.contents(atPath: path) else { throw UsageError(message: "cannot read report \(path)") }
         do {
             return try ExperimentReport.decode(data)
-        } catch let error as ScenarioError {
+        } catch let error as ReportDecodingError {
             throw UsageError(message: "\(path): \(error)")
         } catch {
             throw UsageError(message: "\(path) is not a flap report: \(error)")

@@ -1,4 +1,5 @@
 import FlapCore
+import FlapSystem
 import Foundation
 import KubeClient
 
@@ -16,7 +17,7 @@ enum RunCommand {
         let scenario = options.scenario
         let gates = try scenario.gates.map(Gate.parse)
         if options.dryRun {
-            print(try self.plan(scenario))
+            print(try self.plan(scenario, mutators: options.mutators))
             return ExitCode.ok
         }
         let kube = try await KubeClient.connect(Kubeconfig.Options(kubeconfigPath: scenario.cluster.kubeconfig, context: scenario.cluster.context,
@@ -26,7 +27,7 @@ enum RunCommand {
         let runID = ExperimentRunner.makeRunID()
         let directory = options.output ?? "flap-results/\(runID)"
         try OutputFiles.prepare(directory: directory)
-        var configuration = try scenario.configuration(kube: kube)
+        var configuration = try scenario.configuration(kube: kube, mutators: options.mutators)
         configuration.eventLogPath = "\(directory)/events.jsonl"
         let runner = ExperimentRunner(configuration: configuration, runID: runID)
         let runTask = Task { try await runner.run() }
@@ -65,20 +66,22 @@ enum RunCommand {
         return report.gatesPassed ? ExitCode.ok : ExitCode.gateFailed
     }
 
-    /// What a run would do, without touching the cluster.
-    static func plan(_ scenario: Scenario) throws -> String {
-        var out = "plan for \(scenario.name ?? "flap") (dry run: nothing is written)\n"
-        let slot = scenario.schedule.slot ?? "6s"
-        out += "arms (interleaved in seeded order, \(scenario.schedule.rounds ?? 3) rounds of one \(slot) slot per arm; seed \(scenario.seed ?? 1)):\n"
-        for arm in scenario.arms {
-            let mutator = try arm.mutation.makeMutator()
-            let target = RouteTarget(kind: arm.target.kind, name: arm.target.route, namespace: arm.target.namespace ?? scenario.cluster.namespace ?? "default",
-                                     url: URL(string: arm.target.url)!, connectTo: arm.target.connectTo)
-            out += "  \(arm.name): \(target) via \(arm.target.url)\(arm.target.connectTo.map { " (connect to \($0))" } ?? "")\n"
-            for step in 0..<mutator.stepsPerFlap { out += "    step \(step): \(mutator.plan(step: step, target: target))\n" }
+    /// What a run would do, without touching the cluster: the configuration the run would use, so the plan
+    /// shows its real defaults.
+    static func plan(_ scenario: Scenario, mutators: MutatorRegistry) throws -> String {
+        var offline = KubeClient.Configuration(server: URL(string: "http://dry-run.invalid")!)
+        offline.defaultNamespace = scenario.cluster.namespace ?? offline.defaultNamespace
+        let configuration = try scenario.configuration(kube: KubeClient(configuration: offline), mutators: mutators)
+        let schedule = configuration.schedule, load = configuration.load
+        var out = "plan for \(configuration.name) (dry run: nothing is written)\n"
+        out += "arms (interleaved in seeded order, \(schedule.rounds) rounds of one \(DurationText.format(schedule.slot)) slot per arm; seed \(configuration.seed)):\n"
+        for arm in configuration.arms {
+            out += "  \(arm.id): \(arm.target) via \(arm.target.url.absoluteString)\(arm.target.connectTo.map { " (connect to \($0))" } ?? "")\n"
+            for step in 0..<arm.mutator.stepsPerFlap { out += "    step \(step): \(arm.mutator.plan(step: step, target: arm.target))\n" }
         }
-        out += "load: \(scenario.load.arrival ?? "fixed") \(scenario.load.rate ?? 2)/s per slot, cohort \(scenario.load.cohort ?? 0), max in flight \(scenario.load.maxInFlight ?? 2000)\n"
-        out += "before the first write, the original objects are journalled in \(JournalStore.defaultDirectory); every one is restored at the end\n"
+        let arrival = if case .poisson = load.arrival { "poisson" } else { "fixed" }
+        out += "load: \(arrival) \(load.arrival.rate)/s per slot, cohort \(load.cohort), max in flight \(load.maxInFlight)\n"
+        out += "before the first write, the original objects are journalled in \(configuration.journalDirectory); every one is restored at the end\n"
         if !scenario.gates.isEmpty { out += "gates: \(scenario.gates.joined(separator: "; "))\n" }
         return out
     }

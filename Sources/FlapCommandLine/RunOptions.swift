@@ -8,8 +8,12 @@ struct RunOptions {
     var scenario: Scenario
     var dryRun: Bool
     var output: String?
+    /// The mutation kinds `--mutation` and the scenario may name.
+    var mutators: MutatorRegistry
 
-    static let usage = """
+    static func usage(mutators: MutatorRegistry) -> String {
+        let kinds = mutators.usage.joined(separator: ", ")
+        return """
     usage: flap-cli run [--scenario FILE] [--kubeconfig PATH] [--context NAME] [-n NAMESPACE] [--transport auto|direct|kubectl-proxy]
                         [--ingress NAME --ingress-url URL] [--httproute NAME --httproute-url URL] [--connect-to HOST:PORT]
                         [--mutation KIND[:ARGS]]... [--user U] [--catalog C] [--schema S] [--query SQL]... [--query-file FILE]
@@ -22,14 +26,29 @@ struct RunOptions {
     `flap-cli restore`). Writes report.json, report.html and events.jsonl to --output (default
     flap-results/<run id>) and prints the summary.
 
-    mutations: control, delete-recreate, remove-readd-backend:SERVICE, shift-weights:90/10,50/50,
-               swap-backend:FROM:TO, toggle-header[:NAME], neighbour-change:ROUTE, filler-routes:N, touch
+    mutations: \(Self.wrap(kinds, indent: 11, width: 110))
     gates:     'survival(ARM) >= 0.999'  'survival(ARM, python) >= 0.99'  'p99(ARM) < 2s'
                'reconnects(ARM) == 0'  'propagation.p99 < 500ms'
     exit codes: 0 pass, 1 error, 2 usage, 3 a gate failed, 4 aborted (stopped or failure budget)
     """
+    }
 
-    static func parse(_ arguments: ArraySlice<String>, requireMutation: Bool = true) throws -> RunOptions {
+    /// `text` broken at ", " so no line is longer than `width`, continuation lines indented.
+    static func wrap(_ text: String, indent: Int, width: Int) -> String {
+        var lines = [""]
+        for item in text.components(separatedBy: ", ") {
+            let candidate = lines[lines.count - 1].isEmpty ? item : lines[lines.count - 1] + ", " + item
+            if candidate.count + indent > width, !lines[lines.count - 1].isEmpty {
+                lines[lines.count - 1] += ","
+                lines.append(item)
+            } else {
+                lines[lines.count - 1] = candidate
+            }
+        }
+        return lines.joined(separator: "\n" + String(repeating: " ", count: indent))
+    }
+
+    static func parse(_ arguments: ArraySlice<String>, requireMutation: Bool = true, mutators: MutatorRegistry = .builtIn) throws -> RunOptions {
         let valued: Set<String> = ["scenario", "kubeconfig", "context", "namespace", "transport", "ingress", "ingress-url", "httproute", "httproute-url",
                                    "connect-to", "mutation", "user", "catalog", "schema", "query", "query-file", "client-profile", "rate", "arrival",
                                    "concurrency", "interval", "iterations", "jitter", "burst", "failure-budget", "seed", "require", "output", "duration"]
@@ -47,20 +66,20 @@ struct RunOptions {
             guard KubeTransportChoice(rawValue: v) != nil else { throw UsageError(message: "--transport must be auto, direct or kubectl-proxy, not \"\(v)\"") }
             scenario.cluster.transport = v
         }
-        for (kind, flag, label) in [(RouteTarget.Kind.ingress, "ingress", "ingress"), (.httpRoute, "httproute", "gateway")] {
+        for (kind, flag) in [(RouteTarget.Kind.ingress, "ingress"), (.httpRoute, "httproute")] {
             guard let name = flags.string(flag) else {
                 if flags.string("\(flag)-url") != nil { throw UsageError(message: "--\(flag)-url needs --\(flag) NAME") }
                 continue
             }
             guard let url = flags.string("\(flag)-url") else { throw UsageError(message: "--\(flag) \(name) needs --\(flag)-url: the Trino URL through that route") }
-            var target = Scenario.Target(name: label, kind: kind, route: name, url: url)
+            var target = Scenario.Target(name: kind.armPrefix, kind: kind, route: name, url: url)
             target.namespace = scenario.cluster.namespace
             target.connectTo = flags.string("connect-to")
-            scenario.targets.removeAll { $0.name == label }
+            scenario.targets.removeAll { $0.name == kind.armPrefix }
             scenario.targets.append(target)
         }
         let mutations = try flags.all("mutation").map { text in
-            do { return try Scenario.Mutation.parse(text) } catch { throw UsageError(message: "\(error)") }
+            do { return try mutators.spec(parsing: text) } catch { throw UsageError(message: "\(error)") }
         }
         if !mutations.isEmpty { scenario.mutations = mutations }
         if let v = flags.string("user") { scenario.workload.user = v }
@@ -89,7 +108,7 @@ struct RunOptions {
             scenario.schedule.burst = n
         }
         if let v = flags.string("duration") {
-            guard let total = Scenario.duration(v), total > .zero else { throw UsageError(message: "--duration must be a positive duration: \(DurationText.problem(v))") }
+            guard let total = DurationText.parse(v), total > .zero else { throw UsageError(message: "--duration must be a positive duration: \(DurationText.problem(v))") }
             scenario.schedule.duration = v
             _ = total
         }
@@ -105,11 +124,11 @@ struct RunOptions {
         if let v = flags.string("output") { scenario.output = v }
         if !requireMutation && scenario.mutations.isEmpty { scenario.mutations = [Scenario.Mutation(kind: "control")] }
         do {
-            try scenario.validate()
-        } catch let error as ScenarioError {
+            try scenario.validate(mutators: mutators)
+        } catch {
             throw UsageError(message: error.description)
         }
-        return RunOptions(scenario: scenario, dryRun: flags.flag("dry-run"), output: scenario.output)
+        return RunOptions(scenario: scenario, dryRun: flags.flag("dry-run"), output: scenario.output, mutators: mutators)
     }
 }
 

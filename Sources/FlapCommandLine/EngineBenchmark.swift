@@ -1,6 +1,6 @@
 import FlapCore
 import FlapSystem
-import FlapTesting
+import FlapFakes
 import Foundation
 import KubeClient
 import TrinoClient
@@ -42,7 +42,7 @@ enum EngineBenchmark {
         print("level  started  p99-lateness  max-lateness  polls/s  peak-RSS")
         for level in levels {
             let target = RouteTarget(kind: .httpRoute, name: "bench", url: server.url)
-            var configuration = ExperimentConfiguration(arms: [.init(name: "bench", target: target, mutator: ControlMutator())],
+            var configuration = ExperimentConfiguration(arms: [.init(target: target, targetName: "bench", mutator: ControlMutator())],
                                                         workload: TrinoQueryWorkload(retryPolicy: .none, requestTimeout: .seconds(10)), kube: kube)
             let rampSeconds = Double(ramp.components.seconds) + Double(ramp.components.attoseconds) / 1e18
             configuration.load.arrival = .fixed(perSecond: Double(level) / rampSeconds)

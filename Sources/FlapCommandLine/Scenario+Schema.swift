@@ -1,10 +1,13 @@
+import FlapCore
 import FlapJSON
+import FlapSystem
 import Foundation
 
 /// Checks a scenario file's shape before decoding: every key is one the scenario knows (an unknown one is named
 /// with its path and the nearest known key, since a misspelt key would otherwise be silently ignored), and every
 /// whole number fits its field (so `"seed": -1` is not reported as invalid JSON). Field names come from the
-/// types themselves, so the check cannot drift from the model.
+/// types themselves, so the check cannot drift from the model. A mutation's keys are its kind's parameters, which
+/// the ``MutatorRegistry`` checks when the scenario is validated.
 enum ScenarioSchema {
     /// Known keys and their Swift types, per section.
     static func fields(of value: Any) -> [String: String] {
@@ -17,7 +20,6 @@ enum ScenarioSchema {
         "": fields(of: Scenario()),
         "cluster": fields(of: Scenario.Cluster()),
         "targets[]": fields(of: Scenario.Target(name: "", kind: .ingress, route: "", url: "")),
-        "mutations[]": fields(of: Scenario.Mutation(kind: "")),
         "workload": fields(of: Scenario.Workload()),
         "load": fields(of: Scenario.Load()),
         "schedule": fields(of: Scenario.Schedule()),
@@ -32,7 +34,7 @@ enum ScenarioSchema {
         for (key, value) in object.sorted(by: { $0.key < $1.key }) {
             let at = path.isEmpty ? key : "\(path).\(key)"
             guard let type = known[key] else {
-                let nearest = known.keys.min { self.distance(key, $0) < self.distance(key, $1) }
+                let nearest = NearestName.to(key, among: known.keys)
                 throw ScenarioError.field(at, "unknown key" + (nearest.map { "; did you mean \"\($0)\"?" } ?? ""))
             }
             if let array = value.arrayValue, self.sections["\(key)[]"] != nil {
@@ -55,17 +57,5 @@ enum ScenarioSchema {
             guard UInt64(text) != nil else { throw ScenarioError.field(at, "must be a whole number from 0 to \(UInt64.max), not \(text)") }
         default: break
         }
-    }
-
-    /// Edit distance, for suggesting the key a typo meant.
-    static func distance(_ a: String, _ b: String) -> Int {
-        let a = Array(a.lowercased()), b = Array(b.lowercased())
-        var previous = Array(0...b.count)
-        for (i, x) in a.enumerated() {
-            var current = [i + 1]
-            for (j, y) in b.enumerated() { current.append(min(previous[j + 1] + 1, current[j] + 1, previous[j] + (x == y ? 0 : 1))) }
-            previous = current
-        }
-        return previous[b.count]
     }
 }
