@@ -21,11 +21,12 @@ let package = Package(
     ],
     targets: [
         // The module graph (scripts/check-imports enforces it): HTTPWire/FlapJSON/FlapSystem -> TrinoClient/KubeClient
-        // -> FlapFakes and FlapCore -> FlapTesting and FlapLab -> FlapCommandLine -> flap-cli.
+        // -> FlapFakes and FlapCore -> FlapTesting and FlapLab -> FlapCommandLine -> flap-cli. In the base tier,
+        // FlapSystem (durations, files, processes, the lock box) is below HTTPWire.
         .target(name: "FlapJSON", swiftSettings: strictness),
         .target(name: "FlapSystem", swiftSettings: strictness),
-        .target(name: "HTTPWire", swiftSettings: strictness),
-        .target(name: "TrinoClient", dependencies: ["HTTPWire", "FlapJSON"], swiftSettings: strictness),
+        .target(name: "HTTPWire", dependencies: ["FlapSystem"], swiftSettings: strictness),
+        .target(name: "TrinoClient", dependencies: ["HTTPWire", "FlapJSON", "FlapSystem"], swiftSettings: strictness),
         .target(name: "KubeClient", dependencies: ["HTTPWire", "FlapJSON", "FlapSystem"], swiftSettings: strictness),
         .target(name: "FlapFakes", dependencies: ["HTTPWire", "FlapJSON", "FlapSystem", "TrinoClient", "KubeClient"], swiftSettings: strictness),
         .target(name: "FlapCore", dependencies: ["HTTPWire", "FlapJSON", "FlapSystem", "TrinoClient", "KubeClient"], swiftSettings: strictness),

@@ -1,7 +1,7 @@
 // The patch engines the fake API server applies: merge patch, JSON patch and strategic merge patch. The input
 // is two JSON documents separated by a NUL byte: the object, then the patch.
-@testable import FlapJSON
-@testable import KubeClient
+@testable import FlapFakes
+import FlapJSON
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ count: Int) -> CInt {

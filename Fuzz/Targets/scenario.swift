@@ -1,5 +1,6 @@
 // Scenario files and restore journals, as flap-cli reads them: decode, schema and validation, or a clear error.
 import Foundation
+@testable import FlapCommandLine
 @testable import FlapCore
 import FlapJSON
 

@@ -1,4 +1,5 @@
 import FlapFakes
+import FlapSystem
 import Foundation
 import HTTPWire
 import TrinoClient
@@ -70,8 +71,8 @@ enum Output {
 /// Waits for SIGINT or SIGTERM.
 enum Signals {
     /// A flag that turns true on the first SIGINT or SIGTERM (for loops that also watch for something else).
-    static func terminationFlag() -> OnceFlag {
-        let flag = OnceFlag()
+    static func terminationFlag() -> Locked<Bool> {
+        let flag = Locked(false)
         for signalNumber in [SIGINT, SIGTERM] {
             signal(signalNumber, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
@@ -84,7 +85,7 @@ enum Signals {
 
     static func waitForTermination() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let once = OnceFlag()
+            let once = Locked(false)
             for signalNumber in [SIGINT, SIGTERM] {
                 signal(signalNumber, SIG_IGN)
                 let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
@@ -96,13 +97,6 @@ enum Signals {
             }
         }
     }
-}
-
-final class OnceFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var done = false
-    func claim() -> Bool { self.lock.withLock { defer { self.done = true }; return !self.done } }
-    var isSet: Bool { self.lock.withLock { self.done } }
 }
 
 /// Keeps signal sources alive for the life of the process.

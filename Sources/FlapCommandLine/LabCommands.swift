@@ -82,7 +82,7 @@ enum LabCommands {
         // Until Ctrl-C or SIGTERM, or until a data plane dies (then the lab is no longer what it printed).
         let terminated = Signals.terminationFlag()
         var dead: [String] = []
-        while !terminated.isSet, dead.isEmpty {
+        while !terminated.value, dead.isEmpty {
             try? await Task.sleep(for: .milliseconds(200))
             dead = lab.deadDataPlanes
         }

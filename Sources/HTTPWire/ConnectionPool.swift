@@ -1,3 +1,4 @@
+import FlapSystem
 import Foundation
 
 /// A TCP connection the pool hands out; used by one request at a time.
@@ -27,7 +28,7 @@ final class ConnectionPool: @unchecked Sendable {
     private let limits: HTTPLimits
     private let observer: (@Sendable (ConnectionEvent) -> Void)?
 
-    private static let ids = IDGenerator()
+    private static let ids = Locked(1)
 
     init(maxIdlePerHost: Int, idleTimeout: Duration, limits: HTTPLimits, observer: (@Sendable (ConnectionEvent) -> Void)?) {
         self.maxIdlePerHost = maxIdlePerHost
@@ -111,11 +112,4 @@ final class ConnectionPool: @unchecked Sendable {
         events.append(event)
         self.observer?(event)
     }
-}
-
-/// Process-wide increasing ids.
-final class IDGenerator: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = 0
-    func next() -> Int { self.lock.withLock { self.value += 1; return self.value } }
 }

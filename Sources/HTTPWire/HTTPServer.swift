@@ -1,3 +1,4 @@
+import FlapSystem
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -29,7 +30,7 @@ public final class HTTPServer: @unchecked Sendable {
     private var listener: Int32
     private var connections: [Int: TCPSocket] = [:]
     private let threads = DispatchGroup()
-    private let connectionIDs = IDGenerator()
+    private let connectionIDs = Locked(1)
     private var bodyBytesInFlight = 0
 
     public init(configuration: Configuration = Configuration(), handler: @escaping Handler) throws {

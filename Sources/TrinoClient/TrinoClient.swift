@@ -1,3 +1,4 @@
+import FlapSystem
 import Foundation
 import HTTPWire
 
@@ -37,12 +38,12 @@ public final class TrinoClient: Sendable {
 
     public let configuration: Configuration
     public let transport: any HTTPTransport
-    private let sessionBox: SessionBox
+    private let sessionBox: Locked<TrinoSession>
 
     public init(configuration: Configuration, transport: any HTTPTransport = AutomaticTransport()) {
         self.configuration = configuration
         self.transport = transport
-        self.sessionBox = SessionBox(configuration.session)
+        self.sessionBox = Locked(configuration.session)
     }
 
     /// The session as the server last updated it.
@@ -186,14 +187,20 @@ public final class TrinoClient: Sendable {
         if method == "POST" { request.headers.set("Content-Type", "text/plain; charset=utf-8") }
         self.decorate(&request)
         let response = try await self.send(request, purpose: purpose, deadline: deadline, recorder: recorder, expecting: [200])
+        let results: QueryResults
         do {
-            let results = try QueryResults.decode(response.body, knownColumns: columns)
-            self.sessionBox.update { $0.apply(response.headers) }
-            return results
+            results = try QueryResults.decode(response.body, knownColumns: columns)
         } catch .notJSON(_, _, _, _, let why) {
             throw TrinoProtocolError.notJSON(status: response.status, contentType: response.headers["Content-Type"],
                                              uri: url.absoluteString, bodyExcerpt: Self.excerpt(response.body), parseError: why)
         }
+        self.applySessionHeaders(response.headers)
+        return results
+    }
+
+    /// Session changes the coordinator asked for (`X-Trino-Set-*`, `X-Trino-Clear-*`).
+    private func applySessionHeaders(_ headers: HTTPHeaders) {
+        self.sessionBox.withLock { $0.apply(headers) }
     }
 
     func decorate(_ request: inout HTTPClientRequest) {
@@ -283,13 +290,4 @@ public final class TrinoClient: Sendable {
         let text = String(decoding: body.prefix(300), as: UTF8.self)
         return text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
     }
-}
-
-/// The client's session, updated from responses.
-final class SessionBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var session: TrinoSession
-    init(_ session: TrinoSession) { self.session = session }
-    var value: TrinoSession { self.lock.withLock { self.session } }
-    func update(_ change: (inout TrinoSession) -> Void) { self.lock.withLock { change(&self.session) } }
 }

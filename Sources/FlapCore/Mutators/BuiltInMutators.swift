@@ -18,7 +18,8 @@ public struct ControlMutator: RouteMutator {
 public struct DeleteRecreateMutator: RouteMutator {
     public var propagationPolicy: DeleteOptions.Propagation?
     public var gracePeriodSeconds: Int?
-    private let saved = Saved<KubeObject>()
+    /// The object as it was before the delete, to create again.
+    static let deleted = MutatorStateKey<KubeObject>("delete-recreate.deleted")
 
     public init(propagationPolicy: DeleteOptions.Propagation? = nil, gracePeriodSeconds: Int? = nil) {
         self.propagationPolicy = propagationPolicy
@@ -39,8 +40,8 @@ public struct DeleteRecreateMutator: RouteMutator {
         let target = context.target
         if step % 2 == 0 {
             do {
-                self.saved.value = try await context.kube.get(target.resourceType, name: target.name, namespace: target.namespace)
-            } catch let error as KubeStatusError where error.isNotFound && self.saved.value != nil {
+                context.state[Self.deleted] = try await context.kube.get(target.resourceType, name: target.name, namespace: target.namespace)
+            } catch let error as KubeStatusError where error.isNotFound && context.state[Self.deleted] != nil {
                 // Applied twice: already deleted, and the first apply saved what to recreate.
                 return MutationOutcome(description: "\(target) already deleted", expectation: .status(404))
             }
@@ -50,7 +51,7 @@ public struct DeleteRecreateMutator: RouteMutator {
             } catch let error as KubeStatusError where error.isNotFound {}
             return MutationOutcome(description: "deleted \(target)", expectation: .status(404))
         }
-        guard let original = self.saved.value else { throw MutationError("delete-recreate: nothing saved to recreate \(target)") }
+        guard let original = context.state[Self.deleted] else { throw MutationError("delete-recreate: nothing saved to recreate \(target)") }
         do {
             let created = try await context.kube.create(context.recreatable(original))
             return MutationOutcome(description: "recreated \(target)", resourceVersion: created.metadata.resourceVersion,
@@ -67,7 +68,8 @@ public struct DeleteRecreateMutator: RouteMutator {
 /// paths that send to that Service are removed and restored.
 public struct RemoveReaddBackendMutator: RouteMutator {
     public var backend: String
-    private let saved = Saved<JSONValue>()
+    /// The spec before the backend was removed, to put back.
+    static let originalSpec = MutatorStateKey<JSONValue>("remove-readd-backend.spec")
 
     public init(backend: String) { self.backend = backend }
     public var name: String { "remove-readd-backend" }
@@ -87,13 +89,13 @@ public struct RemoveReaddBackendMutator: RouteMutator {
                 guard let spec = object.json["spec"] else { throw MutationError("\(target) has no spec") }
                 let (pruned, removed) = try self.removeBackend(from: spec, kind: target.kind)
                 guard removed else {
-                    if self.saved.value != nil { return }   // already removed by an earlier apply of this step
+                    if context.state[Self.originalSpec] != nil { return }   // already removed by an earlier apply of this step
                     throw MutationError("\(target) has no backend named \(self.backend)")
                 }
-                self.saved.value = spec
+                context.state[Self.originalSpec] = spec
                 object.json[member: "spec"] = pruned
             } else {
-                guard let original = self.saved.value else { return }
+                guard let original = context.state[Self.originalSpec] else { return }
                 object.json[member: "spec"] = original
             }
             context.annotate(&object)
@@ -352,15 +354,5 @@ public struct TouchMutator: RouteMutator {
         }
         return MutationOutcome(description: "touched \(context.target)", resourceVersion: object.metadata.resourceVersion,
                                generation: object.metadata.generation)
-    }
-}
-
-/// State a mutator keeps between its steps.
-final class Saved<Value: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: Value?
-    var value: Value? {
-        get { self.lock.withLock { self.stored } }
-        set { self.lock.withLock { self.stored = newValue } }
     }
 }

@@ -5,6 +5,8 @@ import KubeClient
 /// Changes a route on purpose, one step at a time, and puts it back.
 ///
 /// Implementation requirements (``RouteMutatorVerifier`` in FlapTesting checks them):
+/// - A mutator is a value: it keeps nothing between steps in itself, only in ``MutationContext/state`` (one per arm)
+///   or in the cluster, so copies used by several arms cannot disturb each other.
 /// - `touchedObjects` names every object `apply` may write, before the first write, so the run can journal
 ///   their original state. Objects that do not exist yet are journalled as absent (restore deletes them).
 /// - `apply(step:)` is idempotent: applying the same step twice leaves the same state.
@@ -58,12 +60,15 @@ public struct MutationContext: Sendable {
     public let runID: String
     /// A value unique to this flap, for markers (header values, annotation values).
     public let marker: String
+    /// What the mutator keeps between this arm's steps; one per arm, for the whole run.
+    public let state: MutatorState
 
-    public init(kube: KubeClient, target: RouteTarget, runID: String, marker: String) {
+    public init(kube: KubeClient, target: RouteTarget, runID: String, marker: String, state: MutatorState = MutatorState()) {
         self.kube = kube
         self.target = target
         self.runID = runID
         self.marker = marker
+        self.state = state
     }
 
     public static let runAnnotation = "flap.dev/run-id"

@@ -1,4 +1,5 @@
 import FlapJSON
+import FlapSystem
 import Foundation
 import KubeClient
 import TrinoClient
@@ -45,11 +46,14 @@ public actor ExperimentRunner {
     private var upcoming: [ArmID: ContinuousClock.Instant] = [:]
     /// The run's restore journal, once written.
     private var journal: RestoreJournal?
+    /// Each arm's mutator state, for the whole run (journal, flaps and restore see the same).
+    private nonisolated let armStates: [MutatorState]
 
     public init(configuration: ExperimentConfiguration, runID: String = ExperimentRunner.makeRunID()) {
         self.configuration = configuration
         self.runID = runID
         self.clock = RunClock()
+        self.armStates = configuration.arms.map { _ in MutatorState() }
     }
 
     public static func makeRunID() -> String {
@@ -121,7 +125,8 @@ public actor ExperimentRunner {
 
     private func contexts() -> [(ExperimentConfiguration.Arm, MutationContext)] {
         self.configuration.arms.enumerated().map { index, arm in
-            (arm, MutationContext(kube: self.configuration.kube, target: arm.target, runID: self.runID, marker: "\(self.runID)-\(index)"))
+            (arm, MutationContext(kube: self.configuration.kube, target: arm.target, runID: self.runID, marker: "\(self.runID)-\(index)",
+                                  state: self.armStates[index]))
         }
     }
 
@@ -200,7 +205,7 @@ public actor ExperimentRunner {
                     let arrivals = self.arrivals(slotStart: slotStart, generator: &generator)
                     let firstIndex = queryIndex
                     queryIndex += arrivals.count
-                    let counter = IDCounter(start: firstIndex)
+                    let counter = Locked(firstIndex)
                     let clock = self.arrivalClock
                     await withTaskCancellationHandler {
                     await clock.run(arrivals) { intended in
@@ -422,12 +427,4 @@ public struct RunProgress: Sendable {
         if let next = self.nextMutation { text += String(format: "  next mutation %@ in %.1fs", next.arm.rawValue, next.inSeconds) }
         return text
     }
-}
-
-/// Hands out increasing query indices from the arrival thread.
-final class IDCounter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Int
-    init(start: Int) { self.value = start }
-    func next() -> Int { self.lock.withLock { defer { self.value += 1 }; return self.value } }
 }

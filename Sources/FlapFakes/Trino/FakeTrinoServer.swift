@@ -1,3 +1,4 @@
+import FlapSystem
 import Foundation
 import HTTPWire
 import TrinoClient
@@ -47,9 +48,9 @@ public final class FakeTrinoServer: Sendable {
             var http = HTTPServer.Configuration()
             http.host = configuration.host
             http.port = index == 0 ? configuration.port : 0
-            let box = PortBox()
-            let server = try HTTPServer(configuration: http) { request in coordinator.handle(request, port: box.port) }
-            box.port = server.port
+            let box = Locked(0)
+            let server = try HTTPServer(configuration: http) { request in coordinator.handle(request, port: box.value) }
+            box.value = server.port
             servers.append(server)
         }
         self.servers = servers
@@ -78,14 +79,4 @@ public final class FakeTrinoServer: Sendable {
     public var openConnectionCount: Int { self.servers.reduce(0) { $0 + $1.openConnectionCount } }
 
     public func stop() { self.servers.forEach { $0.stop() } }
-}
-
-/// The listener's port, known only after the server is bound.
-private final class PortBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = 0
-    var port: Int {
-        get { self.lock.withLock { self.value } }
-        set { self.lock.withLock { self.value = newValue } }
-    }
 }

@@ -35,8 +35,8 @@ public final class ExecPlugin: Sendable {
     public static let supportedVersions = ["client.authentication.k8s.io/v1", "client.authentication.k8s.io/v1beta1"]
 
     public let configuration: Configuration
-    private let cached = Cache<Credential>()
-    private let runs = Cache<Int>()
+    private let cached = Locked<Credential?>(nil)
+    private let runs = Locked<Int?>(nil)
 
     public init(_ configuration: Configuration) { self.configuration = configuration }
 

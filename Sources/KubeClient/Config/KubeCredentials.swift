@@ -1,4 +1,5 @@
 import FlapJSON
+import FlapSystem
 import Foundation
 
 /// How requests authenticate. Secrets never appear in descriptions or errors.
@@ -13,7 +14,7 @@ public final class KubeCredentials: Sendable, CustomStringConvertible {
     }
 
     public let kind: Kind
-    private let tokenFileCache = Cache<(token: String, readAt: ContinuousClock.Instant)>()
+    private let tokenFileCache = Locked<(token: String, readAt: ContinuousClock.Instant)?>(nil)
 
     public init(_ kind: Kind) { self.kind = kind }
     public static let none = KubeCredentials(.none)
@@ -61,15 +62,5 @@ public final class KubeCredentials: Sendable, CustomStringConvertible {
         default:
             return false
         }
-    }
-}
-
-/// A locked optional value.
-final class Cache<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: Value?
-    var value: Value? {
-        get { self.lock.withLock { self.stored } }
-        set { self.lock.withLock { self.stored = newValue } }
     }
 }
