@@ -1,4 +1,5 @@
 import FlapCore
+import FlapJSON
 import Foundation
 import KubeClient
 

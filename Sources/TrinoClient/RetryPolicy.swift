@@ -1,3 +1,4 @@
+import Foundation
 import HTTPWire
 
 /// When and how a request is retried. A value, so a run can record it and replay it over recorded traces.
@@ -81,17 +82,22 @@ public struct RetryPolicy: Sendable, Equatable, Hashable, CustomStringConvertibl
 
     /// Would this policy retry `failure` after `attemptsMade` attempts, `elapsed` after the first one started?
     public func shouldRetry(_ failure: HopFailure, method: String, attemptsMade: Int, elapsed: Duration) -> Bool {
+        self.shouldRetry(failure.code, method: method, attemptsMade: attemptsMade, elapsed: elapsed)
+    }
+
+    /// The same judgement from a recorded failure code (what reports keep), for client-profile counterfactuals.
+    public func shouldRetry(_ failure: FailureCode, method: String, attemptsMade: Int, elapsed: Duration) -> Bool {
         if let maxAttempts, attemptsMade >= maxAttempts { return false }
         if let maxRetryDuration, elapsed > maxRetryDuration { return false }
         switch failure {
-        case .status(let status, _):
+        case .status(let status):
             if status == 429 { return self.honoursTooManyRequests }
             return self.retryStatuses.contains(status)
         case .emptyBody:
             return self.retriesEmptyBody
-        case .transport(let error):
+        case .wire(let kind):
             let rule = method == "POST" ? self.transportRetryForPOST : self.transportRetryForGET
-            return Self.covers(rule, error)
+            return Self.covers(rule, kind)
         }
     }
 
@@ -111,39 +117,12 @@ public struct RetryPolicy: Sendable, Equatable, Hashable, CustomStringConvertibl
         }
     }
 
-    static func covers(_ rule: TransportRetry, _ error: HTTPWireError) -> Bool {
+    static func covers(_ rule: TransportRetry, _ kind: WireFailure) -> Bool {
         switch rule {
-        case .never: return false
-        case .any: return true
-        case .connectFailures:
-            switch error {
-            case .connectionRefused, .connectTimedOut, .hostNotFound: return true
-            default: return false
-            }
-        case .timeouts:
-            switch error {
-            case .connectionRefused, .connectTimedOut, .hostNotFound, .readTimedOut, .writeTimedOut: return true
-            default: return false
-            }
+        case .never: false
+        case .any: true
+        case .connectFailures: [.connectionRefused, .connectTimedOut, .hostNotFound].contains(kind)
+        case .timeouts: [.connectionRefused, .connectTimedOut, .hostNotFound, .readTimedOut, .writeTimedOut].contains(kind)
         }
     }
 }
-
-/// Why one attempt of a hop did not produce a usable response.
-public enum HopFailure: Sendable, Equatable, Hashable, CustomStringConvertible {
-    case status(Int, retryAfter: Duration?)
-    case emptyBody
-    case transport(HTTPWireError)
-
-    public var description: String {
-        switch self {
-        case .status(let code, let retryAfter): "HTTP \(code)" + (retryAfter.map { " (Retry-After \($0))" } ?? "")
-        case .emptyBody: "HTTP 200 with an empty body"
-        case .transport(let error): error.description
-        }
-    }
-}
-
-
-
-import Foundation

@@ -1,5 +1,6 @@
 import FlapCore
 import FlapFakes
+import FlapJSON
 import FlapSystem
 import FlapTesting
 import Foundation

@@ -1,5 +1,6 @@
 import FlapCore
 import FlapFakes
+import FlapJSON
 import FlapTesting
 import Foundation
 import HTTPWire
@@ -22,22 +23,22 @@ final class AnalysisTests: XCTestCase {
 
     func testClassificationNamesTheClassAndTheHopThatBroke() {
         let broken = self.trace([self.hop(0, [nil]), self.hop(1, [nil]), self.hop(2, [.status(404, retryAfter: nil)])])
-        let notFound = QueryOutcome.classify(TrinoProtocolError.unexpectedStatus(status: 404, method: "GET", uri: "u", bodyExcerpt: ""), trace: broken)
+        let notFound = QueryOutcome.classify(trinoError: TrinoProtocolError.unexpectedStatus(status: 404, method: "GET", uri: "u", bodyExcerpt: ""), trace: broken)
         XCTAssertEqual(notFound.failureClass, .httpStatus)
         XCTAssertEqual(notFound.httpStatus, 404)
         XCTAssertEqual(notFound.failedHop, 2)
         XCTAssertEqual(notFound.label, "http-404")
-        let reset = QueryOutcome.classify(TrinoTransportError(method: "GET", uri: "u", attempts: 1, underlying: .connectionReset(reusedConnection: true)), trace: broken)
+        let reset = QueryOutcome.classify(trinoError: TrinoTransportError(method: "GET", uri: "u", attempts: 1, underlying: .connectionReset(reusedConnection: true)), trace: broken)
         XCTAssertEqual(reset.label, "connection-reset")
-        let closed = QueryOutcome.classify(TrinoTransportError(method: "GET", uri: "u", attempts: 1, underlying: .closedBeforeComplete(received: 0, reusedConnection: true)), trace: broken)
+        let closed = QueryOutcome.classify(trinoError: TrinoTransportError(method: "GET", uri: "u", attempts: 1, underlying: .closedBeforeComplete(received: 0, reusedConnection: true)), trace: broken)
         XCTAssertEqual(closed.label, "connection-closed")
         let refused = QueryOutcome.classify(HTTPRequestFailure(error: .connectionRefused(host: "h", port: 1)), trace: broken)
         XCTAssertEqual(refused.label, "connection-refused")
-        let timeout = QueryOutcome.classify(TrinoTransportError(method: "GET", uri: "u", attempts: 1, underlying: .readTimedOut(received: 0)), trace: broken)
+        let timeout = QueryOutcome.classify(trinoError: TrinoTransportError(method: "GET", uri: "u", attempts: 1, underlying: .readTimedOut(received: 0)), trace: broken)
         XCTAssertEqual(timeout.label, "timeout")
-        let gaveUp = QueryOutcome.classify(TrinoClientError.deadlineExceeded(after: .seconds(1), queryID: "q"), trace: broken)
+        let gaveUp = QueryOutcome.classify(trinoError: TrinoClientError.deadlineExceeded(after: .seconds(1), queryID: "q"), trace: broken)
         XCTAssertEqual(gaveUp.label, "client-gave-up")
-        let html = QueryOutcome.classify(TrinoProtocolError.notJSON(status: 200, contentType: "text/html", uri: "u", bodyExcerpt: "<html>", parseError: "x"), trace: broken)
+        let html = QueryOutcome.classify(trinoError: TrinoProtocolError.notJSON(status: 200, contentType: "text/html", uri: "u", bodyExcerpt: "<html>", parseError: "x"), trace: broken)
         XCTAssertEqual(html.label, "protocol-error")
     }
 

@@ -1,4 +1,5 @@
 import FlapCore
+import FlapJSON
 import FlapTesting
 import Foundation
 import KubeClient

@@ -1,4 +1,5 @@
 import FlapFakes
+import FlapJSON
 import Foundation
 import HTTPWire
 import KubeClient

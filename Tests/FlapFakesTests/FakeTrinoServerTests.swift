@@ -1,4 +1,5 @@
 import FlapFakes
+import FlapJSON
 import FlapSystem
 import Foundation
 import HTTPWire

@@ -1,5 +1,6 @@
 import FlapCore
 @testable import FlapLab
+import FlapJSON
 import FlapSystem
 import FlapTesting
 import Foundation

@@ -1,3 +1,4 @@
+import FlapJSON
 import Foundation
 import TrinoClient
 import XCTest

@@ -3,15 +3,15 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-import TrinoClient
+import HTTPWire
 
 /// A non-Trino workload for a small key-value service behind the route: each "query" writes a value with PUT,
 /// then reads it back `reads` times with GET, spaced like a polling client. A read that answers but returns a
 /// different value fails the query too: a route change that sends reads to a backend without the data is a
 /// failure a 200-counter would miss.
 ///
-/// It uses URLSession (any client works) and records every request as a hop, so reports show its latency,
-/// failing hop and failure class like a Trino query's.
+/// It uses URLSession (any client works) and records every request with a `QueryTraceRecorder`, so reports show
+/// its latency, failing hop and failure class like a Trino query's.
 public struct KeyValueWorkload: QueryWorkload {
     public var reads: Int
     public var interval: Duration
@@ -26,7 +26,7 @@ public struct KeyValueWorkload: QueryWorkload {
     public var name: String { "key-value" }
 
     public func run(_ index: Int, through target: RouteTarget, deadline: ContinuousClock.Instant) async -> QueryExecution {
-        var trace = QueryTrace(transport: "urlsession", queryID: nil, start: .now, end: nil, hops: [])
+        let trace = QueryTraceRecorder(transport: "urlsession")
         let key = "flap-\(index)-\(UUID().uuidString.prefix(8))"
         let value = "value-\(index)"
         let url = target.url.appendingPathComponent("kv").appendingPathComponent(key)
@@ -44,32 +44,26 @@ public struct KeyValueWorkload: QueryWorkload {
                 let (body, response) = try await self.session.data(for: request)
                 let status = (response as? HTTPURLResponse)?.statusCode ?? 0
                 let ok = status == 200 || (hop == 0 && status == 201)
-                Self.record(&trace, method: request.httpMethod ?? "GET", url: url, start: start, status: status, bytes: body.count,
-                            failure: ok ? nil : .status(status, retryAfter: nil))
+                trace.record(method: request.httpMethod ?? "GET", uri: url.absoluteString, start: start, status: status, bytesReceived: body.count,
+                             failure: ok ? nil : .status(status, retryAfter: nil))
                 guard ok else {
                     let outcome = QueryOutcome(succeeded: false, failureClass: .httpStatus, detail: "HTTP \(status) at hop \(hop)", failedHop: hop, httpStatus: status)
-                    return QueryExecution(label: self.name, outcome: outcome, trace: trace, rows: hop)
+                    return QueryExecution(label: self.name, outcome: outcome, trace: trace.snapshot, rows: hop)
                 }
                 if hop > 0, String(decoding: body, as: UTF8.self) != value {
                     return self.failed(trace, .protocolError, "hop \(hop) read back \"\(String(decoding: body.prefix(40), as: UTF8.self))\", wrote \"\(value)\"", hop: hop)
                 }
             } catch {
-                Self.record(&trace, method: request.httpMethod ?? "GET", url: url, start: start, status: nil, bytes: 0, failure: nil)
+                trace.record(method: request.httpMethod ?? "GET", uri: url.absoluteString, start: start, status: nil, failure: nil)
                 return self.failed(trace, Self.classify(error), "\(error.localizedDescription) at hop \(hop)", hop: hop)
             }
         }
-        return QueryExecution(label: self.name, outcome: .success, trace: trace, rows: self.reads)
+        return QueryExecution(label: self.name, outcome: .success, trace: trace.snapshot, rows: self.reads)
     }
 
-    private func failed(_ trace: QueryTrace, _ failure: QueryOutcome.FailureClass, _ detail: String, hop: Int) -> QueryExecution {
-        QueryExecution(label: self.name, outcome: QueryOutcome(succeeded: false, failureClass: failure, detail: detail, failedHop: hop), trace: trace, rows: max(0, hop - 1))
-    }
-
-    private static func record(_ trace: inout QueryTrace, method: String, url: URL, start: ContinuousClock.Instant, status: Int?, bytes: Int, failure: HopFailure?) {
-        let attempt = QueryTrace.Attempt(start: start, end: .now, status: status, bytesSent: 0, bytesReceived: bytes, connection: nil,
-                                         connectionEvents: [], failure: failure)
-        trace.hops.append(QueryTrace.Hop(index: trace.hops.count, purpose: .poll, method: method, uri: url.absoluteString, attempts: [attempt]))
-        trace.end = .now
+    private func failed(_ trace: QueryTraceRecorder, _ failure: QueryOutcome.FailureClass, _ detail: String, hop: Int) -> QueryExecution {
+        QueryExecution(label: self.name, outcome: QueryOutcome(succeeded: false, failureClass: failure, detail: detail, failedHop: hop),
+                       trace: trace.snapshot, rows: max(0, hop - 1))
     }
 
     /// URLSession's errors mapped onto flap's failure classes.

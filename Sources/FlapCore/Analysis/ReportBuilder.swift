@@ -113,18 +113,10 @@ public enum ClientProfiles {
         if query.outcome.succeeded && query.hops.allSatisfy({ $0.attemptFailures.isEmpty }) { return true }
         if query.outcome.failureClass == .trinoError || query.outcome.failureClass == .clientGaveUp { return false }
         for hop in query.hops where !hop.attemptFailures.isEmpty {
-            for (offset, code) in hop.attemptFailures.enumerated() {
-                guard let failure = self.failure(code) else { return false }
-                if !policy.shouldRetry(failure, method: hop.method, attemptsMade: offset + 1, elapsed: .zero) { return false }
+            for (offset, code) in hop.attemptFailures.enumerated() where !policy.shouldRetry(code, method: hop.method, attemptsMade: offset + 1, elapsed: .zero) {
+                return false
             }
         }
         return true
-    }
-
-    static func failure(_ code: String) -> HopFailure? {
-        if code == "empty" { return .emptyBody }
-        if code.hasPrefix("status:"), let status = Int(code.dropFirst(7)) { return .status(status, retryAfter: nil) }
-        if code.hasPrefix("wire:") { return .transport(WireCode.error(String(code.dropFirst(5)))) }
-        return nil
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPWire
 import TrinoClient
 
 /// One query as the report keeps it: times in seconds since the run started.
@@ -45,7 +46,7 @@ public struct HopRecord: Sendable, Codable, Equatable {
     /// Why the last attempt failed, when it did.
     public var failure: String?
     /// Failures of every attempt, for client-profile counterfactuals.
-    public var attemptFailures: [String]
+    public var attemptFailures: [FailureCode]
     public var connectionEvents: [String]
 }
 
@@ -84,45 +85,7 @@ extension HopRecord {
         self.reused = last?.connection?.reused
         self.bytes = last?.bytesReceived ?? 0
         self.failure = last?.failure.map { "\($0)" }
-        self.attemptFailures = hop.attempts.compactMap { $0.failure.map(HopRecord.failureCode) }
+        self.attemptFailures = hop.attempts.compactMap { $0.failure?.code }
         self.connectionEvents = hop.attempts.flatMap(\.connectionEvents).map(\.kind.rawValue)
-    }
-
-    /// A machine-readable code for a failure: `status:502`, `status:429`, `empty`, `wire:connectionReset`.
-    static func failureCode(_ failure: HopFailure) -> String {
-        switch failure {
-        case .status(let code, _): "status:\(code)"
-        case .emptyBody: "empty"
-        case .transport(let error): "wire:\(WireCode.of(error))"
-        }
-    }
-}
-
-import HTTPWire
-enum WireCode {
-    static func of(_ error: HTTPWireError) -> String {
-        switch error {
-        case .connectionReset: "connectionReset"
-        case .connectionRefused: "connectionRefused"
-        case .closedBeforeComplete: "closedBeforeComplete"
-        case .readTimedOut: "readTimedOut"
-        case .writeTimedOut: "writeTimedOut"
-        case .connectTimedOut: "connectTimedOut"
-        case .hostNotFound: "hostNotFound"
-        default: "other"
-        }
-    }
-
-    static func error(_ code: String) -> HTTPWireError {
-        switch code {
-        case "connectionReset": .connectionReset(reusedConnection: true)
-        case "connectionRefused": .connectionRefused(host: "", port: 0)
-        case "closedBeforeComplete": .closedBeforeComplete(received: 0, reusedConnection: true)
-        case "readTimedOut": .readTimedOut(received: 0)
-        case "writeTimedOut": .writeTimedOut
-        case "connectTimedOut": .connectTimedOut(host: "", port: 0)
-        case "hostNotFound": .hostNotFound("")
-        default: .socketError(operation: "unknown", errno: 0)
-        }
     }
 }

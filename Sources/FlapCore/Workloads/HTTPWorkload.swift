@@ -1,6 +1,5 @@
 import Foundation
 import HTTPWire
-import TrinoClient
 
 /// A non-Trino workload: each "query" is a series of GETs to a path, spaced like a client polling, so any HTTP
 /// service behind a route can be flapped and measured the same way.
@@ -25,12 +24,12 @@ public struct HTTPWorkload: QueryWorkload {
     public var name: String { "http" }
 
     public func run(_ index: Int, through target: RouteTarget, deadline: ContinuousClock.Instant) async -> QueryExecution {
-        let recorder = HopRecorder(transport: self.transport.name)
+        let recorder = QueryTraceRecorder(transport: self.transport.name)
         guard self.requestsPerQuery >= 1 else {
             // A setting no query can run with is a failed query that says so, not a trap.
             return QueryExecution(label: "http", outcome: QueryOutcome(succeeded: false, failureClass: .other,
                                                                        detail: "requestsPerQuery must be at least 1, not \(self.requestsPerQuery)"),
-                                  trace: recorder.trace, rows: 0)
+                                  trace: recorder.snapshot, rows: 0)
         }
         let url = URL(string: target.url.absoluteString.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + self.path)!
         for hop in 0..<self.requestsPerQuery {
@@ -39,40 +38,24 @@ public struct HTTPWorkload: QueryWorkload {
             let start = ContinuousClock.now
             do {
                 let response = try await self.transport.send(request, deadline: deadline)
-                recorder.add(method: "GET", uri: url.absoluteString, start: start, status: response.status, bytes: response.body.count,
-                             connection: response.connection, events: response.connectionEvents, failure: response.status == self.expectedStatus ? nil : .status(response.status, retryAfter: nil))
+                recorder.record(method: "GET", uri: url.absoluteString, start: start, status: response.status, bytesReceived: response.body.count,
+                                connection: response.connection, connectionEvents: response.connectionEvents,
+                                failure: response.status == self.expectedStatus ? nil : .status(response.status, retryAfter: nil))
                 if response.status != self.expectedStatus {
                     return QueryExecution(label: "http", outcome: QueryOutcome(succeeded: false, failureClass: .httpStatus,
                                                                                detail: "HTTP \(response.status) at hop \(hop)", failedHop: hop, httpStatus: response.status),
-                                          trace: recorder.trace, rows: hop)
+                                          trace: recorder.snapshot, rows: hop)
                 }
             } catch let failure as HTTPRequestFailure {
-                recorder.add(method: "GET", uri: url.absoluteString, start: start, status: nil, bytes: 0, connection: failure.connection,
-                             events: failure.connectionEvents, failure: .transport(failure.error))
+                recorder.record(method: "GET", uri: url.absoluteString, start: start, status: nil, connection: failure.connection,
+                                connectionEvents: failure.connectionEvents, failure: .transport(failure.error))
                 return QueryExecution(label: "http", outcome: QueryOutcome(succeeded: false, failureClass: QueryOutcome.wireClass(failure.error),
-                                                                           detail: failure.description, failedHop: hop), trace: recorder.trace, rows: hop)
+                                                                           detail: failure.description, failedHop: hop), trace: recorder.snapshot, rows: hop)
             } catch {
-                return QueryExecution(label: "http", outcome: QueryOutcome.classify(error, trace: recorder.trace), trace: recorder.trace, rows: hop)
+                return QueryExecution(label: "http", outcome: QueryOutcome.classify(error, trace: recorder.snapshot), trace: recorder.snapshot, rows: hop)
             }
             if hop + 1 < self.requestsPerQuery { try? await Task.sleep(for: self.interval) }
         }
-        return QueryExecution(label: "http", outcome: .success, trace: recorder.trace, rows: self.requestsPerQuery)
-    }
-}
-
-/// Builds a QueryTrace for workloads that do not use the Trino client.
-final class HopRecorder: @unchecked Sendable {
-    private(set) var trace: QueryTrace
-
-    init(transport: String) {
-        self.trace = QueryTrace(transport: transport, queryID: nil, start: .now, end: nil, hops: [])
-    }
-
-    func add(method: String, uri: String, start: ContinuousClock.Instant, status: Int?, bytes: Int, connection: ConnectionUse?,
-             events: [ConnectionEvent], failure: HopFailure?) {
-        let attempt = QueryTrace.Attempt(start: start, end: .now, status: status, bytesSent: 0, bytesReceived: bytes, connection: connection,
-                                         connectionEvents: events, failure: failure, retryDelay: nil)
-        self.trace.hops.append(QueryTrace.Hop(index: self.trace.hops.count, purpose: .poll, method: method, uri: uri, attempts: [attempt]))
-        self.trace.end = .now
+        return QueryExecution(label: "http", outcome: .success, trace: recorder.snapshot, rows: self.requestsPerQuery)
     }
 }

@@ -1,6 +1,5 @@
 import Foundation
 import HTTPWire
-import TrinoClient
 
 /// Makes and runs the queries an arm sends through its route.
 ///
@@ -69,23 +68,11 @@ public struct QueryOutcome: Sendable, Codable, Equatable {
         return self.failureClass?.rawValue ?? "other"
     }
 
-    /// Classifies what a Trino client threw, using the trace for the hop that broke.
+    /// Classifies what a workload's request threw (a wire failure, a cancellation, anything else), using the trace
+    /// for the hop that broke. The Trino workload classifies its client's errors first.
     public static func classify(_ error: any Error, trace: QueryTrace) -> QueryOutcome {
         let failedHop = trace.hops.last { !$0.succeeded }?.index ?? trace.hops.last?.index
         switch error {
-        case let e as TrinoQueryError:
-            return QueryOutcome(succeeded: false, failureClass: .trinoError, detail: "\(e.errorName): \(e.message)", failedHop: nil, trinoErrorName: e.errorName)
-        case let e as TrinoProtocolError:
-            if case .unexpectedStatus(let status, let method, _, _) = e {
-                return QueryOutcome(succeeded: false, failureClass: .httpStatus, detail: "HTTP \(status) on \(method) at hop \(failedHop ?? -1)",
-                                    failedHop: failedHop, httpStatus: status)
-            }
-            return QueryOutcome(succeeded: false, failureClass: .protocolError, detail: e.description, failedHop: failedHop)
-        case let e as TrinoTransportError:
-            return QueryOutcome(succeeded: false, failureClass: self.wireClass(e.underlying), detail: e.underlying.description, failedHop: failedHop)
-        case let e as TrinoClientError:
-            if case .deadlineExceeded = e { return QueryOutcome(succeeded: false, failureClass: .clientGaveUp, detail: e.description, failedHop: failedHop) }
-            return QueryOutcome(succeeded: false, failureClass: .other, detail: e.description, failedHop: failedHop)
         case let e as HTTPRequestFailure:
             return QueryOutcome(succeeded: false, failureClass: self.wireClass(e.error), detail: e.description, failedHop: failedHop)
         case is CancellationError:
@@ -95,7 +82,7 @@ public struct QueryOutcome: Sendable, Codable, Equatable {
         }
     }
 
-    static func wireClass(_ error: HTTPWireError) -> FailureClass {
+    public static func wireClass(_ error: HTTPWireError) -> FailureClass {
         switch error {
         case .connectionReset: .connectionReset
         case .connectionRefused: .connectionRefused

@@ -106,7 +106,7 @@ public struct TrinoQueryWorkload: QueryWorkload {
             return QueryExecution(label: query.label, outcome: .success, trace: result.trace, rows: result.rows.count)
         } catch {
             let trace = recorder.snapshot
-            return QueryExecution(label: query.label, outcome: QueryOutcome.classify(error, trace: trace), trace: trace, rows: 0)
+            return QueryExecution(label: query.label, outcome: QueryOutcome.classify(trinoError: error, trace: trace), trace: trace, rows: 0)
         }
     }
 }
@@ -133,5 +133,29 @@ public struct SplitMix: RandomNumberGenerator, Sendable {
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
+    }
+}
+
+extension QueryOutcome {
+    /// Classifies what the Trino client threw; other errors as any workload's.
+    public static func classify(trinoError error: any Error, trace: QueryTrace) -> QueryOutcome {
+        let failedHop = trace.hops.last { !$0.succeeded }?.index ?? trace.hops.last?.index
+        switch error {
+        case let e as TrinoQueryError:
+            return QueryOutcome(succeeded: false, failureClass: .trinoError, detail: "\(e.errorName): \(e.message)", failedHop: nil, trinoErrorName: e.errorName)
+        case let e as TrinoProtocolError:
+            if case .unexpectedStatus(let status, let method, _, _) = e {
+                return QueryOutcome(succeeded: false, failureClass: .httpStatus, detail: "HTTP \(status) on \(method) at hop \(failedHop ?? -1)",
+                                    failedHop: failedHop, httpStatus: status)
+            }
+            return QueryOutcome(succeeded: false, failureClass: .protocolError, detail: e.description, failedHop: failedHop)
+        case let e as TrinoTransportError:
+            return QueryOutcome(succeeded: false, failureClass: self.wireClass(e.underlying), detail: e.underlying.description, failedHop: failedHop)
+        case let e as TrinoClientError:
+            if case .deadlineExceeded = e { return QueryOutcome(succeeded: false, failureClass: .clientGaveUp, detail: e.description, failedHop: failedHop) }
+            return QueryOutcome(succeeded: false, failureClass: .other, detail: e.description, failedHop: failedHop)
+        default:
+            return self.classify(error, trace: trace)
+        }
     }
 }

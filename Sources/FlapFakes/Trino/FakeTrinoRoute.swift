@@ -1,3 +1,4 @@
+import FlapJSON
 import FlapSystem
 import HTTPWire
 
