@@ -48,9 +48,9 @@ enum RunCommand {
         } catch is CancellationError {
             Output.note("flap: aborted; every route was restored")
             return ExitCode.aborted
-        } catch ExperimentError.notRestored(_, let unrestored) {
+        } catch let error as ExperimentError where error.code == .notRestored && error.report != nil {
             // The run's numbers stand; the report says, at its top, that routes may still be changed.
-            report = unrestored
+            report = error.report!
         }
         progress?.cancel()
         report.evaluate(gates)

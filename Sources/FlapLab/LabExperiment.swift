@@ -49,8 +49,8 @@ public enum LabExperiment {
         var report: ExperimentReport
         do {
             report = try await runner.run()
-        } catch ExperimentError.notRestored(_, let unrestored) {
-            report = unrestored  // marked at its top; the lab is torn down with the run anyway
+        } catch let error as ExperimentError where error.code == .notRestored && error.report != nil {
+            report = error.report!  // marked at its top; the lab is torn down with the run anyway
         }
         var extensions = await self.delays(lab: lab, report: report, clock: runner.clock)
         extensions[member: "envoyLocalReplies"] = Self.envoyLocalRepliesJSON(await self.envoyLocalReplies(lab: lab, report: report))

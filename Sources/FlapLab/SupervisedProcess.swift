@@ -134,16 +134,26 @@ enum FreePort {
     }
 }
 
-public enum LabError: Error, Sendable, CustomStringConvertible {
-    case missing([String])
-    case setup(String)
-    case dataPlane(String, String)
-
-    public var description: String {
-        switch self {
-        case .missing(let what): "the lab needs: " + what.joined(separator: "; ")
-        case .setup(let why): "lab setup failed: \(why)"
-        case .dataPlane(let name, let why): "\(name): \(why)"
-        }
+/// The lab cannot start or keep a data plane. Match on `code`.
+public struct LabError: Error, Sendable, Equatable, CustomStringConvertible {
+    public struct Code: Hashable, Sendable {
+        let name: String
+        /// Programs the lab needs are not installed (`scripts/lab-deps`).
+        public static let missing = Code(name: "missing")
+        public static let setup = Code(name: "setup")
+        /// A data plane did not start, refused its configuration or did not load it.
+        public static let dataPlane = Code(name: "dataPlane")
     }
+
+    public var code: Code
+    public var description: String
+
+    init(_ code: Code, _ description: String) {
+        self.code = code
+        self.description = description
+    }
+
+    static func missing(_ what: [String]) -> LabError { LabError(.missing, "the lab needs: " + what.joined(separator: "; ")) }
+    static func setup(_ why: String) -> LabError { LabError(.setup, "lab setup failed: \(why)") }
+    static func dataPlane(_ name: String, _ why: String) -> LabError { LabError(.dataPlane, "\(name): \(why)") }
 }

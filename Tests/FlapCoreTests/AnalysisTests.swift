@@ -140,7 +140,7 @@ final class AnalysisTests: XCTestCase {
             _ = try await runner.run()
             XCTFail("a second run must be refused")
         } catch let error as ExperimentError {
-            XCTAssertEqual(error, .alreadyFinished)
+            XCTAssertEqual(error.code, .alreadyFinished)
         }
     }
 

@@ -115,35 +115,54 @@ public struct JournalStore: Sendable {
     }
 }
 
-public enum RestoreError: Error, Sendable, Equatable, CustomStringConvertible {
-    case noJournal(String)
-    case corruptJournal(String, String)
-    case journalNotWritable(String)
-    /// Another run's journal still holds these objects: restore it first.
-    case unrestoredJournal(runID: String, objects: [ObjectReference], path: String)
-    case restoreFailed(ObjectReference, String)
-    /// An entry (or the journal itself) is not what a run writes; nothing was restored.
-    case invalidJournal(String, String)
-    /// The journal was written against another API server than the one the kubeconfig points at.
-    case differentCluster(runID: String, journalServer: String, currentServer: String)
-    /// The object by that name is not the one the run changed (another uid, and not recreated by the run).
-    case differentObject(ObjectReference, String)
+/// A journal that cannot be written, read or trusted, or an object that could not be put back. Match on `code`.
+public struct RestoreError: Error, Sendable, Equatable, CustomStringConvertible {
+    public struct Code: Hashable, Sendable {
+        let name: String
+        public static let noJournal = Code(name: "noJournal")
+        public static let corruptJournal = Code(name: "corruptJournal")
+        public static let journalNotWritable = Code(name: "journalNotWritable")
+        /// Another run's journal still holds these objects: restore it first.
+        public static let unrestoredJournal = Code(name: "unrestoredJournal")
+        public static let restoreFailed = Code(name: "restoreFailed")
+        /// An entry (or the journal itself) is not what a run writes; nothing was restored.
+        public static let invalidJournal = Code(name: "invalidJournal")
+        /// The journal was written against another API server than the one the kubeconfig points at.
+        public static let differentCluster = Code(name: "differentCluster")
+        /// The object by that name is not the one the run changed (another uid, and not recreated by the run).
+        public static let differentObject = Code(name: "differentObject")
+    }
 
-    public var description: String {
-        switch self {
-        case .noJournal(let path): "no restore journal at \(path)"
-        case .corruptJournal(let path, let why): "restore journal \(path) cannot be read: \(why)"
-        case .journalNotWritable(let path): "cannot write the restore journal \(path)"
-        case .unrestoredJournal(let runID, let objects, let path):
-            "run \(runID) did not finish restoring \(objects.map(\.description).joined(separator: ", ")); run `flap-cli restore --journal \(path)` first"
-        case .restoreFailed(let reference, let why): "could not restore \(reference): \(why)"
-        case .invalidJournal(let path, let why): "restore journal \(path) is not valid, nothing was restored: \(why)"
-        case .differentCluster(let runID, let journalServer, let currentServer):
-            "journal \(runID) was written against \(journalServer), but the kubeconfig points at \(currentServer); nothing was restored. "
-                + "Switch to that cluster's context, or, if you are sure, name the journal and force it: `flap-cli restore --journal FILE --force`"
-        case .differentObject(let reference, let why):
-            "\(reference) is not the object the run changed (\(why)); nothing was restored. If you are sure, `flap-cli restore --journal FILE --force`"
-        }
+    public var code: Code
+    public var description: String
+    /// The objects concerned, when the error is about objects.
+    public var objects: [ObjectReference]
+
+    init(_ code: Code, _ description: String, objects: [ObjectReference] = []) {
+        self.code = code
+        self.description = description
+        self.objects = objects
+    }
+
+    static func noJournal(_ path: String) -> RestoreError { RestoreError(.noJournal, "no restore journal at \(path)") }
+    static func corruptJournal(_ path: String, _ why: String) -> RestoreError { RestoreError(.corruptJournal, "restore journal \(path) cannot be read: \(why)") }
+    static func journalNotWritable(_ path: String) -> RestoreError { RestoreError(.journalNotWritable, "cannot write the restore journal \(path)") }
+    static func unrestoredJournal(runID: String, objects: [ObjectReference], path: String) -> RestoreError {
+        RestoreError(.unrestoredJournal, "run \(runID) did not finish restoring \(objects.map(\.description).joined(separator: ", ")); run `flap-cli restore --journal \(path)` first",
+                     objects: objects)
+    }
+    static func restoreFailed(_ reference: ObjectReference, _ why: String) -> RestoreError {
+        RestoreError(.restoreFailed, "could not restore \(reference): \(why)", objects: [reference])
+    }
+    static func invalidJournal(_ path: String, _ why: String) -> RestoreError {
+        RestoreError(.invalidJournal, "restore journal \(path) is not valid, nothing was restored: \(why)")
+    }
+    static func differentCluster(runID: String, journalServer: String, currentServer: String) -> RestoreError {
+        RestoreError(.differentCluster, "journal \(runID) was written against \(journalServer), but the kubeconfig points at \(currentServer); nothing was restored. "
+            + "Switch to that cluster's context, or, if you are sure, name the journal and force it: `flap-cli restore --journal FILE --force`")
+    }
+    static func differentObject(_ reference: ObjectReference, _ why: String) -> RestoreError {
+        RestoreError(.differentObject, "\(reference) is not the object the run changed (\(why)); nothing was restored. If you are sure, `flap-cli restore --journal FILE --force`",
+                     objects: [reference])
     }
 }
-

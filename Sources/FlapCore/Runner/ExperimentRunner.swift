@@ -4,26 +4,36 @@ import Foundation
 import KubeClient
 import TrinoClient
 
-/// Why a run could not run.
-public enum ExperimentError: Error, Sendable, Equatable, CustomStringConvertible {
-    case alreadyRunning
-    case alreadyFinished
-    case noArms
-    /// A setting the run cannot use (checked before anything is written).
-    case invalidConfiguration(String)
-    case restoreFailed(String)
-    /// The run finished but its end-of-run restore failed; `report` is the run's report, marked `notRestored`.
-    case notRestored(String, report: ExperimentReport)
+/// Why a run could not run, or could not put everything back. Match on `code`.
+public struct ExperimentError: Error, Sendable, Equatable, CustomStringConvertible {
+    public struct Code: Hashable, Sendable {
+        let name: String
+        public static let alreadyRunning = Code(name: "alreadyRunning")
+        public static let alreadyFinished = Code(name: "alreadyFinished")
+        public static let noArms = Code(name: "noArms")
+        /// A setting the run cannot use (checked before anything is written).
+        public static let invalidConfiguration = Code(name: "invalidConfiguration")
+        /// The run finished but its end-of-run restore failed; `report` is the run's report, marked `notRestored`.
+        public static let notRestored = Code(name: "notRestored")
+    }
 
-    public var description: String {
-        switch self {
-        case .alreadyRunning: "the experiment is already running"
-        case .alreadyFinished: "the experiment has finished; make a new runner"
-        case .noArms: "the experiment has no arms"
-        case .invalidConfiguration(let why): "invalid configuration: \(why)"
-        case .restoreFailed(let why): "restore failed: \(why); the journal is kept, run `flap-cli restore`"
-        case .notRestored(let why, _): "restore failed: \(why); the journal is kept, run `flap-cli restore`"
-        }
+    public var code: Code
+    public var description: String
+    /// The run's report, when the run itself finished (``Code/notRestored``).
+    public var report: ExperimentReport?
+
+    init(_ code: Code, _ description: String, report: ExperimentReport? = nil) {
+        self.code = code
+        self.description = description
+        self.report = report
+    }
+
+    static let alreadyRunning = ExperimentError(.alreadyRunning, "the experiment is already running")
+    static let alreadyFinished = ExperimentError(.alreadyFinished, "the experiment has finished; make a new runner")
+    static let noArms = ExperimentError(.noArms, "the experiment has no arms")
+    static func invalidConfiguration(_ why: String) -> ExperimentError { ExperimentError(.invalidConfiguration, "invalid configuration: \(why)") }
+    static func notRestored(_ why: String, report: ExperimentReport) -> ExperimentError {
+        ExperimentError(.notRestored, "restore failed: \(why); the journal is kept, run `flap-cli restore`", report: report)
     }
 }
 
