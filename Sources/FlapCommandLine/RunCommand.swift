@@ -15,7 +15,6 @@ enum ExitCode {
 enum RunCommand {
     static func execute(_ options: RunOptions) async throws -> Int32 {
         let scenario = options.scenario
-        let gates = try scenario.gates.map(Gate.parse)
         if options.dryRun {
             print(try self.plan(scenario, mutators: options.mutators))
             return ExitCode.ok
@@ -53,7 +52,6 @@ enum RunCommand {
             report = error.report!
         }
         progress?.cancel()
-        report.evaluate(gates)
         try OutputFiles.write(try report.encoded(), to: "\(directory)/report.json")
         try OutputFiles.write(Data(HTMLRenderer.render(report).utf8), to: "\(directory)/report.html")
         print(TextRenderer.render(report))

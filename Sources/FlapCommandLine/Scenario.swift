@@ -240,6 +240,9 @@ public struct Scenario: Sendable, Codable, Equatable {
         self.schedule.apply(to: &configuration.schedule, arms: arms.count)
         if let seed = self.seed { configuration.seed = seed }
         configuration.failureBudget = self.failureBudget
+        configuration.gates = try self.gates.map { text throws(ScenarioError) in
+            do { return try Gate.parse(text) } catch { throw ScenarioError.invalid("\(error)") }
+        }
         configuration.scenario = self.json
         if let name = self.name { configuration.name = name }
         return configuration

@@ -89,8 +89,9 @@ final class AnalysisTests: XCTestCase {
         ])
         configuration.schedule.rounds = 1
         configuration.schedule.slot = .milliseconds(800)
-        var report = try await ExperimentRunner(configuration: configuration).run()
-        report.evaluate([try Gate.parse("survival(gateway-control) >= 0.5"), try Gate.parse("p99(gateway-touch) < 30s")])
+        configuration.gates = [try Gate.parse("survival(gateway-control) >= 0.5"), try Gate.parse("p99(gateway-touch) < 30s")]
+        let report = try await ExperimentRunner(configuration: configuration).run()
+        XCTAssertEqual(report.gates.map(\.expression), ["survival(gateway-control) >= 0.5", "p99(gateway-touch) < 30s"], "the builder judged the gates")
         let json = try report.encoded()
         let decoded = try ExperimentReport.decode(json)
         XCTAssertEqual(try decoded.encoded(), json, "JSON -> report -> JSON is lossless")

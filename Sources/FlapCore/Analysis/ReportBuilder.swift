@@ -10,8 +10,9 @@ struct ReportBuilder {
     /// A reconnect this soon after a mutation write is attributed to it.
     static let attributionWindow = 5.0
 
-    func build(queries: [QueryRecord], mutations: [MutationRecord], dropped: Int, partial: Bool, aborted: String?, eventLog: String?) -> ExperimentReport {
-        let queries = queries.map { self.annotate($0, mutations: mutations) }
+    func build(queries observations: [QueryObservation], mutations: [MutationRecord], dropped: Int, partial: Bool, aborted: String?,
+               eventLog: String?) -> ExperimentReport {
+        let queries = observations.map { self.record($0, mutations: mutations) }
         var arms = self.configuration.arms.map { arm in
             ArmAnalysis.report(arm: arm, queries: queries.filter { $0.arm == arm.id }, mutations: mutations.filter { $0.arm == arm.id })
         }
@@ -27,35 +28,30 @@ struct ReportBuilder {
                 comparisons.append(ArmComparison(a: arms[i].name, b: arms[j].name, difference: ProportionDifference(arms[i].survival, arms[j].survival)))
             }
         }
-        return ExperimentReport(
+        var report = ExperimentReport(
             schemaVersion: ExperimentReport.currentSchemaVersion, runID: self.runID, name: self.configuration.name,
             startedAt: self.clock.wallStart, duration: self.clock.now, partial: partial || aborted != nil, aborted: aborted,
             scenario: self.configuration.scenario, eventLog: eventLog, arms: arms, comparisons: comparisons, mutations: mutations,
             queries: queries, propagation: LatencySummary(seconds: mutations.compactMap(\.propagation)),
             lateness: LatencySummary(seconds: queries.map { max(0, $0.lateness) }), droppedArrivals: dropped, gates: [], extensions: nil)
+        report.evaluate(self.configuration.gates)
+        return report
     }
 
-    /// Phase and time since the nearest mutation of the query's arm.
-    func annotate(_ query: QueryRecord, mutations: [MutationRecord]) -> QueryRecord {
-        var query = query
+    /// The query's record: its phase, and the time since the nearest mutation of its arm.
+    func record(_ query: QueryObservation, mutations: [MutationRecord]) -> QueryRecord {
         let armMutations = mutations.filter { $0.arm == query.arm }
-        let isControl = self.configuration.arms.first { $0.id == query.arm }?.isControl ?? false
         let event = query.outcome.failedHop.flatMap { index in query.hops.first { $0.index == index }?.start } ?? query.end
-        if let nearest = armMutations.min(by: { abs(event - $0.writeStart) < abs(event - $1.writeStart) }) {
-            query.sinceNearestMutation = event - nearest.writeStart
-        }
-        if isControl {
-            query.phase = .control
-            return query
-        }
+        let since = armMutations.min { abs(event - $0.writeStart) < abs(event - $1.writeStart) }.map { event - $0.writeStart }
+        return QueryRecord(query, sinceNearestMutation: since, phase: self.phase(of: query, armMutations: armMutations))
+    }
+
+    func phase(of query: QueryObservation, armMutations: [MutationRecord]) -> QueryRecord.Phase {
+        if self.configuration.arms.first(where: { $0.id == query.arm })?.isControl ?? false { return .control }
         let slot = armMutations.filter { $0.round == query.round }
-        guard let flap = slot.map(\.writeStart).min() else {
-            query.phase = .before
-            return query
-        }
+        guard let flap = slot.map(\.writeStart).min() else { return .before }
         let settled = slot.map { $0.propagatedAt ?? $0.writeEnd }.max() ?? flap
-        query.phase = query.end < flap ? .before : (query.intendedStart > settled ? .after : .during)
-        return query
+        return query.end < flap ? .before : (query.intendedStart > settled ? .after : .during)
     }
 }
 

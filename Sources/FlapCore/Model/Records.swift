@@ -2,6 +2,25 @@ import Foundation
 import HTTPWire
 import TrinoClient
 
+/// A query as the runner saw it end: what the event log holds. What needs the whole run (its phase, its distance
+/// to the nearest mutation) is added once, by the report builder, making a ``QueryRecord``.
+public struct QueryObservation: Sendable, Codable, Equatable {
+    public var id: Int
+    public var arm: ArmID
+    public var round: Int
+    public var label: String
+    public var intendedStart: Double
+    public var actualStart: Double
+    public var end: Double
+    public var queryID: String?
+    public var outcome: QueryOutcome
+    public var rows: Int
+    public var hops: [HopRecord]
+    public var connectionsOpened: Int
+    public var reconnects: Int
+    public var transport: String
+}
+
 /// One query as the report keeps it: times in seconds since the run started.
 public struct QueryRecord: Sendable, Codable, Equatable {
     public var id: Int
@@ -26,6 +45,25 @@ public struct QueryRecord: Sendable, Codable, Equatable {
     public var transport: String
 
     public enum Phase: String, Sendable, Codable, CaseIterable { case before, during, after, control }
+
+    init(_ observation: QueryObservation, sinceNearestMutation: Double?, phase: Phase) {
+        self.id = observation.id
+        self.arm = observation.arm
+        self.round = observation.round
+        self.label = observation.label
+        self.intendedStart = observation.intendedStart
+        self.actualStart = observation.actualStart
+        self.end = observation.end
+        self.queryID = observation.queryID
+        self.outcome = observation.outcome
+        self.rows = observation.rows
+        self.hops = observation.hops
+        self.connectionsOpened = observation.connectionsOpened
+        self.reconnects = observation.reconnects
+        self.sinceNearestMutation = sinceNearestMutation
+        self.phase = phase
+        self.transport = observation.transport
+    }
 
     /// Latency measured from when the query should have started (no coordinated omission).
     public var latency: Double { self.end - self.intendedStart }

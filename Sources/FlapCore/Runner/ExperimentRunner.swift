@@ -352,14 +352,12 @@ public actor ExperimentRunner {
         }
     }
 
+    /// When the route's API first reported the generation accepted, as its kind's adapter reads the status.
     private func awaitAccepted(_ target: RouteTarget, generation: Int64?) async -> ContinuousClock.Instant? {
-        guard target.kind == .httpRoute, let generation else { return nil }
+        guard let isAccepted = target.kind.adapter.isAccepted, let generation else { return nil }
         let end = ContinuousClock.now + self.configuration.timeouts.accepted
         while ContinuousClock.now < end, !Task.isCancelled {
-            if let route = try? await self.configuration.kube.get(HTTPRoute.self, name: target.name, namespace: target.namespace),
-               route.isAccepted(generation: generation) {
-                return .now
-            }
+            if (try? await isAccepted(self.configuration.kube, target, generation)) == true { return .now }
             try? await Task.sleep(for: .milliseconds(20))
         }
         return nil
@@ -379,10 +377,10 @@ public actor ExperimentRunner {
         let trace = execution.trace
         let hops = trace.hops.map { HopRecord($0, clock: self.clock) }
         let opened = trace.connectionsOpened
-        let record = QueryRecord(id: index, arm: arm.id, round: round, label: execution.label, intendedStart: self.clock.seconds(intended),
-                                 actualStart: self.clock.seconds(actualStart), end: self.clock.seconds(end), queryID: trace.queryID,
-                                 outcome: execution.outcome, rows: execution.rows, hops: hops, connectionsOpened: opened,
-                                 reconnects: max(0, opened - 1), sinceNearestMutation: nil, phase: .before, transport: trace.transport)
+        let record = QueryObservation(id: index, arm: arm.id, round: round, label: execution.label, intendedStart: self.clock.seconds(intended),
+                                      actualStart: self.clock.seconds(actualStart), end: self.clock.seconds(end), queryID: trace.queryID,
+                                      outcome: execution.outcome, rows: execution.rows, hops: hops, connectionsOpened: opened,
+                                      reconnects: max(0, opened - 1), transport: trace.transport)
         log.write("query", at: record.end, record: record)
         collector.finished(record)
         if !record.outcome.succeeded, !arm.isControl, let budget = self.configuration.failureBudget, collector.failures(excludingControl: self.controlArms) > budget {
@@ -396,19 +394,19 @@ public actor ExperimentRunner {
 /// Results as they arrive from concurrent tasks.
 final class RunCollector: @unchecked Sendable {
     private let lock = NSLock()
-    private var records: [QueryRecord] = []
+    private var records: [QueryObservation] = []
     private var mutationRecords: [MutationRecord] = []
     private var running = 0
     private var droppedCount = 0
 
-    var queries: [QueryRecord] { self.lock.withLock { self.records.sorted { $0.id < $1.id } } }
+    var queries: [QueryObservation] { self.lock.withLock { self.records.sorted { $0.id < $1.id } } }
     var mutations: [MutationRecord] { self.lock.withLock { self.mutationRecords.sorted { $0.writeStart < $1.writeStart } } }
     var inFlight: Int { self.lock.withLock { self.running } }
     var dropped: Int { self.lock.withLock { self.droppedCount } }
 
     func started() { self.lock.withLock { self.running += 1 } }
     func drop() { self.lock.withLock { self.droppedCount += 1 } }
-    func finished(_ record: QueryRecord) {
+    func finished(_ record: QueryObservation) {
         self.lock.withLock {
             self.records.append(record)
             self.running -= 1
