@@ -9,7 +9,7 @@ enum CommandRunner {
     static func run(_ command: FlapCommand) async throws -> Int32 {
         switch command {
         case .run(let options): return try await RunCommand.execute(options)
-        case .lab(let rounds, let slot, let rate, let output): return try await LabCommands.compare(rounds: rounds, slot: slot, rate: rate, output: output)
+        case .lab(let options, let output): return try await LabCommands.compare(options: options, output: output)
         case .labUp: return try await LabCommands.up()
         case .labScale(let routes): return try await LabCommands.scale(routes: routes)
         case .doctor(let options): return try await DoctorCommand.execute(options)

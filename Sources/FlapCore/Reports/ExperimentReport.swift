@@ -50,7 +50,7 @@ public struct ArmReport: Sendable, Codable, Equatable {
     public var failures: [String: Int]
     /// Query latency (from the intended start) per phase, and over all queries.
     public var latency: [String: LatencySummary]
-    public var latencyHistogram: LatencyHistogram
+    package var latencyHistogram: LatencyHistogram
     public var hopLatency: LatencySummary?
     public var connections: ConnectionSummary
     /// Survival had the client used each retry preset, computed from the same traces.
@@ -84,7 +84,7 @@ public struct LatencySummary: Sendable, Codable, Equatable {
     public var max: Double
     public var mean: Double
 
-    public init?(_ histogram: LatencyHistogram) {
+    package init?(_ histogram: LatencyHistogram) {
         guard histogram.count > 0 else { return nil }
         func s(_ q: Double) -> Double { histogram.quantile(q)!.milliseconds / 1000 }
         self.count = histogram.count

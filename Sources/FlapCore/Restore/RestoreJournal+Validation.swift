@@ -6,7 +6,7 @@ extension RestoreJournal {
     /// The first thing in this journal that a run would not have written, or nil when every entry is sound.
     /// A restore trusts nothing it has not checked: an entry whose `original` is the wrong type or names
     /// another object would otherwise "restore" a route by wiping it.
-    public var defect: String? {
+    package var defect: String? {
         if self.runID.isEmpty || self.runID.contains("/") { return "runID \"\(self.runID)\" is not a run's ID" }
         guard let server = URL(string: self.server), server.scheme != nil, server.host != nil else {
             return "server \"\(self.server)\" is not an API server URL"

@@ -5,34 +5,34 @@ import KubeClient
 
 /// The original state of every object a run may change, on disk (written and fsync'd) before the first write,
 /// so a crash — even `kill -9` — loses nothing: `flap-cli restore` finishes the job from the file.
-public struct RestoreJournal: Sendable, Codable, Equatable {
-    public struct Entry: Sendable, Codable, Equatable {
-        public var reference: ObjectReference
+package struct RestoreJournal: Sendable, Codable, Equatable {
+    package struct Entry: Sendable, Codable, Equatable {
+        package var reference: ObjectReference
         /// Nil when the object did not exist (restore deletes it).
-        public var original: JSONValue?
+        package var original: JSONValue?
 
-        public init(reference: ObjectReference, original: JSONValue?) {
+        package init(reference: ObjectReference, original: JSONValue?) {
             self.reference = reference
             self.original = original
         }
     }
 
-    public var runID: String
-    public var createdAt: Date
-    public var server: String
-    public var entries: [Entry]
+    package var runID: String
+    package var createdAt: Date
+    package var server: String
+    package var entries: [Entry]
 
-    public init(runID: String, server: String, entries: [Entry] = []) {
+    package init(runID: String, server: String, entries: [Entry] = []) {
         self.runID = runID
         self.createdAt = Date()
         self.server = server
         self.entries = entries
     }
 
-    public var references: Set<ObjectReference> { Set(self.entries.map(\.reference)) }
+    package var references: Set<ObjectReference> { Set(self.entries.map(\.reference)) }
 
     /// Reads the current state of each object (absent ones are journalled as absent).
-    public static func capture(_ references: [ObjectReference], runID: String, kube: KubeClient) async throws -> RestoreJournal {
+    package static func capture(_ references: [ObjectReference], runID: String, kube: KubeClient) async throws -> RestoreJournal {
         var journal = RestoreJournal(runID: runID, server: kube.configuration.clusterIdentity)
         for reference in references {
             guard let resource = reference.resourceType else { throw MutationError("unknown kind \(reference.kind)") }
@@ -48,21 +48,21 @@ public struct RestoreJournal: Sendable, Codable, Equatable {
 }
 
 /// Journal files in a directory: one per run, removed once the run has restored everything.
-public struct JournalStore: Sendable {
-    public let directory: String
+package struct JournalStore: Sendable {
+    package let directory: String
 
-    public init(directory: String) { self.directory = directory }
+    package init(directory: String) { self.directory = directory }
 
     /// `$FLAP_STATE_DIR` or `~/.local/state/flap/journals`.
-    public static var defaultDirectory: String {
+    package static var defaultDirectory: String {
         if let custom = ProcessInfo.processInfo.environment["FLAP_STATE_DIR"], !custom.isEmpty { return "\(custom)/journals" }
         return NSHomeDirectory() + "/.local/state/flap/journals"
     }
 
-    public func path(for runID: String) -> String { "\(self.directory)/\(runID).json" }
+    package func path(for runID: String) -> String { "\(self.directory)/\(runID).json" }
 
     /// Writes the journal durably: temporary file, fsync, rename, fsync of the directory.
-    public func save(_ journal: RestoreJournal) throws {
+    package func save(_ journal: RestoreJournal) throws {
         // Journals hold whole route objects: owner-only, like kubeconfigs.
         do { try PrivateFile.createDirectory(self.directory) } catch { throw RestoreError.journalNotWritable(self.directory) }
         let encoder = JSONEncoder()
@@ -79,9 +79,9 @@ public struct JournalStore: Sendable {
         try Self.fsync(path: self.directory)
     }
 
-    public func load(runID: String) throws -> RestoreJournal { try self.load(path: self.path(for: runID)) }
+    package func load(runID: String) throws -> RestoreJournal { try self.load(path: self.path(for: runID)) }
 
-    public func load(path: String) throws -> RestoreJournal {
+    package func load(path: String) throws -> RestoreJournal {
         guard let data = FileManager.default.contents(atPath: path) else { throw RestoreError.noJournal(path) }
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
@@ -96,12 +96,12 @@ public struct JournalStore: Sendable {
     }
 
     /// Journals of runs that have not finished restoring.
-    public func pending() throws -> [RestoreJournal] {
+    package func pending() throws -> [RestoreJournal] {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: self.directory) else { return [] }
         return try names.filter { $0.hasSuffix(".json") }.sorted().map { try self.load(path: "\(self.directory)/\($0)") }
     }
 
-    public func remove(runID: String) throws {
+    package func remove(runID: String) throws {
         let path = self.path(for: runID)
         if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
         try? Self.fsync(path: self.directory)

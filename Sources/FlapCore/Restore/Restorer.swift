@@ -4,10 +4,10 @@ import KubeClient
 
 /// Puts objects back to their journalled state, idempotently, and only where it is sure they are the objects the
 /// run changed: before the first write it checks the journal, the cluster, and each object's identity.
-public struct Restorer: Sendable {
-    public let kube: KubeClient
+package struct Restorer: Sendable {
+    package let kube: KubeClient
 
-    public init(kube: KubeClient) { self.kube = kube }
+    package init(kube: KubeClient) { self.kube = kube }
 
     /// Restores every entry; returns what it changed. Nothing is written unless the whole journal is sound, it was
     /// written against this client's cluster, and every object by an entry's name is the one the run changed (the
@@ -15,7 +15,7 @@ public struct Restorer: Sendable {
     /// journal's own). Errors for single objects during the writes are collected, so one failure does not leave the
     /// others changed.
     @discardableResult
-    public func restore(_ journal: RestoreJournal, force: Bool = false) async throws -> [String] {
+    package func restore(_ journal: RestoreJournal, force: Bool = false) async throws -> [String] {
         if let defect = journal.defect { throw RestoreError.invalidJournal(journal.runID, defect) }
         if !force, journal.server != self.kube.configuration.clusterIdentity {
             throw RestoreError.differentCluster(runID: journal.runID, journalServer: journal.server, currentServer: self.kube.configuration.clusterIdentity)
@@ -87,7 +87,7 @@ public struct Restorer: Sendable {
     }
 
     /// The original without server-owned fields.
-    public static func restorable(_ original: JSONValue) -> JSONValue {
+    package static func restorable(_ original: JSONValue) -> JSONValue {
         var json = original
         for field in ["resourceVersion", "uid", "creationTimestamp", "generation", "managedFields", "deletionTimestamp", "deletionGracePeriodSeconds"] {
             json.setValue(nil, at: "metadata.\(field)")
@@ -98,7 +98,7 @@ public struct Restorer: Sendable {
 
     /// What restore compares (and what "put back" means): everything but server-owned metadata and status,
     /// with labels and annotations.
-    public static func content(_ object: JSONValue) -> JSONValue {
+    package static func content(_ object: JSONValue) -> JSONValue {
         var fields = object.objectValue ?? [:]
         fields["status"] = nil
         fields["metadata"] = ["labels": object.value(at: "metadata.labels") ?? .null, "annotations": object.value(at: "metadata.annotations") ?? .null]

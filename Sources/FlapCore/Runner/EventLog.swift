@@ -3,13 +3,13 @@ import Foundation
 
 /// The run's events as JSON lines, written as they happen (each line flushed), so a crash loses nothing already
 /// measured. Every line carries `t`, seconds on the run's clock.
-public final class EventLog: @unchecked Sendable {
+package final class EventLog: @unchecked Sendable {
     private let lock = NSLock()
     private var handle: FileHandle?
-    public let path: String?
+    package let path: String?
 
     /// - Parameter path: nil keeps no log.
-    public init(path: String?) throws {
+    package init(path: String?) throws {
         self.path = path
         guard let path else {
             self.handle = nil
@@ -26,7 +26,7 @@ public final class EventLog: @unchecked Sendable {
     deinit { try? self.handle?.close() }
 
     /// Writes one line; after `close` (or a write error) lines are dropped rather than crashing.
-    public func write(_ type: String, at seconds: Double, _ fields: [String: JSONValue] = [:]) {
+    package func write(_ type: String, at seconds: Double, _ fields: [String: JSONValue] = [:]) {
         guard self.lock.withLock({ self.handle != nil }) else { return }
         var line = fields
         line["type"] = .string(type)
@@ -37,12 +37,12 @@ public final class EventLog: @unchecked Sendable {
         }
     }
 
-    public func write<T: Encodable>(_ type: String, at seconds: Double, record: T) {
+    package func write<T: Encodable>(_ type: String, at seconds: Double, record: T) {
         guard self.lock.withLock({ self.handle != nil }), let data = try? JSONEncoder().encode(record), let json = try? JSONValue.parse([UInt8](data)) else { return }
         self.write(type, at: seconds, ["record": json])
     }
 
-    public func close() {
+    package func close() {
         self.lock.withLock {
             try? self.handle?.synchronize()
             try? self.handle?.close()

@@ -47,7 +47,7 @@ public actor ExperimentRunner {
     public nonisolated let runID: String
     private nonisolated let configuration: ExperimentConfiguration
     /// The run's clock: every time in the report is seconds since its origin.
-    public nonisolated let clock: RunClock
+    package nonisolated let clock: RunClock
     private var state = State.initial
     private var stopRequested = false
     private var aborted: String?

@@ -3,26 +3,26 @@ import Foundation
 /// A log-linear histogram of durations (HDR-style): values are kept in buckets whose width is at most 1% of
 /// their value, so every percentile is within 1% of the exact one. Histograms merge exactly (bucket counts add),
 /// including histograms serialised by other processes.
-public struct LatencyHistogram: Sendable, Codable, Equatable {
+package struct LatencyHistogram: Sendable, Codable, Equatable {
     /// Sub-buckets per power of two: 128 gives a relative error below 2^-7 ≈ 0.78%.
-    public static let subBucketBits = 7
+    package static let subBucketBits = 7
     static let subBuckets = 1 << subBucketBits
 
     /// Bucket index -> count (sparse), over microseconds.
-    public private(set) var counts: [Int: Int] = [:]
-    public private(set) var count = 0
-    public private(set) var minMicros: Int64 = .max
-    public private(set) var maxMicros: Int64 = 0
-    public private(set) var sumMicros: Int64 = 0
+    package private(set) var counts: [Int: Int] = [:]
+    package private(set) var count = 0
+    package private(set) var minMicros: Int64 = .max
+    package private(set) var maxMicros: Int64 = 0
+    package private(set) var sumMicros: Int64 = 0
 
-    public init() {}
+    package init() {}
 
-    public mutating func record(_ duration: Duration) {
+    package mutating func record(_ duration: Duration) {
         let micros = max(0, duration.components.seconds * 1_000_000 + duration.components.attoseconds / 1_000_000_000_000)
         self.record(micros: micros)
     }
 
-    public mutating func record(micros: Int64) {
+    package mutating func record(micros: Int64) {
         let value = max(0, micros)
         self.counts[Self.index(of: value), default: 0] += 1
         self.count += 1
@@ -31,7 +31,7 @@ public struct LatencyHistogram: Sendable, Codable, Equatable {
         self.sumMicros &+= value
     }
 
-    public mutating func merge(_ other: LatencyHistogram) {
+    package mutating func merge(_ other: LatencyHistogram) {
         for (index, n) in other.counts { self.counts[index, default: 0] += n }
         self.count += other.count
         self.minMicros = min(self.minMicros, other.minMicros)
@@ -40,7 +40,7 @@ public struct LatencyHistogram: Sendable, Codable, Equatable {
     }
 
     /// The value at quantile `q` (0...1), nearest rank; nil when empty. The top quantile is the exact maximum.
-    public func quantile(_ q: Double) -> Duration? {
+    package func quantile(_ q: Double) -> Duration? {
         guard self.count > 0 else { return nil }
         if q >= 1 { return .microseconds(self.maxMicros) }
         if q <= 0 { return .microseconds(self.minMicros) }
@@ -55,7 +55,7 @@ public struct LatencyHistogram: Sendable, Codable, Equatable {
         return .microseconds(self.maxMicros)
     }
 
-    public var mean: Duration? { self.count == 0 ? nil : .microseconds(self.sumMicros / Int64(self.count)) }
+    package var mean: Duration? { self.count == 0 ? nil : .microseconds(self.sumMicros / Int64(self.count)) }
 
     /// Values below `subBuckets` are exact; above, each power of two is split into `subBuckets` linear buckets.
     static func index(of value: Int64) -> Int {
@@ -78,7 +78,7 @@ public struct LatencyHistogram: Sendable, Codable, Equatable {
 
 extension Duration {
     /// Milliseconds as a Double, for reports.
-    public var milliseconds: Double {
+    package var milliseconds: Double {
         Double(self.components.seconds) * 1000 + Double(self.components.attoseconds) / 1e15
     }
 }

@@ -124,10 +124,10 @@ struct ConnectToTransport: HTTPTransport {
 }
 
 /// A small seedable generator (SplitMix64).
-public struct SplitMix: RandomNumberGenerator, Sendable {
+package struct SplitMix: RandomNumberGenerator, Sendable {
     private var state: UInt64
-    public init(seed: UInt64) { self.state = seed }
-    public mutating func next() -> UInt64 {
+    package init(seed: UInt64) { self.state = seed }
+    package mutating func next() -> UInt64 {
         self.state &+= 0x9E37_79B9_7F4A_7C15
         var z = self.state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
