@@ -42,6 +42,7 @@ let package = Package(
         .target(name: "CustomWorkloadExample", dependencies: ["FlapCore", "HTTPWire"], path: "Examples/custom-workload/Sources", swiftSettings: strictness),
         .testTarget(name: "CustomWorkloadExampleTests", dependencies: ["CustomWorkloadExample", "FlapCore", "FlapFakes", "FlapTesting", "KubeClient", "HTTPWire"],
                     path: "Examples/custom-workload/Tests", swiftSettings: strictness),
+        .testTarget(name: "EmbeddingExampleTests", dependencies: ["FlapCore", "FlapTesting"], path: "Examples/embedding/Tests", swiftSettings: strictness),
         .executableTarget(name: "team-flap", dependencies: ["CustomMutatorExample", "FlapCommandLine", "FlapCore"], path: "Examples/team-cli/Sources",
                           swiftSettings: strictness),
         .testTarget(name: "TeamCLIExampleTests", dependencies: ["team-flap", "flap-cli", "FlapCore", "FlapFakes", "FlapSystem", "FlapTesting", "KubeClient"],

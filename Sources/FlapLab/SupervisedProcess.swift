@@ -1,4 +1,5 @@
 import FlapSystem
+import FlapCore
 import Foundation
 
 /// A data-plane child that dies with the lab: it runs under a small watchdog shell that ends it (and removes the
@@ -135,25 +136,25 @@ enum FreePort {
 }
 
 /// The lab cannot start or keep a data plane. Match on `code`.
-public struct LabError: Error, Sendable, Equatable, CustomStringConvertible {
-    public struct Code: Hashable, Sendable {
-        let name: String
-        /// Programs the lab needs are not installed (`scripts/lab-deps`).
-        public static let missing = Code(name: "missing")
-        public static let setup = Code(name: "setup")
-        /// A data plane did not start, refused its configuration or did not load it.
-        public static let dataPlane = Code(name: "dataPlane")
-    }
-
+public struct LabError: CodedError, Equatable {
+    public typealias Code = ErrorCode<LabError>
     public var code: Code
-    public var description: String
+    public var message: String
 
-    init(_ code: Code, _ description: String) {
+    init(_ code: Code, _ message: String) {
         self.code = code
-        self.description = description
+        self.message = message
     }
 
     static func missing(_ what: [String]) -> LabError { LabError(.missing, "the lab needs: " + what.joined(separator: "; ")) }
     static func setup(_ why: String) -> LabError { LabError(.setup, "lab setup failed: \(why)") }
     static func dataPlane(_ name: String, _ why: String) -> LabError { LabError(.dataPlane, "\(name): \(why)") }
+}
+
+extension ErrorCode where Owner == LabError {
+    /// Programs the lab needs are not installed (`scripts/lab-deps`).
+    public static let missing = Self("missing")
+    public static let setup = Self("setup")
+    /// A data plane did not start, refused its configuration or did not load it.
+    public static let dataPlane = Self("dataPlane")
 }

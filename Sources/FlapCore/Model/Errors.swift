@@ -1,68 +1,85 @@
 // flap's public errors are structs with a nested `Code`, so a new kind of failure adds a code without breaking a
 // caller's exhaustive switch. Match on `code`; show `description`.
 
+/// One kind of failure of the error type `Owner`: `GateError.Code.badMetric`, `RestoreError.Code.differentCluster`.
+public struct ErrorCode<Owner>: Hashable, Sendable, CustomStringConvertible {
+    public let name: String
+    public init(_ name: String) { self.name = name }
+    public var description: String { self.name }
+}
+
+/// An error with a code and a message; `description` is the message.
+public protocol CodedError: Error, Sendable, CustomStringConvertible {
+    var code: ErrorCode<Self> { get }
+    var message: String { get }
+}
+
+extension CodedError {
+    public var description: String { self.message }
+}
+
 /// A gate expression that cannot be evaluated as written.
-public struct GateError: Error, Sendable, Equatable, CustomStringConvertible {
-    public struct Code: Hashable, Sendable {
-        let name: String
-        public static let noComparison = Code(name: "noComparison")
-        public static let badThreshold = Code(name: "badThreshold")
-        public static let thresholdOutOfRange = Code(name: "thresholdOutOfRange")
-        public static let badMetric = Code(name: "badMetric")
-    }
+public struct GateError: CodedError, Equatable {
+    public typealias Code = ErrorCode<GateError>
     public var code: Code
     public var message: String
     public init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message
     }
-    public var description: String { self.message }
+}
+
+extension ErrorCode where Owner == GateError {
+    public static let noComparison = Self("noComparison")
+    public static let badThreshold = Self("badThreshold")
+    public static let thresholdOutOfRange = Self("thresholdOutOfRange")
+    public static let badMetric = Self("badMetric")
 }
 
 /// A report.json this flap cannot read as a report.
-public struct ReportDecodingError: Error, Sendable, Equatable, CustomStringConvertible {
-    public struct Code: Hashable, Sendable {
-        let name: String
-        public static let newerSchema = Code(name: "newerSchema")
-        public static let impossibleCounts = Code(name: "impossibleCounts")
-        public static let malformed = Code(name: "malformed")
-    }
+public struct ReportDecodingError: CodedError, Equatable {
+    public typealias Code = ErrorCode<ReportDecodingError>
     public var code: Code
     public var message: String
     public init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message
     }
-    public var description: String { self.message }
+}
+
+extension ErrorCode where Owner == ReportDecodingError {
+    public static let newerSchema = Self("newerSchema")
+    public static let impossibleCounts = Self("impossibleCounts")
 }
 
 /// The event log could not be opened or written.
-public struct EventLogError: Error, Sendable, Equatable, CustomStringConvertible {
-    public struct Code: Hashable, Sendable {
-        let name: String
-        public static let cannotOpen = Code(name: "cannotOpen")
-    }
+public struct EventLogError: CodedError, Equatable {
+    public typealias Code = ErrorCode<EventLogError>
     public var code: Code
     public var path: String
+    public var message: String { "cannot write the event log \(self.path)" }
     public init(_ code: Code, path: String) {
         self.code = code
         self.path = path
     }
-    public var description: String { "cannot write the event log \(self.path)" }
+}
+
+extension ErrorCode where Owner == EventLogError {
+    public static let cannotOpen = Self("cannotOpen")
 }
 
 /// A workload's input (a query file) is unusable.
-public struct WorkloadInputError: Error, Sendable, Equatable, CustomStringConvertible {
-    public struct Code: Hashable, Sendable {
-        let name: String
-        public static let unreadable = Code(name: "unreadable")
-        public static let empty = Code(name: "empty")
-    }
+public struct WorkloadInputError: CodedError, Equatable {
+    public typealias Code = ErrorCode<WorkloadInputError>
     public var code: Code
     public var message: String
     public init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message
     }
-    public var description: String { self.message }
+}
+
+extension ErrorCode where Owner == WorkloadInputError {
+    public static let unreadable = Self("unreadable")
+    public static let empty = Self("empty")
 }

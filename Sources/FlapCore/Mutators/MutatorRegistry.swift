@@ -84,25 +84,22 @@ public struct MutatorRegistry: Sendable {
 }
 
 /// A mutation spec the registry cannot turn into a mutator, or a registration it refuses.
-public struct MutatorRegistryError: Error, Sendable, Equatable, CustomStringConvertible {
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        private let name: String
-        private init(_ name: String) { self.name = name }
-        public var description: String { self.name }
-        public static let unknownKind = Code("unknownKind")
-        public static let unknownParameter = Code("unknownParameter")
-        public static let badParameter = Code("badParameter")
-        public static let duplicateKind = Code("duplicateKind")
-        public static let badKindName = Code("badKindName")
-    }
-
+public struct MutatorRegistryError: CodedError, Equatable {
+    public typealias Code = ErrorCode<MutatorRegistryError>
     public var code: Code
     public var message: String
     public init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message
     }
-    public var description: String { self.message }
+}
+
+extension ErrorCode where Owner == MutatorRegistryError {
+    public static let unknownKind = Self("unknownKind")
+    public static let unknownParameter = Self("unknownParameter")
+    public static let badParameter = Self("badParameter")
+    public static let duplicateKind = Self("duplicateKind")
+    public static let badKindName = Self("badKindName")
 }
 
 extension MutatorRegistry {

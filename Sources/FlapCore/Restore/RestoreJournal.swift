@@ -116,31 +116,16 @@ package struct JournalStore: Sendable {
 }
 
 /// A journal that cannot be written, read or trusted, or an object that could not be put back. Match on `code`.
-public struct RestoreError: Error, Sendable, Equatable, CustomStringConvertible {
-    public struct Code: Hashable, Sendable {
-        let name: String
-        public static let noJournal = Code(name: "noJournal")
-        public static let corruptJournal = Code(name: "corruptJournal")
-        public static let journalNotWritable = Code(name: "journalNotWritable")
-        /// Another run's journal still holds these objects: restore it first.
-        public static let unrestoredJournal = Code(name: "unrestoredJournal")
-        public static let restoreFailed = Code(name: "restoreFailed")
-        /// An entry (or the journal itself) is not what a run writes; nothing was restored.
-        public static let invalidJournal = Code(name: "invalidJournal")
-        /// The journal was written against another API server than the one the kubeconfig points at.
-        public static let differentCluster = Code(name: "differentCluster")
-        /// The object by that name is not the one the run changed (another uid, and not recreated by the run).
-        public static let differentObject = Code(name: "differentObject")
-    }
-
+public struct RestoreError: CodedError, Equatable {
+    public typealias Code = ErrorCode<RestoreError>
     public var code: Code
-    public var description: String
+    public var message: String
     /// The objects concerned, when the error is about objects.
     public var objects: [ObjectReference]
 
-    init(_ code: Code, _ description: String, objects: [ObjectReference] = []) {
+    init(_ code: Code, _ message: String, objects: [ObjectReference] = []) {
         self.code = code
-        self.description = description
+        self.message = message
         self.objects = objects
     }
 
@@ -165,4 +150,19 @@ public struct RestoreError: Error, Sendable, Equatable, CustomStringConvertible 
         RestoreError(.differentObject, "\(reference) is not the object the run changed (\(why)); nothing was restored. If you are sure, `flap-cli restore --journal FILE --force`",
                      objects: [reference])
     }
+}
+
+extension ErrorCode where Owner == RestoreError {
+    public static let noJournal = Self("noJournal")
+    public static let corruptJournal = Self("corruptJournal")
+    public static let journalNotWritable = Self("journalNotWritable")
+    /// Another run's journal still holds these objects: restore it first.
+    public static let unrestoredJournal = Self("unrestoredJournal")
+    public static let restoreFailed = Self("restoreFailed")
+    /// An entry (or the journal itself) is not what a run writes; nothing was restored.
+    public static let invalidJournal = Self("invalidJournal")
+    /// The journal was written against another API server than the one the kubeconfig points at.
+    public static let differentCluster = Self("differentCluster")
+    /// The object by that name is not the one the run changed (another uid, and not recreated by the run).
+    public static let differentObject = Self("differentObject")
 }

@@ -5,26 +5,16 @@ import KubeClient
 import TrinoClient
 
 /// Why a run could not run, or could not put everything back. Match on `code`.
-public struct ExperimentError: Error, Sendable, Equatable, CustomStringConvertible {
-    public struct Code: Hashable, Sendable {
-        let name: String
-        public static let alreadyRunning = Code(name: "alreadyRunning")
-        public static let alreadyFinished = Code(name: "alreadyFinished")
-        public static let noArms = Code(name: "noArms")
-        /// A setting the run cannot use (checked before anything is written).
-        public static let invalidConfiguration = Code(name: "invalidConfiguration")
-        /// The run finished but its end-of-run restore failed; `report` is the run's report, marked `notRestored`.
-        public static let notRestored = Code(name: "notRestored")
-    }
-
+public struct ExperimentError: CodedError, Equatable {
+    public typealias Code = ErrorCode<ExperimentError>
     public var code: Code
-    public var description: String
-    /// The run's report, when the run itself finished (``Code/notRestored``).
+    public var message: String
+    /// The run's report, when the run itself finished (`.notRestored`).
     public var report: ExperimentReport?
 
-    init(_ code: Code, _ description: String, report: ExperimentReport? = nil) {
+    init(_ code: Code, _ message: String, report: ExperimentReport? = nil) {
         self.code = code
-        self.description = description
+        self.message = message
         self.report = report
     }
 
@@ -35,6 +25,16 @@ public struct ExperimentError: Error, Sendable, Equatable, CustomStringConvertib
     static func notRestored(_ why: String, report: ExperimentReport) -> ExperimentError {
         ExperimentError(.notRestored, "restore failed: \(why); the journal is kept, run `flap-cli restore`", report: report)
     }
+}
+
+extension ErrorCode where Owner == ExperimentError {
+    public static let alreadyRunning = Self("alreadyRunning")
+    public static let alreadyFinished = Self("alreadyFinished")
+    public static let noArms = Self("noArms")
+    /// A setting the run cannot use (checked before anything is written).
+    public static let invalidConfiguration = Self("invalidConfiguration")
+    /// The run finished but its end-of-run restore failed; `report` is the run's report, marked `notRestored`.
+    public static let notRestored = Self("notRestored")
 }
 
 /// Runs one experiment: arms interleaved in seeded order, open-loop queries, scheduled mutations, one clock,
