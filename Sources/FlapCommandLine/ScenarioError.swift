@@ -1,4 +1,5 @@
 import FlapCore
+import FlapSystem
 
 /// A scenario (flags or file) that cannot run, said precisely: the field, when one is at fault, and why.
 public struct ScenarioError: CodedError, Equatable {

@@ -187,15 +187,21 @@ public final class TrinoClient: Sendable {
         if method == "POST" { request.headers.set("Content-Type", "text/plain; charset=utf-8") }
         self.decorate(&request)
         let response = try await self.send(request, purpose: purpose, deadline: deadline, recorder: recorder, expecting: [200])
-        let results: QueryResults
-        do {
-            results = try QueryResults.decode(response.body, knownColumns: columns)
-        } catch .notJSON(_, _, _, _, let why) {
-            throw TrinoProtocolError.notJSON(status: response.status, contentType: response.headers["Content-Type"],
-                                             uri: url.absoluteString, bodyExcerpt: Self.excerpt(response.body), parseError: why)
-        }
+        let results = try Self.decodeResults(response, url: url, columns: columns)
         self.applySessionHeaders(response.headers)
         return results
+    }
+
+    /// The page in `response`; a body that is not JSON is reported with the answer's status, type and start.
+    /// (Synchronous on purpose: a typed catch inside the async caller crashes Swift 6.3's SIL ownership verifier.)
+    private static func decodeResults(_ response: HTTPClientResponse, url: URL, columns: [TrinoColumn]?) throws(TrinoProtocolError) -> QueryResults {
+        do {
+            return try QueryResults.decode(response.body, knownColumns: columns)
+        } catch {
+            guard error.code == .notJSON else { throw error }
+            throw .notJSON(status: response.status, contentType: response.headers["Content-Type"], uri: url.absoluteString,
+                           bodyExcerpt: Self.excerpt(response.body), parseError: error.detail ?? "")
+        }
     }
 
     /// Session changes the coordinator asked for (`X-Trino-Set-*`, `X-Trino-Clear-*`).

@@ -1,4 +1,5 @@
 import FlapJSON
+import FlapSystem
 import HTTPWire
 
 /// The query failed on the server: Trino's own `error` object.
@@ -44,32 +45,62 @@ public struct TrinoQueryError: Error, Sendable, Equatable, CustomStringConvertib
     }
 }
 
-/// The server (or a proxy in front of it) did not speak the protocol.
-public enum TrinoProtocolError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// An HTTP status the protocol does not allow at this point (after any retries).
-    case unexpectedStatus(status: Int, method: String, uri: String, bodyExcerpt: String)
-    /// The body was not JSON: typically a proxy's HTML error page.
-    case notJSON(status: Int, contentType: String?, uri: String, bodyExcerpt: String, parseError: String)
-    case missingField(String)
-    case wrongType(field: String, expected: String)
-    case invalidNextURI(String)
-    /// A row did not match its column's type.
-    case badValue(column: String, type: String, detail: String)
-    case spooling(String)
+/// The server (or a proxy in front of it) did not speak the protocol. Match on `code`; the fields say what the
+/// server answered when the error is about an answer.
+public struct TrinoProtocolError: CodedError, Equatable {
+    public typealias Code = ErrorCode<TrinoProtocolError>
+    public var code: Code
+    public var message: String
+    /// The HTTP status, method and URI of the answer at fault, and the start of its body.
+    public var status: Int?
+    public var method: String?
+    public var uri: String?
+    public var bodyExcerpt: String?
+    /// The response field at fault.
+    public var field: String?
+    /// Why the body could not be read (the JSON parser's words).
+    public var detail: String?
 
-    public var description: String {
-        switch self {
-        case .unexpectedStatus(let status, let method, let uri, let body):
-            "\(method) \(uri) answered HTTP \(status)\(body.isEmpty ? "" : ": \(body)")"
-        case .notJSON(let status, let type, let uri, let body, let why):
-            "\(uri) answered HTTP \(status) with a body that is not Trino JSON (\(type ?? "no Content-Type"); \(why)): \(body)"
-        case .missingField(let field): "Trino response is missing the required field \(field)"
-        case .wrongType(let field, let expected): "Trino response field \(field) is not \(expected)"
-        case .invalidNextURI(let uri): "nextUri \"\(uri)\" is not an absolute http(s) URL"
-        case .badValue(let column, let type, let detail): "value in column \(column) is not a valid \(type): \(detail)"
-        case .spooling(let why): "spooled result segment: \(why)"
-        }
+    init(_ code: Code, _ message: String, status: Int? = nil, method: String? = nil, uri: String? = nil, bodyExcerpt: String? = nil,
+         field: String? = nil, detail: String? = nil) {
+        self.code = code
+        self.message = message
+        self.status = status
+        self.method = method
+        self.uri = uri
+        self.bodyExcerpt = bodyExcerpt
+        self.field = field
+        self.detail = detail
     }
+
+    /// An HTTP status the protocol does not allow at this point (after any retries).
+    package static func unexpectedStatus(status: Int, method: String, uri: String, bodyExcerpt: String) -> Self {
+        Self(.unexpectedStatus, "\(method) \(uri) answered HTTP \(status)\(bodyExcerpt.isEmpty ? "" : ": \(bodyExcerpt)")",
+             status: status, method: method, uri: uri, bodyExcerpt: bodyExcerpt)
+    }
+    /// The body was not JSON: typically a proxy's HTML error page.
+    package static func notJSON(status: Int, contentType: String?, uri: String, bodyExcerpt: String, parseError: String) -> Self {
+        Self(.notJSON, "\(uri) answered HTTP \(status) with a body that is not Trino JSON (\(contentType ?? "no Content-Type"); \(parseError)): \(bodyExcerpt)",
+             status: status, uri: uri, bodyExcerpt: bodyExcerpt, detail: parseError)
+    }
+    package static func missingField(_ field: String) -> Self { Self(.missingField, "Trino response is missing the required field \(field)", field: field) }
+    package static func wrongType(field: String, expected: String) -> Self { Self(.wrongType, "Trino response field \(field) is not \(expected)", field: field) }
+    package static func invalidNextURI(_ uri: String) -> Self { Self(.invalidNextURI, "nextUri \"\(uri)\" is not an absolute http(s) URL", uri: uri) }
+    /// A row did not match its column's type.
+    package static func badValue(column: String, type: String, detail: String) -> Self {
+        Self(.badValue, "value in column \(column) is not a valid \(type): \(detail)", field: column)
+    }
+    package static func spooling(_ why: String) -> Self { Self(.spooling, "spooled result segment: \(why)") }
+}
+
+extension ErrorCode where Owner == TrinoProtocolError {
+    public static let unexpectedStatus = Self("unexpectedStatus")
+    public static let notJSON = Self("notJSON")
+    public static let missingField = Self("missingField")
+    public static let wrongType = Self("wrongType")
+    public static let invalidNextURI = Self("invalidNextURI")
+    public static let badValue = Self("badValue")
+    public static let spooling = Self("spooling")
 }
 
 /// The request could not be completed on the wire (after any retries the policy allowed).
@@ -91,21 +122,34 @@ public struct TrinoTransportError: Error, Sendable, Equatable, CustomStringConve
     }
 }
 
-/// Errors of the client itself: configuration, deadlines.
-public enum TrinoClientError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// Credentials would travel over plain http; set `allowInsecureCredentials` to permit it.
-    case insecureCredentials(server: String)
-    case deadlineExceeded(after: Duration, queryID: String?)
-    case emptyStatement
-    case invalidConfiguration(String)
+/// Errors of the client itself: configuration, deadlines. Match on `code`.
+public struct TrinoClientError: CodedError, Equatable {
+    public typealias Code = ErrorCode<TrinoClientError>
+    public var code: Code
+    public var message: String
+    /// The query that ran out of time, when it had an ID.
+    public var queryID: String?
 
-    public var description: String {
-        switch self {
-        case .insecureCredentials(let server):
-            "refusing to send credentials over plain http to \(server); use https, or set allowInsecureCredentials when a proxy terminates TLS"
-        case .deadlineExceeded(let after, let id): "query \(id ?? "(not started)") exceeded its deadline of \(after)"
-        case .emptyStatement: "SQL statement is empty"
-        case .invalidConfiguration(let why): "invalid Trino client configuration: \(why)"
-        }
+    init(_ code: Code, _ message: String, queryID: String? = nil) {
+        self.code = code
+        self.message = message
+        self.queryID = queryID
     }
+
+    /// Credentials would travel over plain http; set `allowInsecureCredentials` to permit it.
+    package static func insecureCredentials(server: String) -> Self {
+        Self(.insecureCredentials, "refusing to send credentials over plain http to \(server); use https, or set allowInsecureCredentials when a proxy terminates TLS")
+    }
+    package static func deadlineExceeded(after: Duration, queryID: String?) -> Self {
+        Self(.deadlineExceeded, "query \(queryID ?? "(not started)") exceeded its deadline of \(after)", queryID: queryID)
+    }
+    package static let emptyStatement = Self(.emptyStatement, "SQL statement is empty")
+    package static func invalidConfiguration(_ why: String) -> Self { Self(.invalidConfiguration, "invalid Trino client configuration: \(why)") }
+}
+
+extension ErrorCode where Owner == TrinoClientError {
+    public static let insecureCredentials = Self("insecureCredentials")
+    public static let deadlineExceeded = Self("deadlineExceeded")
+    public static let emptyStatement = Self("emptyStatement")
+    public static let invalidConfiguration = Self("invalidConfiguration")
 }

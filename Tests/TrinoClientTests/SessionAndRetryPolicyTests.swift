@@ -41,8 +41,8 @@ final class SessionTests: XCTestCase {
         var session = TrinoSession(user: "u")
         session.extraCredentials = ["bad name": "x"]
         XCTAssertThrowsError(try session.headers()) { error in
-            guard case .invalidConfiguration(let why)? = error as? TrinoClientError else { return XCTFail("\(error)") }
-            XCTAssertTrue(why.contains("bad name"))
+            guard let error = error as? TrinoClientError, error.code == .invalidConfiguration else { return XCTFail("\(error)") }
+            XCTAssertTrue(error.message.contains("bad name"))
         }
     }
 

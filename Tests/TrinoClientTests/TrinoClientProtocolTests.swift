@@ -46,9 +46,12 @@ final class TrinoClientProtocolTests: XCTestCase {
         harness.server.inject(FakeTrinoFault(FakeTrinoFault.proxyErrorPage(502), on: .poll))
         let recorder = QueryTraceRecorder()
         let error = await self.expectError { try await harness.client.execute(TrinoQuery(q9SQL), trace: recorder) }
-        guard case .unexpectedStatus(502, "GET", let uri, let body)? = error as? TrinoProtocolError else { return XCTFail("\(String(describing: error))") }
-        XCTAssertTrue(uri.contains("/v1/statement/queued/"))
-        XCTAssertTrue(body.contains("502 Bad Gateway"), body)
+        let failure = try XCTUnwrap(error as? TrinoProtocolError, "\(String(describing: error))")
+        XCTAssertEqual(failure.code, .unexpectedStatus)
+        XCTAssertEqual(failure.status, 502)
+        XCTAssertEqual(failure.method, "GET")
+        XCTAssertTrue(failure.uri?.contains("/v1/statement/queued/") == true)
+        XCTAssertTrue(failure.bodyExcerpt?.contains("502 Bad Gateway") == true, failure.description)
         XCTAssertEqual(recorder.snapshot.hops.last?.finalStatus, 502, "the trace survives the error")
     }
 
@@ -64,7 +67,11 @@ final class TrinoClientProtocolTests: XCTestCase {
         defer { java.stop() }
         java.server.inject(FakeTrinoFault(.status(429, body: "slow down", headers: ["Retry-After": "1"]), on: .submit))
         let error = await self.expectError { try await java.client.execute(TrinoQuery(q9SQL)) }
-        guard case .unexpectedStatus(429, "POST", _, "slow down")? = error as? TrinoProtocolError else { return XCTFail("\(String(describing: error))") }
+        let failure = try XCTUnwrap(error as? TrinoProtocolError, "\(String(describing: error))")
+        XCTAssertEqual(failure.code, .unexpectedStatus)
+        XCTAssertEqual(failure.status, 429)
+        XCTAssertEqual(failure.method, "POST")
+        XCTAssertEqual(failure.bodyExcerpt, "slow down")
     }
 
     func testPythonPresetGivesUpAfterThreeAttempts() async throws {
@@ -73,7 +80,7 @@ final class TrinoClientProtocolTests: XCTestCase {
         harness.server.inject(FakeTrinoFault(.status(503, body: "unavailable"), on: .poll, count: 3))
         let recorder = QueryTraceRecorder()
         let error = await self.expectError { try await harness.client.execute(TrinoQuery(q9SQL), trace: recorder) }
-        guard case .unexpectedStatus(503, _, _, _)? = error as? TrinoProtocolError else { return XCTFail("\(String(describing: error))") }
+        XCTAssertEqual((error as? TrinoProtocolError)?.status, 503, "\(String(describing: error))")
         XCTAssertEqual(recorder.snapshot.hops.last?.attempts.count, 3)
     }
 
@@ -128,7 +135,10 @@ final class TrinoClientProtocolTests: XCTestCase {
         let harness = try TrinoHarness(server: { $0.queryDuration = .seconds(10) }, client: { $0.queryTimeout = .milliseconds(400) })
         defer { harness.stop() }
         let error = await self.expectError { try await harness.client.execute(TrinoQuery(q9SQL)) }
-        guard case .deadlineExceeded(.milliseconds(400), let id?)? = error as? TrinoClientError else { return XCTFail("\(String(describing: error))") }
+        guard let failure = error as? TrinoClientError, failure.code == .deadlineExceeded, let id = failure.queryID else {
+            return XCTFail("\(String(describing: error))")
+        }
+        XCTAssertTrue(failure.message.hasSuffix("exceeded its deadline of 0.4 seconds"), failure.message)
         XCTAssertEqual(harness.server.record(for: id)?.outcome, .cancelled)
     }
 
@@ -160,12 +170,12 @@ final class TrinoClientProtocolTests: XCTestCase {
     func testBadServerAnswersGiveSpecificErrors() async throws {
         let cases: [(FakeTrinoFault, (any Error) -> Bool)] = [
             (FakeTrinoFault(.status(200, body: "<html>oops</html>", headers: ["Content-Type": "text/html"]), on: .poll), { error in
-                guard case .notJSON(200, "text/html", _, "<html>oops</html>", _)? = error as? TrinoProtocolError else { return false }
-                return true
+                guard let error = error as? TrinoProtocolError else { return false }
+                return error.code == .notJSON && error.status == 200 && error.bodyExcerpt == "<html>oops</html>" && error.message.contains("(text/html;")
             }),
             (FakeTrinoFault(.status(200, body: #"{"id":"x","infoUri":"#), on: .poll), { error in
-                guard case .notJSON(200, _, _, _, let why)? = error as? TrinoProtocolError else { return false }
-                return why.contains("unexpected end of input")
+                guard let error = error as? TrinoProtocolError, error.code == .notJSON, error.status == 200 else { return false }
+                return error.detail?.contains("unexpected end of input") == true
             }),
             (FakeTrinoFault(.status(200, body: #"{"id":"x","infoUri":"u","stats":{},"nextUri":[]}"#), on: .poll), { error in
                 (error as? TrinoProtocolError) == .wrongType(field: "nextUri", expected: "a string")
@@ -174,12 +184,11 @@ final class TrinoClientProtocolTests: XCTestCase {
                 (error as? TrinoProtocolError) == .invalidNextURI("ftp://elsewhere/x")
             }),
             (FakeTrinoFault(.status(404, body: "Query not found"), on: .poll), { error in
-                guard case .unexpectedStatus(404, _, _, "Query not found")? = error as? TrinoProtocolError else { return false }
-                return true
+                guard let error = error as? TrinoProtocolError else { return false }
+                return error.code == .unexpectedStatus && error.status == 404 && error.bodyExcerpt == "Query not found"
             }),
             (FakeTrinoFault(.status(410, body: "Invalid token"), on: .poll), { error in
-                guard case .unexpectedStatus(410, _, _, _)? = error as? TrinoProtocolError else { return false }
-                return true
+                (error as? TrinoProtocolError).map { $0.code == .unexpectedStatus && $0.status == 410 } ?? false
             }),
             (FakeTrinoFault(.status(200, body: "", headers: ["X-Big": String(repeating: "b", count: 70_000)]), on: .poll), { error in
                 (error as? TrinoTransportError)?.underlying == .headerTooLarge(limit: 64 * 1024)
@@ -212,7 +221,7 @@ final class TrinoClientProtocolTests: XCTestCase {
         let harness = try TrinoHarness(client: { $0.authentication = .basic(user: "alice", password: "hunter2") })
         defer { harness.stop() }
         let error = await self.expectError { try await harness.client.execute(TrinoQuery(q9SQL)) }
-        guard case .insecureCredentials? = error as? TrinoClientError else { return XCTFail("\(String(describing: error))") }
+        XCTAssertEqual((error as? TrinoClientError)?.code, .insecureCredentials, "\(String(describing: error))")
         XCTAssertFalse("\(String(describing: error))".contains("hunter2"))
         XCTAssertFalse(TrinoAuthentication.basic(user: "a", password: "hunter2").description.contains("hunter2"))
         XCTAssertFalse(TrinoAuthentication.bearer(token: "tok3n").description.contains("tok3n"))
@@ -236,7 +245,9 @@ final class TrinoClientProtocolTests: XCTestCase {
         })
         defer { bearer.stop() }
         let error = await self.expectError { try await bearer.client.execute(TrinoQuery(q9SQL)) }
-        guard case .unexpectedStatus(401, "POST", _, _)? = error as? TrinoProtocolError else { return XCTFail("\(String(describing: error))") }
+        let failure = error as? TrinoProtocolError
+        XCTAssertEqual(failure?.status, 401, "\(String(describing: error))")
+        XCTAssertEqual(failure?.method, "POST")
     }
 
     func testSpoolingFetchesSegmentsWithTheirOwnHeadersAndAcknowledges() async throws {

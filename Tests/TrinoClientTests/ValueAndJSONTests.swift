@@ -62,7 +62,9 @@ final class ValueAndJSONTests: XCTestCase {
         for (col, cell) in cases {
             let body = #"{"id":"q","infoUri":"u","stats":{},"columns":[\#(col)],"data":[[\#(cell)]]}"#
             XCTAssertThrowsError(try QueryResults.decode(Array(body.utf8)), cell) { error in
-                guard case .badValue(column: "c", _, _)? = error as? TrinoProtocolError else { return XCTFail("\(cell): \(error)") }
+                let failure = error as? TrinoProtocolError
+                XCTAssertEqual(failure?.code, .badValue, "\(cell): \(error)")
+                XCTAssertEqual(failure?.field, "c")
             }
         }
     }

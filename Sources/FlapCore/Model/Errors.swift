@@ -1,22 +1,7 @@
-// flap's public errors are structs with a nested `Code`, so a new kind of failure adds a code without breaking a
-// caller's exhaustive switch. Match on `code`; show `description`.
+import FlapSystem
 
-/// One kind of failure of the error type `Owner`: `GateError.Code.badMetric`, `RestoreError.Code.differentCluster`.
-public struct ErrorCode<Owner>: Hashable, Sendable, CustomStringConvertible {
-    public let name: String
-    public init(_ name: String) { self.name = name }
-    public var description: String { self.name }
-}
-
-/// An error with a code and a message; `description` is the message.
-public protocol CodedError: Error, Sendable, CustomStringConvertible {
-    var code: ErrorCode<Self> { get }
-    var message: String { get }
-}
-
-extension CodedError {
-    public var description: String { self.message }
-}
+// flap's public errors are structs with a nested `Code` (FlapSystem's `ErrorCode`), so a new kind of failure adds
+// a code without breaking a caller's exhaustive switch. Match on `code`; show `description`.
 
 /// A gate expression that cannot be evaluated as written.
 public struct GateError: CodedError, Equatable {

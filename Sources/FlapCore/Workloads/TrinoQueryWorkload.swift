@@ -144,15 +144,15 @@ extension QueryOutcome {
         case let e as TrinoQueryError:
             return QueryOutcome(succeeded: false, failureClass: .trinoError, detail: "\(e.errorName): \(e.message)", failedHop: nil, trinoErrorName: e.errorName)
         case let e as TrinoProtocolError:
-            if case .unexpectedStatus(let status, let method, _, _) = e {
-                return QueryOutcome(succeeded: false, failureClass: .httpStatus, detail: "HTTP \(status) on \(method) at hop \(failedHop ?? -1)",
+            if e.code == .unexpectedStatus, let status = e.status {
+                return QueryOutcome(succeeded: false, failureClass: .httpStatus, detail: "HTTP \(status) on \(e.method ?? "?") at hop \(failedHop ?? -1)",
                                     failedHop: failedHop, httpStatus: status)
             }
             return QueryOutcome(succeeded: false, failureClass: .protocolError, detail: e.description, failedHop: failedHop)
         case let e as TrinoTransportError:
             return QueryOutcome(succeeded: false, failureClass: self.wireClass(e.underlying), detail: e.underlying.description, failedHop: failedHop)
         case let e as TrinoClientError:
-            if case .deadlineExceeded = e { return QueryOutcome(succeeded: false, failureClass: .clientGaveUp, detail: e.description, failedHop: failedHop) }
+            if e.code == .deadlineExceeded { return QueryOutcome(succeeded: false, failureClass: .clientGaveUp, detail: e.description, failedHop: failedHop) }
             return QueryOutcome(succeeded: false, failureClass: .other, detail: e.description, failedHop: failedHop)
         default:
             return self.classify(error, trace: trace)
