@@ -129,7 +129,7 @@ final class KubeconfigTests: XCTestCase {
                                                              "POD_NAMESPACE": "override"], directory: dir.path)
         XCTAssertEqual(fromEnv.namespace, "override")
         XCTAssertThrowsError(try InClusterConfig.load(environment: [:], directory: dir.path)) { error in
-            guard case .notInCluster? = error as? KubeconfigError else { return XCTFail("\(error)") }
+            XCTAssertEqual((error as? KubeconfigError)?.code, .notInCluster, "\(error)")
         }
     }
 
@@ -165,13 +165,11 @@ final class KubeconfigTests: XCTestCase {
         }
         let malformed = try dir.write("malformed", "clusters:\n- name: c\n  cluster: {server: [unclosed\n")
         XCTAssertThrowsError(try Kubeconfig.load(.init(kubeconfigPath: malformed, environment: [:]))) { error in
-            guard case .malformed(let yaml)? = error as? KubeconfigError else { return XCTFail("\(error)") }
-            XCTAssertEqual(yaml.file, malformed)
-            XCTAssertEqual(yaml.line, 3)
-            XCTAssertTrue("\(error)".contains("\(malformed):3:"))
+            XCTAssertEqual((error as? KubeconfigError)?.code, .malformed, "\(error)")
+            XCTAssertTrue("\(error)".contains("\(malformed):3:"), "the file and line of the YAML error: \(error)")
         }
         XCTAssertThrowsError(try Kubeconfig.load(.init(kubeconfigPath: "\(dir.path)/absent", environment: [:]))) { error in
-            guard case .unreadableFile(_, "kubeconfig", "no such file")? = error as? KubeconfigError else { return XCTFail("\(error)") }
+            XCTAssertEqual(error as? KubeconfigError, .unreadableFile(path: "\(dir.path)/absent", purpose: "kubeconfig", reason: "no such file"))
         }
         XCTAssertThrowsError(try Kubeconfig.load(.init(environment: ["HOME": dir.path]))) { error in
             XCTAssertEqual(error as? KubeconfigError, .noConfiguration(searched: ["\(dir.path)/.kube/config"]))
