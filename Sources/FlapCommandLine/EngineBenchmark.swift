@@ -8,8 +8,14 @@ import TrinoClient
 /// `flap-cli bench engine`: how many long, polling queries the engine sustains with p99 scheduling lateness
 /// under 2 ms, the polls/s that makes, and peak RSS; wrk's requests/s on the same endpoint as the ceiling.
 enum EngineBenchmark {
+    /// What `bench engine` measures when no flag says otherwise; the help prints these.
+    static let defaultLevels = [500, 1000, 2000, 2250, 2500, 3000]
+    static let defaultHold = Duration.seconds(8)
+    static let defaultRamp = Duration.seconds(2)
+
     static let usage = """
-    usage: flap-cli bench engine [--levels 250,500,1000,2000,3000] [--hold 8s] [--ramp 2s]
+    usage: flap-cli bench engine [--levels \(defaultLevels.map(String.init).joined(separator: ","))] [--hold \(DurationText.format(defaultHold))] \
+    [--ramp \(DurationText.format(defaultRamp))]
 
     Runs the experiment engine (a control arm, open-loop arrivals) against a FakeTrinoServer in a child process
     whose queries never finish and whose GETs long-poll 1 s, so each query polls about once a second. Each

@@ -114,10 +114,12 @@ enum FlapCommand {
         case ["lab", "scale"]:
             if wantsHelp { return .help(LabCommands.labUsage) }
             let flags = try ParsedFlags(rest, valued: ["routes"], boolean: [])
-            let routes = try (flags.string("routes") ?? "10,100,1000").split(separator: ",").map { text in
-                guard let n = Int(text), (1...20_000).contains(n) else { throw UsageError(message: "--routes must be counts like 10,100,1000,5000") }
-                return n
-            }
+            let routes = try flags.string("routes").map { list in
+                try list.split(separator: ",").map { text in
+                    guard let n = Int(text), (1...20_000).contains(n) else { throw UsageError(message: "--routes must be counts like 10,100,1000,5000") }
+                    return n
+                }
+            } ?? LabCommands.defaultRouteCounts
             return .labScale(routes: routes)
         case ["lab", "up"]:
             if wantsHelp { return .help(LabCommands.labUsage) }
@@ -172,11 +174,14 @@ enum FlapCommand {
         case ["bench", "engine"]:
             if wantsHelp { return .help(EngineBenchmark.usage) }
             let flags = try ParsedFlags(rest, valued: ["levels", "hold", "ramp"], boolean: [])
-            let levels = try (flags.string("levels") ?? "500,1000,2000,2250,2500,3000").split(separator: ",").map { text in
-                guard let n = Int(text), n > 0 else { throw UsageError(message: "--levels must be positive whole numbers like 500,1000,2000") }
-                return n
-            }
-            return .benchEngine(levels: levels, hold: try flags.duration("hold") ?? .seconds(8), ramp: try flags.duration("ramp") ?? .seconds(2))
+            let levels = try flags.string("levels").map { list in
+                try list.split(separator: ",").map { text in
+                    guard let n = Int(text), n > 0 else { throw UsageError(message: "--levels must be positive whole numbers like 500,1000,2000") }
+                    return n
+                }
+            } ?? EngineBenchmark.defaultLevels
+            return .benchEngine(levels: levels, hold: try flags.duration("hold") ?? EngineBenchmark.defaultHold,
+                                ramp: try flags.duration("ramp") ?? EngineBenchmark.defaultRamp)
         case ["bench", "trino-client"]:
             if wantsHelp { return .help(self.benchUsage) }
             let flags = try ParsedFlags(rest, valued: ["rows"], boolean: ["no-python"])

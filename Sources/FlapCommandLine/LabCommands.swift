@@ -4,11 +4,14 @@ import FlapSystem
 import Foundation
 
 enum LabCommands {
+    /// Route counts `lab scale` measures when `--routes` is not given.
+    static let defaultRouteCounts = [10, 100, 1000]
+
     static let labUsage = """
     usage: flap-cli lab [--rounds \(LabExperiment.Options().rounds)] [--slot \(DurationText.format(LabExperiment.Options().slot))] \
     [--rate \(LabExperiment.Options().rate.formatted())] [--output DIR]
            flap-cli lab up
-           flap-cli lab scale [--routes 10,100,1000,5000]
+           flap-cli lab scale [--routes \(Self.defaultRouteCounts.map(String.init).joined(separator: ","))]
 
     lab: the default comparison on this machine, no cluster needed. It starts a fake Kubernetes API and a fake
     Trino coordinator, and real data planes programmed from the API's objects: nginx as ingress-nginx (reloads)

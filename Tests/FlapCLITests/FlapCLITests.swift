@@ -1,3 +1,4 @@
+import FlapCore
 import FlapFakes
 import FlapSystem
 import FlapTesting
@@ -16,6 +17,20 @@ final class CommandParsingTests: XCTestCase {
         XCTAssertEqual(c.maxWait, .milliseconds(250))
         XCTAssertTrue(c.spooling)
         XCTAssertEqual(c.listeners, 2)
+    }
+
+    /// Defaults are declared once: what a command does without flags is what its help says.
+    func testHelpShowsTheDefaultsTheParserUses() throws {
+        guard case .benchEngine(let levels, let hold, let ramp) = try FlapCommand.parse(["bench", "engine"]),
+              case .help(let benchHelp) = try FlapCommand.parse(["bench", "engine", "--help"]) else { return XCTFail() }
+        XCTAssertTrue(benchHelp.contains("[--levels \(levels.map(String.init).joined(separator: ","))] [--hold \(DurationText.format(hold))]"), benchHelp)
+        XCTAssertTrue(benchHelp.contains("[--ramp \(DurationText.format(ramp))]"), benchHelp)
+        guard case .lab(let options, nil) = try FlapCommand.parse(["lab"]), case .labScale(let routes) = try FlapCommand.parse(["lab", "scale"]),
+              case .help(let labHelp) = try FlapCommand.parse(["lab", "--help"]) else { return XCTFail() }
+        XCTAssertTrue(labHelp.contains("[--rounds \(options.rounds)] [--slot \(DurationText.format(options.slot))] [--rate \(Int(options.rate))]"), labHelp)
+        XCTAssertTrue(labHelp.contains("[--routes \(routes.map(String.init).joined(separator: ","))]"), labHelp)
+        guard case .help(let runHelp) = try FlapCommand.parse(["run", "--help"]) else { return XCTFail() }
+        for kind in MutatorRegistry.builtIn.usage { XCTAssertTrue(runHelp.contains(kind), "run --help lists \(kind)") }
     }
 
     func testBadFlagsSaySpecificallyWhatIsWrong() {
