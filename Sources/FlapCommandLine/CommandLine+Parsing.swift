@@ -4,6 +4,14 @@ import Foundation
 /// A usage error: exit code 2 with the message and the subcommand's help.
 struct UsageError: Error, CustomStringConvertible {
     var message: String
+    /// 2 for most commands; `compare` uses 64, since its 2 means "regressions".
+    var exitCode: Int32 = 2
+    var description: String { self.message }
+}
+
+/// A command that could not do its work (an unreadable file, a report that is not one): exit 1.
+struct CommandFailure: Error, CustomStringConvertible {
+    var message: String
     var description: String { self.message }
 }
 

@@ -30,7 +30,7 @@ enum FlapCommand {
       run                   flap routes on a cluster while Trino queries run through them; report survival and latency
       doctor                check access, objects and Trino through each route; print the minimal Role
       report                render a report.json (text, markdown, csv, junit, html, json), evaluate gates
-      compare               regressions and improvements between two reports (exit 0 equal, 2 regressions, 4 improvements)
+      compare               regressions and improvements between two reports (exit 0 equal, 2 regressions, 4 improvements, 64 usage)
       restore               finish restoring routes from a run's journal (after a crash)
       demo trino            run the Trino client against an in-process FakeTrinoServer and print the trace
       fake trino            start a FakeTrinoServer and serve until Ctrl-C
@@ -72,6 +72,19 @@ enum FlapCommand {
     child process over loopback, and prints rows/s and this process's peak RSS; then the same with the
     official Trino Python client when it is installed. Use a release build.
     """
+
+    static func parseCompare(_ rest: ArraySlice<String>) throws -> FlapCommand {
+        let files = Array(rest.prefix { !$0.hasPrefix("--") })
+        guard files.count == 2 else { throw UsageError(message: "compare needs two reports: OLD.json NEW.json") }
+        let flags = try ParsedFlags(rest.dropFirst(2), valued: ["survival", "latency", "propagation"], boolean: [])
+        var thresholds = ComparisonThresholds()
+        for (name, keyPath) in [("survival", \ComparisonThresholds.survival), ("latency", \.latency), ("propagation", \.propagation)] {
+            guard let text = flags.string(name) else { continue }
+            guard let value = Double(text), value >= 0 else { throw UsageError(message: "--\(name) must be a non-negative number, not \"\(text)\"") }
+            thresholds[keyPath: keyPath] = value
+        }
+        return .compare(old: files[0], new: files[1], thresholds: thresholds)
+    }
 
     static func parse(_ arguments: [String], mutators: MutatorRegistry = .builtIn) throws -> FlapCommand {
         var words = arguments.prefix { !$0.hasPrefix("-") }
@@ -145,16 +158,12 @@ enum FlapCommand {
             return .report(path: path, format: format, output: flags.string("output"), gates: flags.all("require"))
         case ["compare"]:
             if wantsHelp { return .help(ReportCommands.compareUsage) }
-            let files = Array(rest.prefix { !$0.hasPrefix("--") })
-            guard files.count == 2 else { throw UsageError(message: "compare needs two reports: OLD.json NEW.json") }
-            let flags = try ParsedFlags(rest.dropFirst(2), valued: ["survival", "latency", "propagation"], boolean: [])
-            var thresholds = ComparisonThresholds()
-            for (name, keyPath) in [("survival", \ComparisonThresholds.survival), ("latency", \.latency), ("propagation", \.propagation)] {
-                guard let text = flags.string(name) else { continue }
-                guard let value = Double(text), value >= 0 else { throw UsageError(message: "--\(name) must be a non-negative number, not \"\(text)\"") }
-                thresholds[keyPath: keyPath] = value
+            do {
+                return try self.parseCompare(rest)
+            } catch var error as UsageError {
+                error.exitCode = ReportCommands.compareUsageExit  // 2 is compare's "regressions"
+                throw error
             }
-            return .compare(old: files[0], new: files[1], thresholds: thresholds)
         case ["restore"]:
             if wantsHelp { return .help(RestoreCommand.usage) }
             let flags = try ParsedFlags(rest, valued: ["journal", "kubeconfig", "context"], boolean: ["all", "force"])

@@ -15,7 +15,7 @@ import Foundation
 /// ```
 public enum FlapCommandLine {
     /// Runs one command and exits the process with its code: 0 ok, 1 error, 2 usage, 3 a gate failed,
-    /// 4 aborted (compare: 0 equal, 2 regressions, 4 improvements).
+    /// 4 aborted (compare: 0 equal, 1 error, 2 regressions or an arm in only one report, 4 improvements, 64 usage).
     public static func main(arguments: [String] = Array(CommandLine.arguments.dropFirst()), mutators: MutatorRegistry = .builtIn) async -> Never {
         let code = await self.run(arguments: arguments, mutators: mutators)
         fflush(nil)
@@ -29,7 +29,7 @@ public enum FlapCommandLine {
             return try await CommandRunner.run(command)
         } catch let error as UsageError {
             FileHandle.standardError.write(Data("flap-cli: \(error.message)\n".utf8))
-            return 2
+            return error.exitCode
         } catch {
             FileHandle.standardError.write(Data("flap-cli: \(error)\n".utf8))
             return 1

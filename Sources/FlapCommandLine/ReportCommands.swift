@@ -9,21 +9,27 @@ enum ReportCommands {
     Renders a run's report. With --require, evaluates gates and exits 3 when one fails.
     """
 
-    static let compareUsage = """
-    usage: flap-cli compare OLD.json NEW.json [--survival 0.01] [--latency 0.10] [--propagation 0.20]
+    /// compare's exit for a bad command line (sysexits' EX_USAGE): its 2 means "regressions".
+    static let compareUsageExit: Int32 = 64
 
-    Lists regressions and improvements per metric. Exit codes: 0 equal, 2 regressions, 4 only improvements.
-    Thresholds: absolute survival change, relative latency and propagation change.
+    static let compareUsage = """
+    usage: flap-cli compare OLD.json NEW.json [--survival \(ComparisonThresholds().survival)] [--latency \(ComparisonThresholds().latency)] \
+    [--propagation \(ComparisonThresholds().propagation)]
+
+    Lists regressions and improvements per metric, and every arm that is in only one of the reports.
+    Exit codes: 0 equal, 1 error (a report cannot be read), 2 regressions or an arm in only one report,
+    4 only improvements, \(compareUsageExit) usage. Thresholds: absolute survival change, relative latency and
+    propagation change.
     """
 
     static func load(_ path: String) throws -> ExperimentReport {
-        guard let data = FileManager.default.contents(atPath: path) else { throw UsageError(message: "cannot read report \(path)") }
+        guard let data = FileManager.default.contents(atPath: path) else { throw CommandFailure(message: "cannot read report \(path)") }
         do {
             return try ExperimentReport.decode(data)
         } catch let error as ReportDecodingError {
-            throw UsageError(message: "\(path): \(error)")
+            throw CommandFailure(message: "\(path): \(error)")
         } catch {
-            throw UsageError(message: "\(path) is not a flap report: \(error)")
+            throw CommandFailure(message: "\(path) is not a flap report: \(error)")
         }
     }
 

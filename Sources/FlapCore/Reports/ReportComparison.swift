@@ -31,9 +31,14 @@ public struct ReportComparison: Sendable, Equatable {
     public var regressions: [Change]
     public var improvements: [Change]
     public var unchanged: [Change]
+    /// Arms one report has and the other lacks: their metrics cannot be compared, which is never "equal".
+    public var armsOnlyInOld: [ArmID]
+    public var armsOnlyInNew: [ArmID]
 
-    /// 0 equal, 2 regressions, 4 only improvements (as package-benchmark's compare).
-    public var exitCode: Int32 { !self.regressions.isEmpty ? 2 : (!self.improvements.isEmpty ? 4 : 0) }
+    /// 0 equal, 2 regressions (or an arm in only one report), 4 only improvements (as package-benchmark's compare).
+    public var exitCode: Int32 {
+        !self.regressions.isEmpty || !self.armsOnlyInOld.isEmpty || !self.armsOnlyInNew.isEmpty ? 2 : (!self.improvements.isEmpty ? 4 : 0)
+    }
 
     public init(old: ExperimentReport, new: ExperimentReport, thresholds: ComparisonThresholds = .default) {
         var regressions: [Change] = []
@@ -61,12 +66,16 @@ public struct ReportComparison: Sendable, Equatable {
         self.regressions = regressions
         self.improvements = improvements
         self.unchanged = unchanged
+        self.armsOnlyInOld = old.arms.map(\.name).filter { new.arm($0) == nil }
+        self.armsOnlyInNew = new.arms.map(\.name).filter { old.arm($0) == nil }
     }
 
     public var summary: String {
         var out = ""
         for change in self.regressions { out += "REGRESSION  \(change)\n" }
         for change in self.improvements { out += "IMPROVEMENT \(change)\n" }
+        for arm in self.armsOnlyInOld { out += "MISSING ARM \(arm): in the old report only\n" }
+        for arm in self.armsOnlyInNew { out += "NEW ARM     \(arm): in the new report only\n" }
         out += "\(self.unchanged.count) metric\(self.unchanged.count == 1 ? "" : "s") unchanged within thresholds\n"
         return out
     }
