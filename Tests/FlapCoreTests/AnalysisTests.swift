@@ -42,6 +42,30 @@ final class AnalysisTests: XCTestCase {
         XCTAssertEqual(html.label, "protocol-error")
     }
 
+    func testSinceMutationCountsFromTheLastWriteBeforeTheFailure() {
+        // Delete at 16.0 s, recreate at 17.2 s, the query failed at 16.6 s: 0.6 s after the delete, not 0.6 s before
+        // the recreate (the nearest write, which is what schema 1 reported).
+        XCTAssertEqual(ReportBuilder.sinceMutation(16.6, writes: [16.0, 17.2])!, 0.6, accuracy: 1e-9)
+        XCTAssertEqual(ReportBuilder.sinceMutation(17.5, writes: [16.0, 17.2])!, 0.3, accuracy: 1e-9)
+        XCTAssertEqual(ReportBuilder.sinceMutation(5, writes: [6, 7])!, -1, accuracy: 1e-9, "before any write: negative, to the first")
+        XCTAssertNil(ReportBuilder.sinceMutation(5, writes: []), "a control arm has no write")
+    }
+
+    func testEveryOutputNamesAFailureWithOneVocabulary() throws {
+        let notFound = QueryOutcome(succeeded: false, failureClass: .httpStatus, detail: "HTTP 404", failedHop: 2, httpStatus: 404)
+        let json = String(decoding: try JSONEncoder().encode(notFound), as: UTF8.self)
+        XCTAssertTrue(json.contains(#""failureClass":"http-404""#), json)
+        XCTAssertEqual(try JSONDecoder().decode(QueryOutcome.self, from: Data(json.utf8)), notFound)
+        let abandoned = QueryOutcome(succeeded: false, failureClass: .trinoError, trinoErrorName: "ABANDONED_QUERY")
+        XCTAssertTrue(String(decoding: try JSONEncoder().encode(abandoned), as: UTF8.self).contains(#""failureClass":"trino:ABANDONED_QUERY""#))
+        let legacy = #"{"succeeded":false,"failureClass":"http-status","httpStatus":503}"#
+        XCTAssertEqual(try JSONDecoder().decode(QueryOutcome.self, from: Data(legacy.utf8)).failureClass, .httpStatus, "schema 1 reports still read")
+        let csv = CSVRenderer.render(ExperimentReportFixture.with(queries: [QueryRecordFixture.make(outcome: notFound, hops: [])]))
+        let header = csv.split(separator: "\n")[0].split(separator: ",", omittingEmptySubsequences: false)
+        let row = csv.split(separator: "\n")[1].split(separator: ",", omittingEmptySubsequences: false)
+        XCTAssertEqual(row[header.firstIndex(of: "failure_class")!], "http-404")
+    }
+
     func testClientProfilesAreComputedFromTheAttempts() {
         func record(_ failures: [String], method: String = "GET", succeeded: Bool, failureClass: QueryOutcome.FailureClass? = nil) -> QueryRecord {
             let hop = HopRecordFixture.make(method: method, attemptFailures: failures)
@@ -179,5 +203,17 @@ enum QueryRecordFixture {
         var record = try! JSONDecoder().decode(QueryRecord.self, from: Data(json.serialized.utf8))
         record.hops = hops
         return record
+    }
+}
+
+enum ExperimentReportFixture {
+    static func with(queries: [QueryRecord]) -> ExperimentReport {
+        let json: JSONValue = ["schemaVersion": .int(ExperimentReport.currentSchemaVersion), "runID": "r", "name": "n", "startedAt": "2026-12-02T00:00:00Z",
+                               "duration": 1, "partial": false, "arms": [], "comparisons": [], "mutations": [], "queries": [], "droppedArrivals": 0, "gates": []]
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        var report = try! decoder.decode(ExperimentReport.self, from: Data(json.serialized.utf8))
+        report.queries = queries
+        return report
     }
 }

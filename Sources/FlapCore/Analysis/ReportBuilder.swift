@@ -3,7 +3,7 @@ import Foundation
 import TrinoClient
 
 /// Turns what a run recorded into the report: outcomes per arm, intervals, phases, profiles, propagation.
-struct ReportBuilder {
+package struct ReportBuilder {
     let configuration: ExperimentConfiguration
     let clock: RunClock
     let runID: String
@@ -38,12 +38,19 @@ struct ReportBuilder {
         return report
     }
 
-    /// The query's record: its phase, and the time since the nearest mutation of its arm.
+    /// The query's record: its phase, and the time since its arm's mutation.
     func record(_ query: QueryObservation, mutations: [MutationRecord]) -> QueryRecord {
         let armMutations = mutations.filter { $0.arm == query.arm }
         let event = query.outcome.failedHop.flatMap { index in query.hops.first { $0.index == index }?.start } ?? query.end
-        let since = armMutations.min { abs(event - $0.writeStart) < abs(event - $1.writeStart) }.map { event - $0.writeStart }
-        return QueryRecord(query, sinceNearestMutation: since, phase: self.phase(of: query, armMutations: armMutations))
+        return QueryRecord(query, sinceMutation: Self.sinceMutation(event, writes: armMutations.map(\.writeStart)),
+                           phase: self.phase(of: query, armMutations: armMutations))
+    }
+
+    /// Seconds from the last write before `event`: a failure 0.6 s after a delete reads +0.6 s, even when the
+    /// recreate came 0.2 s after it. Negative (to the first write) only when nothing was written before.
+    package static func sinceMutation(_ event: Double, writes: [Double]) -> Double? {
+        if let last = writes.filter({ $0 <= event }).max() { return event - last }
+        return writes.min().map { event - $0 }
     }
 
     func phase(of query: QueryObservation, armMutations: [MutationRecord]) -> QueryRecord.Phase {

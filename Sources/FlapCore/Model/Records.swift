@@ -38,15 +38,16 @@ public struct QueryRecord: Sendable, Codable, Equatable {
     public var connectionsOpened: Int
     /// Connections opened after the first.
     public var reconnects: Int
-    /// Seconds from the nearest mutation write to the failure (or to the query's end), signed.
-    public var sinceNearestMutation: Double?
+    /// Seconds from the last write of this arm before the failure (or the query's end); negative only when the
+    /// failure came before the arm's first write.
+    public var sinceMutation: Double?
     public var phase: Phase
     /// Transport that carried the hops.
     public var transport: String
 
     public enum Phase: String, Sendable, Codable, CaseIterable { case before, during, after, control }
 
-    init(_ observation: QueryObservation, sinceNearestMutation: Double?, phase: Phase) {
+    init(_ observation: QueryObservation, sinceMutation: Double?, phase: Phase) {
         self.id = observation.id
         self.arm = observation.arm
         self.round = observation.round
@@ -60,7 +61,7 @@ public struct QueryRecord: Sendable, Codable, Equatable {
         self.hops = observation.hops
         self.connectionsOpened = observation.connectionsOpened
         self.reconnects = observation.reconnects
-        self.sinceNearestMutation = sinceNearestMutation
+        self.sinceMutation = sinceMutation
         self.phase = phase
         self.transport = observation.transport
     }

@@ -3,7 +3,9 @@ import Foundation
 
 /// The result of a run: Codable, versioned JSON, the source of truth every renderer reads.
 public struct ExperimentReport: Sendable, Codable, Equatable {
-    public static let currentSchemaVersion = 1
+    /// 2: `outcome.failureClass` holds the failure's label (`http-404`, `trino:NAME`, `connection-reset`), and
+    /// `sinceMutation` (was `sinceNearestMutation`) counts from the last write before the failure.
+    public static let currentSchemaVersion = 2
 
     public var schemaVersion: Int
     public var runID: String

@@ -98,7 +98,7 @@ public enum HTMLRenderer {
         var table = "<table><tr><th>query</th><th>arm</th><th>phase</th><th>class</th><th>hop</th><th>since mutation</th><th>detail</th></tr>"
         for q in failed.prefix(500) {
             table += "<tr><td>\(q.id)</td><td>\(self.escape(q.arm.rawValue))</td><td>\(q.phase.rawValue)</td><td>\(self.escape(q.outcome.label))</td>"
-            table += "<td>\(q.outcome.failedHop.map(String.init) ?? "–")</td><td>\(q.sinceNearestMutation.map { String(format: "%+.0f ms", $0 * 1000) } ?? "–")</td>"
+            table += "<td>\(q.outcome.failedHop.map(String.init) ?? "–")</td><td>\(q.sinceMutation.map { String(format: "%+.0f ms", $0 * 1000) } ?? "–")</td>"
             table += "<td>\(self.escape(q.outcome.detail ?? ""))</td></tr>"
         }
         return table + "</table>"

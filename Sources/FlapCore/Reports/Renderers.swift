@@ -58,8 +58,8 @@ public enum CSVRenderer {
         for q in report.queries {
             let fields: [String] = [
                 String(q.id), q.arm.rawValue, String(q.round), q.phase.rawValue, q.label, self.number(q.intendedStart), self.number(q.actualStart),
-                self.number(q.end), self.number(q.latency), self.number(q.lateness), q.outcome.label, q.outcome.failureClass?.rawValue ?? "",
-                q.outcome.failedHop.map(String.init) ?? "", q.sinceNearestMutation.map(self.number) ?? "", String(q.hops.count),
+                self.number(q.end), self.number(q.latency), self.number(q.lateness), q.outcome.label, q.outcome.succeeded ? "" : q.outcome.label,
+                q.outcome.failedHop.map(String.init) ?? "", q.sinceMutation.map(self.number) ?? "", String(q.hops.count),
                 String(q.connectionsOpened), String(q.reconnects), q.queryID ?? "",
             ]
             out += fields.map(self.escape).joined(separator: ",") + "\n"

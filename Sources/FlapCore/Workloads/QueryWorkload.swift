@@ -60,7 +60,8 @@ public struct QueryOutcome: Sendable, Codable, Equatable {
         self.trinoErrorName = trinoErrorName
     }
 
-    /// A short class label for tables: `http-404`, `trino:ABANDONED_QUERY`, `connection-reset`.
+    /// A short class label for tables: `http-404`, `trino:ABANDONED_QUERY`, `connection-reset`. It is also what
+    /// report.json holds as `failureClass`, so every output speaks one vocabulary.
     public var label: String {
         guard !self.succeeded else { return "ok" }
         if let status = self.httpStatus { return "http-\(status)" }
@@ -90,5 +91,35 @@ public struct QueryOutcome: Sendable, Codable, Equatable {
         case .readTimedOut, .writeTimedOut, .connectTimedOut: .timeout
         default: .other
         }
+    }
+
+    // report.json: `failureClass` is the label, the vocabulary of every table, CSV and gate.
+    enum CodingKeys: String, CodingKey { case succeeded, failureClass, detail, failedHop, httpStatus, trinoErrorName }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.succeeded = try c.decode(Bool.self, forKey: .succeeded)
+        self.detail = try c.decodeIfPresent(String.self, forKey: .detail)
+        self.failedHop = try c.decodeIfPresent(Int.self, forKey: .failedHop)
+        self.httpStatus = try c.decodeIfPresent(Int.self, forKey: .httpStatus)
+        self.trinoErrorName = try c.decodeIfPresent(String.self, forKey: .trinoErrorName)
+        self.failureClass = try c.decodeIfPresent(String.self, forKey: .failureClass).map(Self.failureClass(label:))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(self.succeeded, forKey: .succeeded)
+        try c.encodeIfPresent(self.failureClass.map { _ in self.label }, forKey: .failureClass)
+        try c.encodeIfPresent(self.detail, forKey: .detail)
+        try c.encodeIfPresent(self.failedHop, forKey: .failedHop)
+        try c.encodeIfPresent(self.httpStatus, forKey: .httpStatus)
+        try c.encodeIfPresent(self.trinoErrorName, forKey: .trinoErrorName)
+    }
+
+    /// The class a label names (schema 1 reports wrote the class itself, e.g. `http-status`).
+    static func failureClass(label: String) -> FailureClass {
+        if label.hasPrefix("http-"), Int(label.dropFirst(5)) != nil { return .httpStatus }
+        if label.hasPrefix("trino:") { return .trinoError }
+        return FailureClass(rawValue: label) ?? .other
     }
 }
