@@ -75,32 +75,68 @@ public enum CSVRenderer {
 }
 
 /// One test case per arm (informational: its numbers in system-out) and one per gate (failing when the gate fails).
+/// JUnit XML for CI test views: a testcase per arm, which fails when the arm's survival is significantly below
+/// its control's; a testcase per gate; a failing `flap.restore` case when routes may still be changed. Times are
+/// the seconds each arm was exercised.
 public enum JUnitRenderer {
+    /// An arm fails when it loses to its control by Fisher's exact test at this level.
+    public static let significance = 0.05
+
     public static func render(_ report: ExperimentReport) -> String {
-        let restoreCase = report.notRestored == nil ? 0 : 1
-        let failedGates = report.gates.filter { !$0.passed }.count + restoreCase
-        let tests = report.arms.count + report.gates.count + restoreCase
-        var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        out += "<testsuites name=\"flap\" tests=\"\(tests)\" failures=\"\(failedGates)\">\n"
-        out += "  <testsuite name=\"\(self.xml(report.runID))\" tests=\"\(tests)\" failures=\"\(failedGates)\" time=\"\(String(format: "%.3f", report.duration))\">\n"
+        var cases: [(classname: String, name: String, time: Double, failure: (type: String, message: String, body: String)?)] = []
         if let why = report.notRestored {
-            out += "    <testcase classname=\"flap.restore\" name=\"every route restored\" time=\"0\">\n"
-            out += "      <failure type=\"not-restored\" message=\"\(self.xml("routes may still be changed: \(why); run flap-cli restore"))\"/>\n"
-            out += "    </testcase>\n"
+            cases.append(("flap.restore", "every route restored", 0, ("not-restored", "routes may still be changed: \(why); run flap-cli restore", why)))
         }
         for arm in report.arms {
-            let s = arm.survival
-            out += "    <testcase classname=\"flap.arm\" name=\"\(self.xml(arm.name.rawValue))\" time=\"0\">\n"
-            out += "      <system-out>\(self.xml("survival \(s.successes)/\(s.trials) (95% CI \(String(format: "%.4f-%.4f", s.lower, s.upper))); failures \(arm.failures)"))</system-out>\n"
-            out += "    </testcase>\n"
+            let queries = report.queries.filter { $0.arm == arm.name }
+            cases.append(("flap.arm", arm.name.rawValue, self.exercised(queries), self.armFailure(arm, queries: queries)))
         }
         for gate in report.gates {
-            out += "    <testcase classname=\"flap.gate\" name=\"\(self.xml(gate.expression))\" time=\"0\">\n"
-            if !gate.passed { out += "      <failure message=\"\(self.xml(gate.message))\"/>\n" }
+            cases.append(("flap.gate", gate.expression, 0, gate.passed ? nil : ("gate", gate.message, gate.message)))
+        }
+        let failures = cases.filter { $0.failure != nil }.count
+        var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        out += "<testsuites name=\"flap\" tests=\"\(cases.count)\" failures=\"\(failures)\" errors=\"0\" time=\"\(self.seconds(report.duration))\">\n"
+        out += "  <testsuite name=\"\(self.xml(report.runID))\" tests=\"\(cases.count)\" failures=\"\(failures)\" errors=\"0\" skipped=\"0\" "
+        out += "time=\"\(self.seconds(report.duration))\" timestamp=\"\(self.timestamp(report.startedAt))\">\n"
+        for testcase in cases {
+            out += "    <testcase classname=\"\(testcase.classname)\" name=\"\(self.xml(testcase.name))\" time=\"\(self.seconds(testcase.time))\">\n"
+            if let failure = testcase.failure {
+                out += "      <failure type=\"\(failure.type)\" message=\"\(self.xml(failure.message))\">\(self.xml(failure.body))</failure>\n"
+            }
             out += "    </testcase>\n"
         }
         out += "  </testsuite>\n</testsuites>\n"
         return out
+    }
+
+    /// Why an arm fails, or nil: its survival is below its control's and Fisher's test says it is not chance.
+    static func armFailure(_ arm: ArmReport, queries: [QueryRecord]) -> (type: String, message: String, body: String)? {
+        guard let versus = arm.versusControl, versus.difference < 0, versus.fisherP < self.significance else { return nil }
+        let s = arm.survival
+        let classes = arm.failures.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }.joined(separator: ", ")
+        let message = String(format: "survival %d/%d (95%% CI %.4f-%.4f), %+.1f%% vs control (p=%.2g); failures: %@",
+                             s.successes, s.trials, s.lower, s.upper, versus.difference * 100, versus.fisherP, classes)
+        let hops = Dictionary(grouping: queries.filter { !$0.outcome.succeeded }) { query in
+            query.outcome.failedHop.flatMap { index in query.hops.first { $0.index == index } }.map { "\($0.purpose) (hop \($0.index))" } ?? "no hop"
+        }
+        let body = hops.sorted { $0.key < $1.key }.map { "failing hop \($0.key): \($0.value.count) queries" }.joined(separator: "\n")
+        return ("survival", message, body)
+    }
+
+    /// Seconds the arm's queries spanned, slot by slot (its rounds do not overlap other arms' slots).
+    static func exercised(_ queries: [QueryRecord]) -> Double {
+        Dictionary(grouping: queries, by: \.round).values.reduce(0) { total, slot in
+            total + max(0, (slot.map(\.end).max() ?? 0) - (slot.map(\.intendedStart).min() ?? 0))
+        }
+    }
+
+    static func seconds(_ value: Double) -> String { String(format: "%.3f", value.isFinite ? max(0, value) : 0) }
+
+    static func timestamp(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return String(formatter.string(from: date).dropLast())  // the XSD's xs:dateTime without a zone
     }
 
     static func xml(_ text: String) -> String {
