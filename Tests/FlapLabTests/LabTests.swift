@@ -144,26 +144,31 @@ final class LabTests: XCTestCase {
 
     /// Idle keep-alive connections race nginx's close on reload (raw failures under the `none` profile); Envoy
     /// route updates close nothing. Clients with gaps between requests, as in the measured runs.
+    ///
+    /// Every reload closes the idle connections; a raw failure needs a request to meet one in the instant it is
+    /// closed, which is a scheduling coincidence. Runs on an idle machine saw 4-33 of them in ~30 reloads, one on a
+    /// machine busy with a compiler saw none, so the burst spans ~60 reloads (the controller syncs at most every
+    /// 250 ms, as ingress-nginx rate-limits its syncs).
     func testFrequentReloadsRaceIdleKeepAliveConnectionsOnNginxOnly() async throws {
         let lab = try await Lab.start()
         defer { lab.stop() }
         let ingress = try XCTUnwrap(lab.ingressTarget)
         let gateway = try XCTUnwrap(lab.gatewayTarget)
         var configuration = ExperimentConfiguration(
-            arms: [.init(target: ingress, targetName: "nginx", mutator: BurstMutator(base: HeaderFilterToggleMutator(), times: 45)),
-                   .init(target: gateway, targetName: "envoy", mutator: BurstMutator(base: HeaderFilterToggleMutator(), times: 45))],
-            workload: HTTPWorkload(path: "/v1/info", requestsPerQuery: 50, interval: .milliseconds(150)), kube: lab.kube)
+            arms: [.init(target: ingress, targetName: "nginx", mutator: BurstMutator(base: HeaderFilterToggleMutator(), times: 80)),
+                   .init(target: gateway, targetName: "envoy", mutator: BurstMutator(base: HeaderFilterToggleMutator(), times: 80))],
+            workload: HTTPWorkload(path: "/v1/info", requestsPerQuery: 120, interval: .milliseconds(150)), kube: lab.kube)
         configuration.load.arrival = .fixed(perSecond: 0.001)
         configuration.load.cohort = 120
-        configuration.schedule.slot = .seconds(11)
+        configuration.schedule.slot = .seconds(20)
         configuration.schedule.rounds = 1
         configuration.schedule.flapAt = 0.05
         configuration.schedule.unflapAt = 0.75
         configuration.probe = nil
         configuration.journalDirectory = lab.directory + "/journals"
         let report = try await ExperimentRunner(configuration: configuration).run()
-        let nginx = try XCTUnwrap(report.arm("nginx-toggle-header-x45"))
-        let envoy = try XCTUnwrap(report.arm("envoy-toggle-header-x45"))
+        let nginx = try XCTUnwrap(report.arm("nginx-toggle-header-x80"))
+        let envoy = try XCTUnwrap(report.arm("envoy-toggle-header-x80"))
         print("nginx failures \(nginx.failures), reconnects \(nginx.connections.reconnects); envoy failures \(envoy.failures), reconnects \(envoy.connections.reconnects)")
         XCTAssertGreaterThan((nginx.failures["connection-closed"] ?? 0) + (nginx.failures["connection-reset"] ?? 0), 0, "\(nginx.failures)")
         XCTAssertTrue(Set(nginx.failures.keys).isSubset(of: ["connection-closed", "connection-reset"]), "\(nginx.failures)")
