@@ -150,6 +150,16 @@ public struct Scenario: Sendable, Codable, Equatable {
 
     /// Checks everything that can be checked without a cluster; mutation kinds are those `mutators` knows.
     public func validate(mutators: MutatorRegistry = .builtIn) throws(ScenarioError) {
+        _ = try self.checked(mutators: mutators)
+    }
+
+    /// What the checks built on the way: the arms and the gates, so ``configuration(kube:mutators:)`` builds them once.
+    struct Checked {
+        var arms: [PlannedArm]
+        var gates: [Gate]
+    }
+
+    func checked(mutators: MutatorRegistry) throws(ScenarioError) -> Checked {
         guard !self.targets.isEmpty else { throw ScenarioError.invalid("no route target: give --ingress or --httproute with the Trino URL through it") }
         for target in self.targets {
             guard let url = URL(string: target.url), url.scheme == "http" || url.scheme == "https", url.host != nil else {
@@ -158,8 +168,8 @@ public struct Scenario: Sendable, Codable, Equatable {
         }
         guard !self.mutations.isEmpty else { throw ScenarioError.invalid("no mutation: give at least one --mutation") }
         let arms = try self.arms(mutators: mutators)
-        for gate in self.gates {
-            do { _ = try Gate.parse(gate) } catch { throw ScenarioError.invalid(error.description) }
+        let gates = try self.gates.map { text throws(ScenarioError) in
+            do { return try Gate.parse(text) } catch { throw ScenarioError.invalid("\(error)") }
         }
         if let rate = self.load.rate, !(rate > 0 && rate <= 10_000) { throw ScenarioError.field("load.rate", "must be between 0 and 10000 queries per second") }
         if let arrival = self.load.arrival, !["fixed", "poisson"].contains(arrival) { throw ScenarioError.field("load.arrival", "must be fixed or poisson") }
@@ -183,6 +193,7 @@ public struct Scenario: Sendable, Codable, Equatable {
         }
         let ids = arms.map(\.id)
         if Set(ids).count != ids.count { throw ScenarioError.invalid("two arms have the same name: \(ids.map(\.rawValue))") }
+        return Checked(arms: arms, gates: gates)
     }
 
     /// One arm of the scenario, before its route is resolved against a cluster.
@@ -198,12 +209,11 @@ public struct Scenario: Sendable, Codable, Equatable {
         var mutations = self.mutations
         if !mutations.contains(where: { $0.kind == "control" }) { mutations.insert(Mutation(kind: "control"), at: 0) }
         var built: [any RouteMutator] = []
-        for (index, mutation) in mutations.enumerated() {
+        for mutation in mutations {
             do {
                 built.append(try mutators.mutator(for: mutation))
             } catch {
                 let position = self.mutations.firstIndex(of: mutation).map { "mutations[\($0)]: " } ?? ""
-                _ = index
                 throw ScenarioError.invalid(position + error.description)
             }
         }
@@ -228,8 +238,8 @@ public struct Scenario: Sendable, Codable, Equatable {
     /// The experiment this scenario describes, against `kube`. What the scenario leaves out keeps
     /// ``ExperimentConfiguration``'s default (and the workloads' own): no default is repeated here.
     public func configuration(kube: KubeClient, mutators: MutatorRegistry = .builtIn) throws(ScenarioError) -> ExperimentConfiguration {
-        try self.validate(mutators: mutators)
-        let arms = try self.arms(mutators: mutators).map { arm -> ExperimentConfiguration.Arm in
+        let checked = try self.checked(mutators: mutators)
+        let arms = checked.arms.map { arm -> ExperimentConfiguration.Arm in
             var target = RouteTarget(kind: arm.target.kind, name: arm.target.route, namespace: arm.target.namespace ?? kube.defaultNamespace,
                                      url: URL(string: arm.target.url)!)
             target.connectTo = arm.target.connectTo
@@ -240,9 +250,7 @@ public struct Scenario: Sendable, Codable, Equatable {
         self.schedule.apply(to: &configuration.schedule, arms: arms.count)
         if let seed = self.seed { configuration.seed = seed }
         configuration.failureBudget = self.failureBudget
-        configuration.gates = try self.gates.map { text throws(ScenarioError) in
-            do { return try Gate.parse(text) } catch { throw ScenarioError.invalid("\(error)") }
-        }
+        configuration.gates = checked.gates
         configuration.scenario = self.json
         if let name = self.name { configuration.name = name }
         return configuration

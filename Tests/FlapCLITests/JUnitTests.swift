@@ -52,5 +52,10 @@ final class JUnitTests: XCTestCase {
         XCTAssertEqual(gateFailure["type"] as? String, "gate")
         XCTAssertTrue((gateFailure["text"] as? String)?.contains("measured") == true, "\(gateFailure)")
         XCTAssertTrue(try failures("survival(ingress-control) >= 0.9").isEmpty)
+
+        var empty = report
+        empty.arms[0].survival = Proportion(successes: 0, trials: 0)
+        XCTAssertTrue(JUnitRenderer.render(empty).contains(#"<failure type="no-data" message="the arm ran no query: nothing was measured">"#),
+                      "an arm with no query is not green")
     }
 }

@@ -95,7 +95,7 @@ final class AnalysisTests: XCTestCase {
             let raw = await TrinoQueryWorkload(retryPolicy: .none).run(0, through: target, deadline: .now + .seconds(10))
             XCTAssertFalse(raw.outcome.succeeded)
             let clock = RunClock(origin: raw.trace.start)
-            let record = QueryRecordFixture.make(outcome: raw.outcome, hops: raw.trace.hops.map { HopRecordFixture.from($0, clock: clock) })
+            let record = QueryRecordFixture.make(outcome: raw.outcome, hops: raw.trace.hops.map { HopRecord($0, clock: clock) })
             let predicted = ClientProfiles.survives(record, under: policy)
             trino.inject(FakeTrinoFault(.closeWithoutResponse, on: .poll, count: 1))
             let rerun = await TrinoQueryWorkload(retryPolicy: policy).run(1, through: target, deadline: .now + .seconds(10))
@@ -177,21 +177,6 @@ enum HopRecordFixture {
         let json: JSONValue = ["index": 1, "purpose": "poll", "method": .string(method), "start": 0, "end": 0, "attempts": .int(max(1, attemptFailures.count)),
                                "bytes": 0, "attemptFailures": .array(attemptFailures.map { .string($0) }), "connectionEvents": []]
         return try! JSONDecoder().decode(HopRecord.self, from: Data(json.serialized.utf8))
-    }
-
-    static func from(_ hop: QueryTrace.Hop, clock: RunClock) -> HopRecord {
-        self.make(method: hop.method, attemptFailures: hop.attempts.compactMap { $0.failure }.map { failure in
-            switch failure {
-            case .status(let code, _): "status:\(code)"
-            case .emptyBody: "empty"
-            case .transport(let error):
-                switch error {
-                case .closedBeforeComplete: "wire:closedBeforeComplete"
-                case .connectionReset: "wire:connectionReset"
-                default: "wire:other"
-                }
-            }
-        })
     }
 }
 

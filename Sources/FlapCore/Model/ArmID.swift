@@ -14,12 +14,6 @@ public struct ArmID: RawRepresentable, Hashable, Comparable, Sendable, Codable, 
 
     public var description: String { self.rawValue }
     public static func < (a: ArmID, b: ArmID) -> Bool { a.rawValue < b.rawValue }
-
-    public init(from decoder: any Decoder) throws { self.rawValue = try decoder.singleValueContainer().decode(String.self) }
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(self.rawValue)
-    }
 }
 
 extension RouteTarget.Kind {

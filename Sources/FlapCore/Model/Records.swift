@@ -111,7 +111,7 @@ public struct MutationRecord: Sendable, Codable, Equatable {
 }
 
 extension HopRecord {
-    init(_ hop: QueryTrace.Hop, clock: RunClock) {
+    package init(_ hop: QueryTrace.Hop, clock: RunClock) {
         let last = hop.attempts.last
         self.index = hop.index
         self.purpose = hop.purpose.rawValue

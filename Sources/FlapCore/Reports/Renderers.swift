@@ -110,8 +110,10 @@ public enum JUnitRenderer {
         return out
     }
 
-    /// Why an arm fails, or nil: its survival is below its control's and Fisher's test says it is not chance.
+    /// Why an arm fails, or nil: it ran no query (nothing says it survived), or its survival is below its control's
+    /// and Fisher's test says it is not chance.
     static func armFailure(_ arm: ArmReport, queries: [QueryRecord]) -> (type: String, message: String, body: String)? {
+        if arm.survival.trials == 0 { return ("no-data", "the arm ran no query: nothing was measured", "") }
         guard let versus = arm.versusControl, versus.difference < 0, versus.fisherP < self.significance else { return nil }
         let s = arm.survival
         let classes = arm.failures.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }.joined(separator: ", ")
