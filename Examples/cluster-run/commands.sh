@@ -12,7 +12,7 @@ kubectl -n trino wait --for=condition=Accepted httproute/trino --timeout=2m
 ROUTES=(-n trino
         --ingress trino --ingress-url http://trino.example.com
         --httproute trino --httproute-url http://trino-gw.example.com)
-MUTATIONS=(--mutation delete-recreate --mutation remove-readd-backend:trino-b --mutation neighbour-change:neighbour)
+MUTATIONS=(--mutation delete-recreate --mutation httproute:remove-readd-backend:trino-b --mutation neighbour-change:neighbour)
 
 # Access, objects and Trino reachability; prints the minimal Role (rbac.yaml holds it).
 swift run flap-cli doctor "${ROUTES[@]}" "${MUTATIONS[@]}"

@@ -10,8 +10,8 @@ enum DoctorCommand {
     usage: flap-cli doctor [the run flags: --kubeconfig, --context, -n, --ingress/--ingress-url, --httproute/--httproute-url, --mutation ...]
 
     Checks, for each route: that this identity may do what the mutations need (SelfSubjectAccessReview for
-    each verb), that the object exists (and an HTTPRoute is Accepted for its generation), and that Trino
-    answers through the route. Prints the minimal Role. Exits 1 when a check fails. Each network step gives up
+    each verb), that the object exists (and an HTTPRoute is Accepted for its generation), that each mutation
+    can work on the live objects (the backend it removes is there), and that Trino answers through the route. Prints the minimal Role. Exits 1 when a check fails. Each network step gives up
     after 10 s and says which one; once the API server has not answered, the remaining API checks say so.
     """
 
@@ -45,10 +45,11 @@ enum DoctorCommand {
                 throw error
             }
         }
-        var resources: [ResourceType] = []
+        var resources: [String: [ResourceType]] = [:]
         for target in scenario.targets {
             let resource: ResourceType = target.kind == .ingress ? .ingress : .httpRoute
-            if !resources.contains(resource) { resources.append(resource) }
+            let targetNamespace = target.namespace ?? namespace
+            if !(resources[targetNamespace] ?? []).contains(resource) { resources[targetNamespace, default: []].append(resource) }
             for verb in self.verbs {
                 let review: JSONValue = ["apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
                                          "spec": ["resourceAttributes": ["namespace": .string(target.namespace ?? namespace), "verb": .string(verb),
@@ -73,6 +74,9 @@ enum DoctorCommand {
                 if resource == .httpRoute {
                     check(HTTPRoute(json: object.json).isAccepted(), "HTTPRoute \(target.route) is Accepted for its current generation")
                 }
+                let others = try await api("list \(resource.plural)") { try await RouteHosts.others(of: object, resource: resource, kube: kube) }
+                let problem = RouteHosts.problem(object, url: target.url, others: others)
+                check(problem == nil, problem ?? "only \(resource.kind) \(targetNamespace)/\(target.route) serves \(URL(string: target.url)?.host ?? target.url): an answer through \(target.url) comes through it")
             } catch {
                 check(false, "\(resource.kind) \(target.route): \(error)")
             }
@@ -88,7 +92,14 @@ enum DoctorCommand {
                 check(false, "Trino through \(target.name) at \(target.url): \(error)")
             }
         }
-        print("\nminimal Role for flap (bind it to the identity that runs flap):\n" + self.role(resources, namespace: namespace))
+        if let apiSilent {
+            check(false, "mutations not checked against the live objects: \(apiSilent)")
+        } else {
+            let checks = await MutationChecks.run(try scenario.configuration(kube: kube, mutators: options.mutators))
+            for line in checks.lines { check(line.hasPrefix("ok"), "mutation " + line.dropFirst(5)) }
+        }
+        let roles = resources.sorted { $0.key < $1.key }.map { self.role($0.value, namespace: $0.key) }
+        print("\nminimal Role\(roles.count > 1 ? " per namespace" : "") for flap (bind it to the identity that runs flap):\n" + roles.joined(separator: "---\n"))
         return failed ? ExitCode.error : ExitCode.ok
     }
 

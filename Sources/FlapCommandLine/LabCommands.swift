@@ -44,8 +44,8 @@ enum LabCommands {
         let errors = await lab.controllerErrors()
         if !errors.isEmpty { Output.note("lab controller errors: \(errors.prefix(5).joined(separator: "; "))") }
         print("report: \(directory)/report.json, \(directory)/report.html")
-        if report.notRestored != nil { return ExitCode.error }
-        return report.partial ? ExitCode.aborted : ExitCode.ok
+        if report.judged == .unreliable { Output.note("warning: this run is unreliable (the machine, not the proxies): \(report.integrityLines.joined(separator: "; "))") }
+        return ExitCode.of(report)
     }
 
     static func scale(routes: [Int]) async throws -> Int32 {

@@ -42,7 +42,9 @@ enum ReportCommands {
         } else {
             print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
         }
-        return report.gatesPassed ? ExitCode.ok : ExitCode.gateFailed
+        var judged = report
+        (judged.notRestored, judged.partial) = (nil, false)  // how the run ended is `run`'s exit code; this is what it says
+        return ExitCode.of(judged)
     }
 
     static func compare(old: String, new: String, thresholds: ComparisonThresholds) throws -> Int32 {

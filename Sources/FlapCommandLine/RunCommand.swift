@@ -10,19 +10,37 @@ enum ExitCode {
     static let usage: Int32 = 2
     static let gateFailed: Int32 = 3
     static let aborted: Int32 = 4
+    /// An arm's mutation failed or was not undone: its figures do not measure it.
+    static let invalid: Int32 = 5
+    /// The run left its own schedule (late writes or arrivals, stalls): its timings are the machine's.
+    static let unreliable: Int32 = 6
+
+    /// A finished run's code: a failed restore, then a stop, then invalid, unreliable, a failed gate.
+    static func of(_ report: ExperimentReport) -> Int32 {
+        if report.notRestored != nil { return self.error }
+        if report.partial { return self.aborted }
+        switch report.judged {
+        case .invalid: return self.invalid
+        case .unreliable: return self.unreliable
+        case .fail: return self.gateFailed
+        case .pass: return self.ok
+        }
+    }
 }
 
 enum RunCommand {
     static func execute(_ options: RunOptions) async throws -> Int32 {
         let scenario = options.scenario
-        if options.dryRun {
-            print(try self.plan(scenario, mutators: options.mutators))
-            return ExitCode.ok
-        }
+        if options.dryRun { print(try self.plan(scenario, mutators: options.mutators)) }
         let kube = try await KubeClient.connect(Kubeconfig.Options(kubeconfigPath: scenario.cluster.kubeconfig, context: scenario.cluster.context,
                                                                    namespace: scenario.cluster.namespace),
                                                 transport: scenario.cluster.transport.flatMap(KubeTransportChoice.init(rawValue:)) ?? .auto)
         defer { kube.shutdown() }
+        if options.dryRun {
+            let checks = await MutationChecks.run(try scenario.configuration(kube: kube, mutators: options.mutators))
+            print("checked against the live objects (nothing written):\n" + checks.lines.map { "  " + $0 }.joined(separator: "\n"))
+            return checks.passed ? ExitCode.ok : ExitCode.error
+        }
         let runID = ExperimentRunner.makeRunID()
         let directory = options.output ?? "flap-results/\(runID)"
         try OutputFiles.prepare(directory: directory)
@@ -58,10 +76,8 @@ enum RunCommand {
         print("report: \(directory)/report.json, \(directory)/report.html, events: \(directory)/events.jsonl")
         if let why = report.notRestored {
             Output.note("flap: the end-of-run restore failed: \(why); the journal is kept, run `flap-cli restore`")
-            return ExitCode.error
         }
-        if report.partial { return ExitCode.aborted }
-        return report.gatesPassed ? ExitCode.ok : ExitCode.gateFailed
+        return ExitCode.of(report)
     }
 
     /// What a run would do, without touching the cluster: the configuration the run would use, so the plan

@@ -15,8 +15,9 @@ struct RunOptions {
         let kinds = mutators.usage.joined(separator: ", ")
         return """
     usage: flap-cli run [--scenario FILE] [--kubeconfig PATH] [--context NAME] [-n NAMESPACE] [--transport auto|direct|kubectl-proxy]
-                        [--ingress NAME --ingress-url URL] [--httproute NAME --httproute-url URL] [--connect-to HOST:PORT]
-                        [--mutation KIND[:ARGS]]... [--user U] [--catalog C] [--schema S] [--query SQL]... [--query-file FILE]
+                        [--ingress NAME --ingress-url URL [--ingress-namespace NS] [--ingress-connect-to HOST:PORT]]
+                        [--httproute NAME --httproute-url URL [--httproute-namespace NS] [--httproute-connect-to HOST:PORT]]
+                        [--connect-to HOST:PORT] [--mutation [ingress:|httproute:]KIND[:ARGS]]... [--user U] [--catalog C] [--schema S] [--query SQL]... [--query-file FILE]
                         [--client-profile none|protocol|java|python|go] [--rate N] [--arrival fixed|poisson] [--concurrency N]
                         [--interval 6s] [--iterations N | --duration 5m] [--jitter 0s] [--burst N] [--failure-budget N] [--seed N]
                         [--require GATE]... [--output DIR] [--dry-run]
@@ -26,10 +27,17 @@ struct RunOptions {
     `flap-cli restore`). Writes report.json, report.html and events.jsonl to --output (default
     flap-results/<run id>) and prints the summary.
 
+    -n and --connect-to apply to both routes unless --ingress-namespace/--httproute-namespace or
+    --ingress-connect-to/--httproute-connect-to say otherwise. A --mutation applies to every route unless it
+    starts with the route it is for: --mutation ingress:delete-recreate:Foreground:5 (propagation policy and grace
+    period) --mutation httproute:remove-readd-backend:trino-worker-service is the original experiment's pairing.
+
     mutations: \(Self.wrap(kinds, indent: 11, width: 110))
     gates:     'survival(ARM) >= 0.999'  'survival(ARM, python) >= 0.99'  'p99(ARM) < 2s'
                'reconnects(ARM) == 0'  'propagation.p99 < 500ms'
-    exit codes: 0 pass, 1 error, 2 usage, 3 a gate failed, 4 aborted (stopped or failure budget)
+    exit codes: 0 pass, 1 error (also a mutation that cannot work on the live objects: refused before any write),
+                2 usage, 3 a gate failed, 4 aborted (stopped or failure budget), 5 invalid (a mutation step failed),
+                6 unreliable (the run left its own schedule)
     """
     }
 
@@ -48,9 +56,35 @@ struct RunOptions {
         return lines.joined(separator: "\n" + String(repeating: " ", count: indent))
     }
 
+    /// `[TARGET:]KIND[:ARGS]`: a leading target name (`ingress`, `gateway`, or `httproute` for the HTTPRoute's
+    /// target) that is not a mutation kind limits the mutation to that route.
+    static func mutation(_ text: String, targets: [String], mutators: MutatorRegistry, absentRouteIsError: Bool = true) throws -> Scenario.Mutation? {
+        var rest = text
+        var on: [String]?
+        if let colon = text.firstIndex(of: ":") {
+            let head = String(text[..<colon])
+            let name = head == "httproute" ? RouteTarget.Kind.httpRoute.armPrefix : head
+            if !mutators.names.contains(head), targets.contains(name) || ["ingress", "httproute", "gateway"].contains(head) {
+                guard targets.contains(name) else {
+                    guard absentRouteIsError else { return nil }
+                    throw UsageError(message: "--mutation \(text): there is no \(head) route (give --\(head == "gateway" ? "httproute" : head) NAME)")
+                }
+                on = [name]
+                rest = String(text[text.index(after: colon)...])
+            }
+        }
+        do {
+            var spec = try mutators.spec(parsing: rest)
+            spec.targets = on
+            return spec
+        } catch {
+            throw UsageError(message: "\(error)")
+        }
+    }
+
     static func parse(_ arguments: ArraySlice<String>, requireMutation: Bool = true, mutators: MutatorRegistry = .builtIn) throws -> RunOptions {
         let valued: Set<String> = ["scenario", "kubeconfig", "context", "namespace", "transport", "ingress", "ingress-url", "httproute", "httproute-url",
-                                   "connect-to", "mutation", "user", "catalog", "schema", "query", "query-file", "client-profile", "rate", "arrival",
+                                   "connect-to", "ingress-namespace", "httproute-namespace", "ingress-connect-to", "httproute-connect-to", "mutation", "user", "catalog", "schema", "query", "query-file", "client-profile", "rate", "arrival",
                                    "concurrency", "interval", "iterations", "jitter", "burst", "failure-budget", "seed", "require", "output", "duration"]
         let flags = try ParsedFlags(Array(arguments).map { $0 == "-n" ? "--namespace" : $0 }[...], valued: valued, boolean: ["dry-run"])
         var scenario: Scenario
@@ -73,13 +107,14 @@ struct RunOptions {
             }
             guard let url = flags.string("\(flag)-url") else { throw UsageError(message: "--\(flag) \(name) needs --\(flag)-url: the Trino URL through that route") }
             var target = Scenario.Target(name: kind.armPrefix, kind: kind, route: name, url: url)
-            target.namespace = scenario.cluster.namespace
-            target.connectTo = flags.string("connect-to")
+            target.namespace = flags.string("\(flag)-namespace") ?? scenario.cluster.namespace
+            target.connectTo = flags.string("\(flag)-connect-to") ?? flags.string("connect-to")
             scenario.targets.removeAll { $0.name == kind.armPrefix }
             scenario.targets.append(target)
         }
-        let mutations = try flags.all("mutation").map { text in
-            do { return try mutators.spec(parsing: text) } catch { throw UsageError(message: "\(error)") }
+        // doctor checks the routes it is given: a mutation for a route it was not given is not its business.
+        let mutations = try flags.all("mutation").compactMap { text in
+            try Self.mutation(text, targets: scenario.targets.map(\.name), mutators: mutators, absentRouteIsError: requireMutation)
         }
         if !mutations.isEmpty { scenario.mutations = mutations }
         if let v = flags.string("user") { scenario.workload.user = v }

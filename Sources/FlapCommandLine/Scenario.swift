@@ -208,17 +208,24 @@ public struct Scenario: Sendable, Codable, Equatable {
     public func arms(mutators: MutatorRegistry = .builtIn) throws(ScenarioError) -> [PlannedArm] {
         var mutations = self.mutations
         if !mutations.contains(where: { $0.kind == "control" }) { mutations.insert(Mutation(kind: "control"), at: 0) }
-        var built: [any RouteMutator] = []
+        let names = self.targets.map(\.name)
+        for (index, mutation) in self.mutations.enumerated() {
+            for name in mutation.targets ?? [] where !names.contains(name) {
+                throw ScenarioError.invalid("mutations[\(index)]: no target named \(name) (targets: \(names.joined(separator: ", ")))")
+            }
+        }
+        var built: [(spec: Mutation, mutator: any RouteMutator)] = []
         for mutation in mutations {
             do {
-                built.append(try mutators.mutator(for: mutation))
+                built.append((mutation, try mutators.mutator(for: mutation)))
             } catch {
                 let position = self.mutations.firstIndex(of: mutation).map { "mutations[\($0)]: " } ?? ""
                 throw ScenarioError.invalid(position + error.description)
             }
         }
         return self.targets.flatMap { target in
-            built.map { PlannedArm(id: ArmID.derive(targetName: target.name, mutator: $0), target: target, mutator: $0) }
+            built.filter { $0.spec.targets?.contains(target.name) ?? true }
+                .map { PlannedArm(id: ArmID.derive(targetName: target.name, mutator: $0.mutator), target: target, mutator: $0.mutator) }
         }
     }
 

@@ -76,8 +76,8 @@ final class ClusterRunExampleTests: XCTestCase {
     }
 
     /// What Envoy Gateway writes once it accepts the route.
-    static func accept(route name: String, kube: KubeClient) async throws {
-        var route = try await kube.get(HTTPRoute.self, name: name, namespace: "trino")
+    static func accept(route name: String, namespace: String = "trino", kube: KubeClient) async throws {
+        var route = try await kube.get(HTTPRoute.self, name: name, namespace: namespace)
         var parent = HTTPRoute.RouteParentStatus(json: [:])
         parent.parentRef = ParentReference(name: "trino-gw")
         parent.controllerName = "gateway.envoyproxy.io/gatewayclass-controller"

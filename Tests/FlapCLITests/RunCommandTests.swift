@@ -217,6 +217,28 @@ final class RunCommandTests: XCTestCase {
         XCTAssertTrue(missing.stdout.contains("FAIL Ingress ghost"), missing.stdout)
     }
 
+    /// The first observation, from the command line: a backend the Ingress does not have.
+    func testAnImpossibleMutationIsRefusedByRunDryRunAndDoctorBeforeAnyWrite() async throws {
+        let env = try await Environment()
+        defer { env.stop() }
+        let checkpoint = env.api.checkpoint()
+        let arguments = env.runArguments.map { $0 == "delete-recreate" ? "remove-readd-backend:trino-worker-service" : $0 }
+        let message = "Ingress default/trino has no backend named trino-worker-service (its backends: trino)"
+        let run = try CLI.run(arguments, environment: env.environment)
+        XCTAssertEqual(run.status, 1, run.stdout + run.stderr)
+        XCTAssertTrue(run.stderr.contains("nothing was written: arm ingress-remove-readd-trino-worker-service: \(message)"), run.stderr)
+        let dryRun = try CLI.run(arguments + ["--dry-run"], environment: env.environment)
+        XCTAssertEqual(dryRun.status, 1, dryRun.stdout + dryRun.stderr)
+        XCTAssertTrue(dryRun.stdout.contains("ok   ingress-control: control can work on Ingress default/trino"), dryRun.stdout)
+        XCTAssertTrue(dryRun.stdout.contains("FAIL ingress-remove-readd-trino-worker-service: \(message)"), dryRun.stdout)
+        let doctor = try CLI.run(["doctor"] + arguments.dropFirst(), environment: env.environment)
+        XCTAssertEqual(doctor.status, 1)
+        XCTAssertTrue(doctor.stdout.contains("FAIL mutation ingress-remove-readd-trino-worker-service: \(message)"), doctor.stdout)
+        XCTAssertTrue(env.api.changes(since: checkpoint).isEmpty, "nothing was written")
+        let possible = try CLI.run(env.runArguments + ["--dry-run"], environment: env.environment)
+        XCTAssertEqual(possible.status, 0, possible.stdout + possible.stderr)
+    }
+
     func testDoctorAgainstASilentAPIServerSaysWhichStepTimedOut() async throws {
         let env = try await Environment()
         defer { env.stop() }

@@ -11,14 +11,16 @@ package struct ReportBuilder {
     static let attributionWindow = 5.0
 
     func build(queries observations: [QueryObservation], mutations: [MutationRecord], dropped: Int, partial: Bool, aborted: String?,
-               eventLog: String?) -> ExperimentReport {
+               eventLog: String?, stalls: [Stall] = []) -> ExperimentReport {
         let queries = observations.map { self.record($0, mutations: mutations) }
         var arms = self.configuration.arms.map { arm in
             ArmAnalysis.report(arm: arm, queries: queries.filter { $0.arm == arm.id }, mutations: mutations.filter { $0.arm == arm.id })
         }
+        for index in arms.indices { arms[index].invalid = Self.invalidity(mutations.filter { $0.arm == arms[index].name }) }
         if let control = arms.first(where: \.isControl) {
-            // No difference without data on both sides (0/0 would render as "+nan%").
-            for index in arms.indices where !arms[index].isControl && arms[index].survival.trials > 0 && control.survival.trials > 0 {
+            // No difference without data on both sides (0/0 would render as "+nan%"), nor for an arm whose mutation failed.
+            for index in arms.indices where !arms[index].isControl && arms[index].survival.trials > 0 && control.survival.trials > 0
+                && arms[index].invalid == nil {
                 arms[index].versusControl = ProportionDifference(arms[index].survival, control.survival)
             }
         }
@@ -34,8 +36,18 @@ package struct ReportBuilder {
             scenario: self.configuration.scenario, eventLog: eventLog, arms: arms, comparisons: comparisons, mutations: mutations,
             queries: queries, propagation: LatencySummary(seconds: mutations.compactMap(\.propagation)),
             lateness: LatencySummary(seconds: queries.map { max(0, $0.lateness) }), droppedArrivals: dropped, gates: [], extensions: nil)
+        report.schedule = ScheduleAudit(bounds: self.configuration.scheduleBounds).integrity(queries: queries, mutations: mutations, stalls: stalls)
         report.evaluate(self.configuration.gates)
         return report
+    }
+
+    /// Why an arm's figures do not measure its mutation: each failed or skipped step (nil when every step was written).
+    static func invalidity(_ mutations: [MutationRecord]) -> [String]? {
+        let failed = mutations.filter { $0.error != nil }
+        guard !failed.isEmpty else { return nil }
+        var reasons = failed.prefix(3).map { "round \($0.round) step \($0.step): \($0.error!)" }
+        if failed.count > 3 { reasons.append("and \(failed.count - 3) more failed or skipped steps") }
+        return reasons
     }
 
     /// The query's record: its phase, and the time since its arm's mutation.

@@ -106,6 +106,9 @@ public struct MutationRecord: Sendable, Codable, Equatable {
     public var propagatedAt: Double?
     public var expectation: ProbeExpectation
     public var error: String?
+    /// When the schedule meant the write to start, and when its slot ended (seconds since the run started).
+    public var intendedAt: Double? = nil
+    public var slotEnd: Double? = nil
 
     public var propagation: Double? { self.propagatedAt.map { $0 - self.writeStart } }
 }

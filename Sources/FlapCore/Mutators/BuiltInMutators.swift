@@ -9,6 +9,8 @@ public struct ControlMutator: RouteMutator {
     public func plan(step: Int, target: RouteTarget) -> String { "no write (control)" }
     public var stepsPerFlap: Int { 1 }
     public func touchedObjects(in context: MutationContext) async throws -> [ObjectReference] { [] }
+    /// Nothing is written, so nothing needs to be there (a workload may reach its server without a route object).
+    public func check(in context: MutationContext) async throws {}
     public func apply(step: Int, in context: MutationContext) async throws -> MutationOutcome {
         MutationOutcome(description: "no change")
     }
@@ -81,6 +83,14 @@ public struct RemoveReaddBackendMutator: RouteMutator {
 
     public func touchedObjects(in context: MutationContext) async throws -> [ObjectReference] { [context.target.reference] }
 
+    public func check(in context: MutationContext) async throws {
+        let spec = try await context.liveTarget().json["spec"] ?? [:]
+        let backends = BackendNames.of(spec, kind: context.target.kind)
+        guard try self.removeBackend(from: spec, kind: context.target.kind).1 else {
+            throw MutationError("\(context.target) has no backend named \(self.backend) (its backends: \(BackendNames.list(backends)))")
+        }
+    }
+
     public func apply(step: Int, in context: MutationContext) async throws -> MutationOutcome {
         let target = context.target
         let remove = step % 2 == 0
@@ -141,6 +151,15 @@ public struct ShiftWeightsMutator: RouteMutator {
     }
     public var stepsPerFlap: Int { max(1, self.steps.count) }
 
+    public func check(in context: MutationContext) async throws {
+        _ = try await self.touchedObjects(in: context)
+        let route = HTTPRoute(json: try await context.liveTarget().json)
+        let backends = route.spec.rules.first?.backendRefs.count ?? 0
+        for weights in self.steps where weights.count != backends {
+            throw MutationError("\(context.target) rule 0 has \(backends) backends, a step has \(weights.count) weights (\(weights.map(String.init).joined(separator: "/")))")
+        }
+    }
+
     public func touchedObjects(in context: MutationContext) async throws -> [ObjectReference] {
         guard context.target.kind == .httpRoute else { throw MutationError("shift-weights needs an HTTPRoute; Ingress has no weights") }
         return [context.target.reference]
@@ -175,6 +194,13 @@ public struct SwapBackendMutator: RouteMutator {
 
     public func plan(step: Int, target: RouteTarget) -> String {
         "PUT \(target.resourceType) \(target.namespace)/\(target.name): backend \(step % 2 == 0 ? "\(self.from) -> \(self.to)" : "\(self.to) -> \(self.from)")"
+    }
+
+    public func check(in context: MutationContext) async throws {
+        let backends = BackendNames.of(try await context.liveTarget().json["spec"] ?? [:], kind: context.target.kind)
+        guard backends.contains(self.from) else {
+            throw MutationError("\(context.target) has no backend named \(self.from) to swap (its backends: \(BackendNames.list(backends)))")
+        }
     }
     public func touchedObjects(in context: MutationContext) async throws -> [ObjectReference] { [context.target.reference] }
 
@@ -268,6 +294,11 @@ public struct NeighbourChangeMutator: RouteMutator {
         [ObjectReference(resource: context.target.resourceType, namespace: context.target.namespace, name: self.neighbour)]
     }
 
+    public func check(in context: MutationContext) async throws {
+        _ = try await context.liveTarget()
+        _ = try await context.live(context.target.resourceType, name: self.neighbour)
+    }
+
     public func apply(step: Int, in context: MutationContext) async throws -> MutationOutcome {
         let add = step % 2 == 0
         let host = "flap-neighbour-\(context.runID.prefix(8).lowercased()).invalid"
@@ -355,4 +386,23 @@ public struct TouchMutator: RouteMutator {
         return MutationOutcome(description: "touched \(context.target)", resourceVersion: object.metadata.resourceVersion,
                                generation: object.metadata.generation)
     }
+}
+
+/// The Services a route sends to: HTTPRoute backendRefs, Ingress path backends (and its default backend).
+enum BackendNames {
+    static func of(_ spec: JSONValue, kind: RouteTarget.Kind) -> [String] {
+        var names: [String] = []
+        for rule in spec["rules"]?.arrayValue ?? [] {
+            if kind == .httpRoute {
+                names += (rule["backendRefs"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue }
+            } else {
+                names += (rule.value(at: "http.paths")?.arrayValue ?? []).compactMap { $0.value(at: "backend.service.name")?.stringValue }
+            }
+        }
+        if let fallback = spec.value(at: "defaultBackend.service.name")?.stringValue { names.append(fallback) }
+        var seen = Set<String>()
+        return names.filter { seen.insert($0).inserted }
+    }
+
+    static func list(_ names: [String]) -> String { names.isEmpty ? "none" : names.joined(separator: ", ") }
 }

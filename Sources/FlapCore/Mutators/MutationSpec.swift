@@ -4,17 +4,26 @@ import Foundation
 /// One mutation as data: its kind and named parameters, from a scenario file (`{"kind": "swap-backend",
 /// "from": "a", "to": "b"}`) or a `--mutation` flag (`swap-backend:a:b`, whose positional values take the
 /// kind's parameter names in order). A ``MutatorRegistry`` turns it into a ``RouteMutator``.
+///
+/// `targets` names the route targets it applies to (`"targets": ["gateway"]`, or `--mutation httproute:KIND...`);
+/// nil applies it to every target.
 public struct MutationSpec: Sendable, Equatable, Codable, CustomStringConvertible {
     public var kind: String
     public var parameters: [String: JSONValue]
+    public var targets: [String]?
 
-    public init(kind: String, parameters: [String: JSONValue] = [:]) {
+    public init(kind: String, parameters: [String: JSONValue] = [:], targets: [String]? = nil) {
         self.kind = kind
         self.parameters = parameters
+        self.targets = targets
     }
 
+    /// The key a scenario file uses for `targets` (so no mutation kind may take a parameter of that name).
+    public static let targetsKey = "targets"
+
     public var description: String {
-        ([self.kind] + self.parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.serialized)" }).joined(separator: " ")
+        let on = self.targets.map { ["on \($0.joined(separator: ","))"] } ?? []
+        return ([self.kind] + self.parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.serialized)" } + on).joined(separator: " ")
     }
 
     // MARK: Reading parameters, for decoders
@@ -59,8 +68,9 @@ public struct MutationSpec: Sendable, Equatable, Codable, CustomStringConvertibl
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: Key.self)
         self.kind = try container.decode(String.self, forKey: Key(stringValue: "kind"))
+        self.targets = try container.decodeIfPresent([String].self, forKey: Key(stringValue: Self.targetsKey))
         var parameters: [String: JSONValue] = [:]
-        for key in container.allKeys where key.stringValue != "kind" {
+        for key in container.allKeys where key.stringValue != "kind" && key.stringValue != Self.targetsKey {
             parameters[key.stringValue] = try container.decode(JSONValue.self, forKey: key)
         }
         self.parameters = parameters
@@ -70,5 +80,6 @@ public struct MutationSpec: Sendable, Equatable, Codable, CustomStringConvertibl
         var container = encoder.container(keyedBy: Key.self)
         try container.encode(self.kind, forKey: Key(stringValue: "kind"))
         for (name, value) in self.parameters { try container.encode(value, forKey: Key(stringValue: name)) }
+        try container.encodeIfPresent(self.targets, forKey: Key(stringValue: Self.targetsKey))
     }
 }

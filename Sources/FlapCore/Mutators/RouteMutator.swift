@@ -28,6 +28,10 @@ public protocol RouteMutator: Sendable {
     func apply(step: Int, in context: MutationContext) async throws -> MutationOutcome
     /// What `step` will write, for `--dry-run` (a default names the mutator and step).
     func plan(step: Int, target: RouteTarget) -> String
+    /// Checks the live objects before anything is written (the run, `--dry-run` and `doctor` call it): throws a
+    /// ``MutationError`` naming what `apply` would not find (the route, the backend it removes). Default: the
+    /// target exists.
+    func check(in context: MutationContext) async throws
 }
 
 extension RouteMutator {
@@ -36,6 +40,8 @@ extension RouteMutator {
 
     /// What step `step` will write, for `--dry-run`.
     public func plan(step: Int, target: RouteTarget) -> String { "\(self.name) step \(step) on \(target)" }
+
+    public func check(in context: MutationContext) async throws { _ = try await context.liveTarget() }
 }
 
 /// What one applied step wrote, and what a probe should see once the proxy serves it.
@@ -72,6 +78,20 @@ public struct MutationContext: Sendable {
     }
 
     public static let runAnnotation = "flap.dev/run-id"
+
+    /// The target as the API has it now; a missing object is a ``MutationError`` that names it.
+    public func liveTarget() async throws -> KubeObject {
+        try await self.live(self.target.resourceType, name: self.target.name)
+    }
+
+    /// An object in the target's namespace as the API has it now; a missing object is a ``MutationError``.
+    public func live(_ resource: ResourceType, name: String) async throws -> KubeObject {
+        do {
+            return try await self.kube.get(resource, name: name, namespace: self.target.namespace)
+        } catch let error as KubeStatusError where error.isNotFound {
+            throw MutationError("\(resource.kind) \(self.target.namespace)/\(name) does not exist")
+        }
+    }
 
     /// Marks an object as changed by this run.
     public func annotate<T: KubeResource>(_ object: inout T) {

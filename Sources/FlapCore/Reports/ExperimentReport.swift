@@ -5,7 +5,8 @@ import Foundation
 public struct ExperimentReport: Sendable, Codable, Equatable {
     /// 2: `outcome.failureClass` holds the failure's label (`http-404`, `trino:NAME`, `connection-reset`), and
     /// `sinceMutation` (was `sinceNearestMutation`) counts from the last write before the failure.
-    public static let currentSchemaVersion = 2
+    /// 3: `verdict`, `schedule` (the run's own lateness and stalls), `arms[].invalid`, `mutations[].intendedAt`/`slotEnd`.
+    public static let currentSchemaVersion = 3
 
     public var schemaVersion: Int
     public var runID: String
@@ -35,6 +36,11 @@ public struct ExperimentReport: Sendable, Codable, Equatable {
     public var gates: [GateResult]
     /// Data a harness adds (the lab's control-plane and data-plane delays); renderers ignore what they do not know.
     public var extensions: [String: JSONValue]?
+    /// pass, fail (a gate failed), invalid (an arm's mutation failed or was not undone),
+    /// unreliable (the run left its own schedule); see ``judged``.
+    public var verdict: Verdict? = nil
+    /// Whether the run kept its schedule (write and arrival lateness, stalls of its own tasks).
+    public var schedule: ScheduleIntegrity? = nil
 
     public func arm(_ id: ArmID) -> ArmReport? { self.arms.first { $0.name == id } }
 }
@@ -59,6 +65,8 @@ public struct ArmReport: Sendable, Codable, Equatable {
     public var profiles: [String: Proportion]
     public var propagation: LatencySummary?
     public var accepted: LatencySummary?
+    /// Why this arm's figures do not measure its mutation (a failed or skipped step); nil when they do.
+    public var invalid: [String]? = nil
 }
 
 public struct ArmComparison: Sendable, Codable, Equatable {

@@ -134,6 +134,9 @@ public struct Gate: Sendable, Codable, Equatable, CustomStringConvertible {
     }
 
     public func evaluate(_ report: ExperimentReport) -> GateResult {
+        if let why = self.invalidity(in: report) {
+            return GateResult(expression: self.expression, passed: false, measured: nil, message: "\(self.expression): not measured: \(why)")
+        }
         guard let value = self.measure(report), !value.isNaN else {
             return GateResult(expression: self.expression, passed: false, measured: nil, message: "nothing measured for \(self.expression)")
         }
@@ -151,6 +154,17 @@ public struct Gate: Sendable, Codable, Equatable, CustomStringConvertible {
             message += String(format: " (95%% CI %.4f-%.4f, %d/%d)", survival.lower, survival.upper, survival.successes, survival.trials)
         }
         return GateResult(expression: self.expression, passed: passed, measured: value, message: message)
+    }
+
+    /// Why the report cannot answer this gate: its arm is invalid (propagation pools every arm's writes).
+    func invalidity(in report: ExperimentReport) -> String? {
+        switch self.metric {
+        case .survival(let arm), .profileSurvival(let arm, _), .latency(let arm, _), .reconnects(let arm), .failures(let arm):
+            return report.arm(arm)?.invalid.map { "arm \(arm) is invalid (\($0.joined(separator: "; ")))" }
+        case .propagation:
+            let invalid = report.arms.filter { $0.invalid != nil }.map(\.name.rawValue)
+            return invalid.isEmpty ? nil : "arms \(invalid.joined(separator: ", ")) are invalid"
+        }
     }
 
     static func format(_ value: Double, metric: Metric) -> String {
@@ -173,6 +187,7 @@ extension ExperimentReport {
     /// Evaluates gates and records their results in the report.
     public mutating func evaluate(_ gates: [Gate]) {
         self.gates = gates.map { $0.evaluate(self) }
+        self.judge()
     }
 
     public var gatesPassed: Bool { self.gates.allSatisfy(\.passed) }

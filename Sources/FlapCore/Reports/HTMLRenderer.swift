@@ -15,7 +15,8 @@ public enum HTMLRenderer {
         svg text{font:11px system-ui,sans-serif;fill:#4a5568}</style></head><body>
         <h1>flap run <code>\(self.escape(report.runID))</code></h1>
         <p>\(report.queries.count) queries, \(report.mutations.count) mutation steps, \(String(format: "%.1f", report.duration)) s\(report.partial ? " — <b>partial</b>" : "").
-        Latency is measured from each query's intended start.</p>\(report.notRestored.map { "\n<p style=\"color:#c53030\"><b>NOT RESTORED</b>: routes may still be changed (\(self.escape($0))); run <code>flap-cli restore</code>.</p>" } ?? "")
+        Latency is measured from each query's intended start.</p>
+        <p><b>Verdict: \(report.judged.rawValue)</b></p>\(report.integrityLines.map { "<p style=\"color:#c53030\"><b>\(self.escape($0))</b></p>" }.joined())\(report.notRestored.map { "\n<p style=\"color:#c53030\"><b>NOT RESTORED</b>: routes may still be changed (\(self.escape($0))); run <code>flap-cli restore</code>.</p>" } ?? "")
         <div class="legend">\(report.arms.map { "<span><i class=\"sw\" style=\"background:\(colors[$0.name]!)\"></i>\(self.escape($0.name.rawValue))</span>" }.joined())
         <span><i class="sw" style="background:#e53e3e"></i>failed query</span><span><i class="sw" style="background:#fbd38d"></i>propagation</span></div>
         """
@@ -38,6 +39,10 @@ public enum HTMLRenderer {
             let s = arm.survival
             let x = { (p: Double) in left + plot * (p.isNaN ? 0 : p) }
             svg += "<text x=\"4\" y=\"\(y + 13)\">\(self.escape(arm.name.rawValue))</text>"
+            if arm.invalid != nil {
+                svg += "<text x=\"\(left)\" y=\"\(y + 14)\" fill=\"#c53030\">invalid: the mutation failed (no survival figure)</text>"
+                continue
+            }
             svg += "<rect x=\"\(left)\" y=\"\(y + 4)\" width=\"\(plot)\" height=\"12\" fill=\"#edf2f7\"/>"
             svg += "<rect x=\"\(x(s.lower))\" y=\"\(y + 4)\" width=\"\(max(1, x(s.upper) - x(s.lower)))\" height=\"12\" fill=\"\(colors[arm.name]!)\" opacity=\"0.35\"/>"
             svg += "<line x1=\"\(x(s.estimate))\" x2=\"\(x(s.estimate))\" y1=\"\(y + 1)\" y2=\"\(y + 19)\" stroke=\"\(colors[arm.name]!)\" stroke-width=\"3\"/>"

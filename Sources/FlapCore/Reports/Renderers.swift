@@ -34,11 +34,18 @@ public enum MarkdownRenderer {
         var out = "# flap run `\(report.runID)`\n\n"
         out += "\(report.queries.count) queries, \(report.mutations.count) mutation steps, \(String(format: "%.1f", report.duration)) s"
         out += report.partial ? " — **partial**\(report.aborted.map { " (\($0))" } ?? "")\n\n" : "\n\n"
+        out += "**Verdict: \(report.judged.rawValue)**\n\n"
         if let why = report.notRestored { out += "**NOT RESTORED**: routes may still be changed (\(why)); run `flap-cli restore`.\n\n" }
+        for line in report.integrityLines { out += "- **\(line)**\n" }
+        if !report.integrityLines.isEmpty { out += "\n" }
         out += "| arm | route | mutation | survival | 95% CI | vs control | p50 | p99 | reconnects | failures |\n|---|---|---|---|---|---|---|---|---|---|\n"
         for arm in report.arms {
             let s = arm.survival
             let latency = arm.latency["all"]
+            guard arm.invalid == nil else {
+                out += "| \(arm.name) | \(arm.target) | \(arm.mutator) | **invalid** | – | – | – | – | – | mutation failed |\n"
+                continue
+            }
             out += "| \(arm.name) | \(arm.target) | \(arm.mutator) | \(s.successes)/\(s.trials) | \(s.intervalText(separator: "–")) | "
             out += (arm.versusControl.map { String(format: "%+.1f%% (Fisher p=%.3f)", $0.difference * 100, $0.fisherP) } ?? (arm.survival.trials == 0 ? "no data" : "–")) + " | "
             out += "\(latency.map { TextRenderer.ms($0.p50) } ?? "–") | \(latency.map { TextRenderer.ms($0.p99) } ?? "–") | \(arm.connections.reconnects) | "
@@ -54,13 +61,16 @@ public enum MarkdownRenderer {
 /// One row per query.
 public enum CSVRenderer {
     public static func render(_ report: ExperimentReport) -> String {
-        var out = "id,arm,round,phase,label,intended_start_s,actual_start_s,end_s,latency_s,lateness_s,outcome,failure_class,failed_hop,since_mutation_s,hops,connections_opened,reconnects,query_id\n"
+        var out = "id,arm,round,phase,label,intended_start_s,actual_start_s,end_s,latency_s,lateness_s,outcome,failure_class,failed_hop,since_mutation_s,hops,connections_opened,reconnects,query_id,arm_status\n"
+        let invalid = Set(report.arms.filter { $0.invalid != nil }.map(\.name))
+        let unreliable = report.schedule?.affectedArms ?? []
         for q in report.queries {
+            let status = invalid.contains(q.arm) ? "invalid" : unreliable.contains(q.arm) ? "unreliable" : "valid"
             let fields: [String] = [
                 String(q.id), q.arm.rawValue, String(q.round), q.phase.rawValue, q.label, self.number(q.intendedStart), self.number(q.actualStart),
                 self.number(q.end), self.number(q.latency), self.number(q.lateness), q.outcome.label, q.outcome.succeeded ? "" : q.outcome.label,
                 q.outcome.failedHop.map(String.init) ?? "", q.sinceMutation.map(self.number) ?? "", String(q.hops.count),
-                String(q.connectionsOpened), String(q.reconnects), q.queryID ?? "",
+                String(q.connectionsOpened), String(q.reconnects), q.queryID ?? "", status,
             ]
             out += fields.map(self.escape).joined(separator: ",") + "\n"
         }
@@ -89,7 +99,7 @@ public enum JUnitRenderer {
         }
         for arm in report.arms {
             let queries = report.queries.filter { $0.arm == arm.name }
-            cases.append(("flap.arm", arm.name.rawValue, self.exercised(queries), self.armFailure(arm, queries: queries)))
+            cases.append(("flap.arm", arm.name.rawValue, self.exercised(queries), self.armFailure(arm, queries: queries, schedule: report.schedule)))
         }
         for gate in report.gates {
             cases.append(("flap.gate", gate.expression, 0, gate.passed ? nil : ("gate", gate.message, gate.message)))
@@ -112,7 +122,13 @@ public enum JUnitRenderer {
 
     /// Why an arm fails, or nil: it ran no query (nothing says it survived), or its survival is below its control's
     /// and Fisher's test says it is not chance.
-    static func armFailure(_ arm: ArmReport, queries: [QueryRecord]) -> (type: String, message: String, body: String)? {
+    static func armFailure(_ arm: ArmReport, queries: [QueryRecord], schedule: ScheduleIntegrity? = nil) -> (type: String, message: String, body: String)? {
+        if let reasons = arm.invalid {
+            return ("invalid", "the arm's mutation failed, so its survival does not measure it: \(reasons.first ?? "")", reasons.joined(separator: "\n"))
+        }
+        if let problems = schedule?.problems.filter({ $0.arms.contains(arm.name) }), !problems.isEmpty {
+            return ("unreliable", "the run left its schedule while this arm ran: \(problems[0].detail)", problems.map(\.detail).joined(separator: "\n"))
+        }
         if arm.survival.trials == 0 { return ("no-data", "the arm ran no query: nothing was measured", "") }
         guard let versus = arm.versusControl, versus.difference < 0, versus.fisherP < self.significance else { return nil }
         let s = arm.survival

@@ -7,15 +7,18 @@ public enum TextRenderer {
         out += String(format: "%.1fs", report.duration)
         if report.partial { out += " — PARTIAL" + (report.aborted.map { " (\($0))" } ?? "") }
         out += "\n"
+        out += "verdict: \(report.judged.rawValue.uppercased())\n"
         if let why = report.notRestored { out += "NOT RESTORED: routes may still be changed (\(why)); run `flap-cli restore`\n" }
+        for line in report.integrityLines { out += line + "\n" }
         out += "\n"
         var table = [["arm", "route", "mutation", "survival", "95% CI", "vs control", "p50", "p99", "max", "reconnects", "failures"]]
         for arm in report.arms {
             let s = arm.survival
             let vs = arm.versusControl.map { String(format: "%+.1f%% (p=%.3f)", $0.difference * 100, $0.fisherP) } ?? (arm.survival.trials == 0 ? "no data" : "-")
             let latency = arm.latency["all"]
-            table.append([arm.name.rawValue, arm.target.description, arm.mutator, "\(s.successes)/\(s.trials)",
-                          s.intervalText(), vs,
+            // An invalid arm's count does not measure its mutation, so it is not shown as a survival figure.
+            table.append([arm.name.rawValue, arm.target.description, arm.mutator, arm.invalid == nil ? "\(s.successes)/\(s.trials)" : "INVALID",
+                          arm.invalid == nil ? s.intervalText() : "-", arm.invalid == nil ? vs : "-",
                           latency.map { Self.ms($0.p50) } ?? "-", latency.map { Self.ms($0.p99) } ?? "-", latency.map { Self.ms($0.max) } ?? "-",
                           "\(arm.connections.reconnects)", arm.failures.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }.joined(separator: " ")])
         }
@@ -33,7 +36,7 @@ public enum TextRenderer {
         let profiles = ClientProfile.allCases.map(\.rawValue)
         var profileTable = [["arm"] + profiles]
         for arm in report.arms {
-            profileTable.append([arm.name.rawValue] + profiles.map { name in arm.profiles[name].map(\.percentText) ?? "-" })
+            profileTable.append([arm.name.rawValue] + profiles.map { name in arm.invalid != nil ? "invalid" : arm.profiles[name].map(\.percentText) ?? "-" })
         }
         out += Self.table(profileTable)
         if let propagation = report.propagation {

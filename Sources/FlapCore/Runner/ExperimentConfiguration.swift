@@ -81,6 +81,8 @@ public struct ExperimentConfiguration: Sendable {
     public var seed: UInt64 = 1
     /// Stop (and restore) once this many queries have failed outside the control arm.
     public var failureBudget: Int?
+    /// How late the run itself may be before its report is marked unreliable.
+    public var scheduleBounds = ScheduleBounds()
     /// Pass/fail rules the report is judged by (its `gates`), evaluated when the report is built.
     public var gates: [Gate] = []
     public var probe: (any DataPlaneProbe)? = HTTPDataPlaneProbe()

@@ -22,6 +22,9 @@ public struct ExperimentError: CodedError, Equatable {
     static let alreadyFinished = ExperimentError(.alreadyFinished, "the experiment has finished; make a new runner")
     static let noArms = ExperimentError(.noArms, "the experiment has no arms")
     static func invalidConfiguration(_ why: String) -> ExperimentError { ExperimentError(.invalidConfiguration, "invalid configuration: \(why)") }
+    static func checkFailed(_ problems: [String]) -> ExperimentError {
+        ExperimentError(.checkFailed, "nothing was written: \(problems.joined(separator: "; "))")
+    }
     static func notRestored(_ why: String, report: ExperimentReport) -> ExperimentError {
         ExperimentError(.notRestored, "restore failed: \(why); the journal is kept, run `flap-cli restore`", report: report)
     }
@@ -33,6 +36,8 @@ extension ErrorCode where Owner == ExperimentError {
     public static let noArms = Self("noArms")
     /// A setting the run cannot use (checked before anything is written).
     public static let invalidConfiguration = Self("invalidConfiguration")
+    /// A mutator cannot work on a live object (a missing route or backend); found before any write.
+    public static let checkFailed = Self("checkFailed")
     /// The run finished but its end-of-run restore failed; `report` is the run's report, marked `notRestored`.
     public static let notRestored = Self("notRestored")
 }
@@ -104,31 +109,46 @@ public actor ExperimentRunner {
         defer { self.state = .finished }
         guard !self.configuration.arms.isEmpty else { throw ExperimentError.noArms }
         if let problem = self.configuration.problem { throw ExperimentError.invalidConfiguration(problem) }
+        let problems = await Self.check(self.contexts())
+        if !problems.isEmpty { throw ExperimentError.checkFailed(problems) }
         let journals = JournalStore(directory: self.configuration.journalDirectory)
         let journal = try await self.writeJournal(journals)
         self.journal = journal
         let log = try EventLog(path: self.configuration.eventLogPath)
         log.write("run-start", at: 0, ["runID": .string(self.runID), "arms": .array(self.configuration.arms.map { .string($0.id.rawValue) })])
         let collector = self.collector
+        let monitor = StallMonitor.start(clock: self.clock, bound: self.configuration.scheduleBounds.stall)
         var runError: (any Error)?
         do {
             try await self.execute(collector: collector, log: log)
         } catch {
             runError = error
         }
+        let stalls = await monitor.finish()
+        for stall in stalls { log.write("stall", at: stall.start, ["seconds": .number(String(format: "%.3f", stall.duration))]) }
         let restoreError = await self.restore(journal, journals: journals, log: log)
         log.write("run-end", at: self.clock.now, ["aborted": .string(self.aborted ?? "")])
         log.close()
         if let runError, !(runError is CancellationError) { throw runError }
         var report = ReportBuilder(configuration: self.configuration, clock: self.clock, runID: self.runID).build(
             queries: collector.queries, mutations: collector.mutations, dropped: collector.dropped,
-            partial: self.stopRequested, aborted: self.aborted, eventLog: log.path)
+            partial: self.stopRequested, aborted: self.aborted, eventLog: log.path, stalls: stalls)
         if let restoreError {
             report.notRestored = restoreError
+            report.judge()
             throw ExperimentError.notRestored(restoreError, report: report)
         }
         if runError is CancellationError { throw CancellationError() }
         return report
+    }
+
+    /// Each arm's mutator checked against the live objects, before anything is written: what cannot work.
+    package static func check(_ contexts: [(ExperimentConfiguration.Arm, MutationContext)]) async -> [String] {
+        var problems: [String] = []
+        for (arm, context) in contexts {
+            do { try await arm.mutator.check(in: context) } catch { problems.append("arm \(arm.id): \(error)") }
+        }
+        return problems
     }
 
     // MARK: - Journal and restore
@@ -209,7 +229,9 @@ public actor ExperimentRunner {
                     log.write("slot", at: self.clock.seconds(slotStart), ["arm": .string(arm.id.rawValue), "round": .int(round)])
                     let mutations = self.mutationTimes(arm: arm, slotStart: slotStart, generator: &generator)
                     let slotEnd = slotStart + configuration.schedule.slot
+                    collector.mutationStarted()
                     group.addTask {
+                        defer { collector.mutationFinished() }
                         await self.runMutations(arm: arm, context: context, round: round, at: mutations, slotEnd: slotEnd, collector: collector, log: log)
                     }
                     let arrivals = self.arrivals(slotStart: slotStart, generator: &generator)
@@ -241,9 +263,10 @@ public actor ExperimentRunner {
             } catch {
                 loopError = error
             }
-            // Every query must end before the run restores and closes its log, whatever ended the slots.
+            // Every query must end before the run restores and closes its log, whatever ended the slots; so must the
+            // last slot's steps (a stop mid-slot still un-flaps in the slot instead of cancelling the write).
             let drainDeadline = ContinuousClock.now + configuration.timeouts.drain
-            while loopError == nil, collector.inFlight > 0, ContinuousClock.now < drainDeadline, !Task.isCancelled {
+            while loopError == nil, collector.inFlight > 0 || collector.mutationsRunning > 0, ContinuousClock.now < drainDeadline, !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(20))
             }
             self.arrivalClock.cancelAll()
@@ -287,13 +310,18 @@ public actor ExperimentRunner {
         }
     }
 
-    /// Writes the slot's steps at their times. A step whose slot has ended before it could start is skipped and a
-    /// write still running when the slot ends is cancelled — each recorded as an error, never replayed into another
-    /// arm's slot — and then the arm's objects are put back from the journal so the next slot starts clean.
+    /// Writes the slot's steps at their times. A step whose slot has ended before it could start is skipped, a
+    /// write still running when the slot ends is cancelled, and after a failed step the slot's other steps are
+    /// skipped — each recorded as an error (the arm is then invalid), never replayed into another arm's slot —
+    /// and then the arm's objects are put back from the journal so the next slot starts clean.
     private func runMutations(arm: ExperimentConfiguration.Arm, context: MutationContext, round: Int, at times: [ContinuousClock.Instant],
                               slotEnd: ContinuousClock.Instant, collector: RunCollector, log: EventLog) async {
         let configuration = self.configuration
         var missed = false
+        var failedStep: Int?
+        var records: [MutationRecord] = []
+        // Accepted and the probe's proof are watched beside the next steps: waiting for them must not delay a write.
+        var observations: [Int: Task<(Double?, Double?), Never>] = [:]
         for (step, time) in times.enumerated() {
             self.setUpcoming(arm.id, time)
             if step == 0, let threshold = configuration.schedule.whenInFlight {
@@ -305,12 +333,20 @@ public actor ExperimentRunner {
             let writeStart = ContinuousClock.now
             var record = MutationRecord(arm: arm.id, mutator: arm.mutator.name, round: round, step: step, description: "",
                                         writeStart: self.clock.seconds(writeStart), writeEnd: 0, expectation: .none)
+            // Waiting for the in-flight threshold is the schedule, not lateness.
+            record.intendedAt = step == 0 && configuration.schedule.whenInFlight != nil ? record.writeStart : self.clock.seconds(time)
+            record.slotEnd = self.clock.seconds(slotEnd)
+            if let failedStep {
+                record.writeEnd = record.writeStart
+                record.error = "skipped: step \(failedStep) of this slot failed"
+                records.append(record)
+                continue
+            }
             guard writeStart < slotEnd else {
                 record.writeEnd = record.writeStart
                 record.error = "skipped: the slot ended before this step could be written (an earlier write was late)"
                 missed = true
-                log.write("mutation", at: record.writeStart, record: record)
-                collector.add(record)
+                records.append(record)
                 continue
             }
             do {
@@ -323,19 +359,27 @@ public actor ExperimentRunner {
                 record.resourceVersion = outcome.resourceVersion
                 record.generation = outcome.generation
                 record.expectation = outcome.expectation
-                async let accepted = self.awaitAccepted(arm.target, generation: outcome.generation)
-                async let propagated = self.awaitPropagation(outcome.expectation, target: arm.target)
-                record.acceptedAt = await accepted.map(self.clock.seconds)
-                record.propagatedAt = await propagated.map(self.clock.seconds)
+                observations[step] = Task {
+                    async let accepted = self.awaitAccepted(arm.target, generation: outcome.generation)
+                    async let propagated = self.awaitPropagation(outcome.expectation, target: arm.target)
+                    return (await accepted.map(self.clock.seconds), await propagated.map(self.clock.seconds))
+                }
             } catch {
                 record.writeEnd = self.clock.now
                 record.error = "\(error)"
-                missed = missed || error is DeadlineExceeded
+                failedStep = step
+                missed = true
+            }
+            records.append(record)
+        }
+        self.setUpcoming(arm.id, nil)
+        for var record in records {
+            if let observation = observations[record.step] {
+                (record.acceptedAt, record.propagatedAt) = await withTaskCancellationHandler { await observation.value } onCancel: { observation.cancel() }
             }
             log.write("mutation", at: record.writeStart, record: record)
             collector.add(record)
         }
-        self.setUpcoming(arm.id, nil)
         if missed { await self.restoreArm(arm, context: context, log: log) }
     }
 
@@ -398,11 +442,15 @@ final class RunCollector: @unchecked Sendable {
     private var mutationRecords: [MutationRecord] = []
     private var running = 0
     private var droppedCount = 0
+    private var mutationTasks = 0
 
     var queries: [QueryObservation] { self.lock.withLock { self.records.sorted { $0.id < $1.id } } }
     var mutations: [MutationRecord] { self.lock.withLock { self.mutationRecords.sorted { $0.writeStart < $1.writeStart } } }
     var inFlight: Int { self.lock.withLock { self.running } }
     var dropped: Int { self.lock.withLock { self.droppedCount } }
+    var mutationsRunning: Int { self.lock.withLock { self.mutationTasks } }
+    func mutationStarted() { self.lock.withLock { self.mutationTasks += 1 } }
+    func mutationFinished() { self.lock.withLock { self.mutationTasks -= 1 } }
 
     func started() { self.lock.withLock { self.running += 1 } }
     func drop() { self.lock.withLock { self.droppedCount += 1 } }
