@@ -1,4 +1,4 @@
-import FlapCore
+@testable import FlapCore
 import FlapFakes
 import FlapJSON
 import FlapTesting
@@ -71,17 +71,20 @@ final class AnalysisTests: XCTestCase {
             let hop = HopRecordFixture.make(method: method, attemptFailures: failures)
             return QueryRecordFixture.make(outcome: QueryOutcome(succeeded: succeeded, failureClass: failureClass), hops: [hop])
         }
+        // A profile that would retry the failure that ended the query: whether that retry would have been answered,
+        // the run did not test.
         let badGateway = record(["status:502"], succeeded: false, failureClass: .httpStatus)
-        XCTAssertEqual(RetryPolicy.presets.map { ClientProfiles.survives(badGateway, under: $0) }, [false, true, true, true, true])
+        XCTAssertEqual(RetryPolicy.presets.map { ClientProfiles.verdict(badGateway, under: $0) }, [.fails, .unknown, .unknown, .unknown, .unknown])
         let reset = record(["wire:connectionReset"], succeeded: false, failureClass: .connectionReset)
-        XCTAssertEqual(RetryPolicy.presets.map { ClientProfiles.survives(reset, under: $0) }, [false, false, true, true, false])
+        XCTAssertEqual(RetryPolicy.presets.map { ClientProfiles.verdict(reset, under: $0) }, [.fails, .fails, .unknown, .unknown, .fails])
         let resetOnPost = record(["wire:connectionReset"], method: "POST", succeeded: false, failureClass: .connectionReset)
-        XCTAssertEqual(RetryPolicy.presets.map { ClientProfiles.survives(resetOnPost, under: $0) }, [false, false, false, true, false])
+        XCTAssertEqual(RetryPolicy.presets.map { ClientProfiles.verdict(resetOnPost, under: $0) }, [.fails, .fails, .fails, .unknown, .fails])
+        // Retries the run made itself have known answers: the trace decides.
         let threeFailures = record(["status:503", "status:503", "status:503"], succeeded: true)
-        XCTAssertEqual(ClientProfiles.survives(threeFailures, under: .pythonClient), false, "python makes 3 attempts in all")
-        XCTAssertEqual(ClientProfiles.survives(threeFailures, under: .javaClient), true)
+        XCTAssertEqual(ClientProfiles.verdict(threeFailures, under: .pythonClient), .fails, "python makes 3 attempts in all")
+        XCTAssertEqual(ClientProfiles.verdict(threeFailures, under: .javaClient), .survives)
         let abandoned = record([], succeeded: false, failureClass: .trinoError)
-        XCTAssertFalse(RetryPolicy.presets.contains { ClientProfiles.survives(abandoned, under: $0) }, "no client survives a server-side failure")
+        XCTAssertFalse(RetryPolicy.presets.contains { ClientProfiles.verdict(abandoned, under: $0) != .fails }, "no client survives a server-side failure")
     }
 
     /// The counterfactual agrees with the server: run with no retries, then with each profile's retries, against
@@ -96,7 +99,7 @@ final class AnalysisTests: XCTestCase {
             XCTAssertFalse(raw.outcome.succeeded)
             let clock = RunClock(origin: raw.trace.start)
             let record = QueryRecordFixture.make(outcome: raw.outcome, hops: raw.trace.hops.map { HopRecord($0, clock: clock) })
-            let predicted = ClientProfiles.survives(record, under: policy)
+            let predicted = ClientProfiles.verdict(record, under: policy) != .fails   // the bound's upper end
             trino.inject(FakeTrinoFault(.closeWithoutResponse, on: .poll, count: 1))
             let rerun = await TrinoQueryWorkload(retryPolicy: policy).run(1, through: target, deadline: .now + .seconds(10))
             XCTAssertEqual(predicted, rerun.outcome.succeeded, "\(policy.name)")
@@ -200,5 +203,40 @@ enum ExperimentReportFixture {
         var report = try! decoder.decode(ExperimentReport.self, from: Data(json.serialized.utf8))
         report.queries = queries
         return report
+    }
+}
+
+final class ClientProfileBoundTests: XCTestCase {
+    /// The issue's observation: against a closed port every hop is refused, and a profile that retries was shown as
+    /// 100% survival. Its retries were never answered, so it is a bound from 0 to 100%, labelled so.
+    func testEveryHopRefusedIsABoundNotAHundredPercent() throws {
+        let refused = (0..<10).map { _ in
+            QueryRecordFixture.make(outcome: QueryOutcome(succeeded: false, failureClass: .connectionRefused, failedHop: 0),
+                                    hops: [HopRecordFixture.make(method: "POST", attemptFailures: ["wire:connectionRefused"])])
+        }
+        let python = ClientProfiles.survival(refused, under: .pythonClient)
+        XCTAssertEqual(python.lower.successes, 0)
+        XCTAssertEqual(python.upper.successes, 10)
+        XCTAssertFalse(python.isPoint)
+        XCTAssertEqual(python.text, "0.0-100.0% (bound)")
+        let none = ClientProfiles.survival(refused, under: .none)
+        XCTAssertTrue(none.isPoint, "a client that does not retry is decided by the trace")
+        XCTAssertEqual(none.text, "0.0%")
+
+        // A gate or an expectation never passes on an untried retry.
+        var report = ExperimentReportFixture.with(queries: refused)
+        let target = RouteTarget(kind: .ingress, name: "r", url: URL(string: "http://127.0.0.1:1")!)
+        report.arms = [ArmAnalysis.report(arm: .init(target: target, mutator: ControlMutator()), queries: refused, mutations: [])]
+        XCTAssertEqual(report.arms[0].profiles["python"], python)
+        let gate = try Gate.parse("survival(\(report.arms[0].name), python) >= 0.5").evaluate(report)
+        XCTAssertFalse(gate.passed)
+        XCTAssertTrue(gate.message.contains("measured a bound 0.0000-1.0000 (10 queries hang on retries the run did not make): undecided"), gate.message)
+        XCTAssertThrowsError(try report.expect(survival: 0.5, arm: report.arms[0].name, profile: .python))
+        XCTAssertTrue(TextRenderer.render(report).contains("0.0-100.0% (bound)"), TextRenderer.render(report))
+
+        // Schema 2 stored the upper bound alone; it reads back as the bound it was.
+        let legacy = try JSONDecoder().decode(ProfileSurvival.self, from: Data(#"{"successes": 10, "trials": 10, "lower": 0.72, "upper": 1}"#.utf8))
+        XCTAssertEqual(legacy.text, "0.0-100.0% (bound)")
+        XCTAssertEqual(try JSONDecoder().decode(ProfileSurvival.self, from: JSONEncoder().encode(python)), python)
     }
 }

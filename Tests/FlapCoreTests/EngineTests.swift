@@ -49,7 +49,7 @@ final class EngineTests: XCTestCase {
         XCTAssertEqual(headerSteps.first?.expectation, .header(name: "X-Flap-Marker", value: "\(report.runID)-3"))
         XCTAssertTrue(headerSteps.allSatisfy { $0.propagatedAt != nil })
         XCTAssertNotNil(report.propagation)
-        XCTAssertEqual(report.arm("ingress-delete-recreate")?.profiles[ClientProfile.python.rawValue]?.estimate, report.arm("ingress-delete-recreate")?.survival.estimate,
+        XCTAssertEqual(report.arm("ingress-delete-recreate")?.profiles[ClientProfile.python.rawValue]?.upper.estimate, report.arm("ingress-delete-recreate")?.survival.estimate,
                        "no client retries a 404")
 
         // Everything is back, the journal is gone, and the event log holds every query.

@@ -93,10 +93,8 @@ enum ArmAnalysis {
         var latency: [String: LatencySummary] = [:]
         latency["all"] = LatencySummary(all)
         for (phase, histogram) in byPhase { latency[phase] = LatencySummary(histogram) }
-        var profiles: [String: Proportion] = [:]
-        for profile in ClientProfile.allCases {
-            profiles[profile.rawValue] = Proportion(successes: queries.filter { ClientProfiles.survives($0, under: profile.policy) }.count, trials: queries.count)
-        }
+        var profiles: [String: ProfileSurvival] = [:]
+        for profile in ClientProfile.allCases { profiles[profile.rawValue] = ClientProfiles.survival(queries, under: profile.policy) }
         return ArmReport(
             name: arm.id, target: arm.target, mutator: arm.mutator.name, isControl: arm.isControl, queries: queries.count,
             survival: Proportion(successes: succeeded, trials: queries.count), versusControl: nil, failures: failures,
@@ -116,22 +114,5 @@ enum ArmAnalysis {
         }
         return ConnectionSummary(opened: queries.reduce(0) { $0 + $1.connectionsOpened }, reconnects: queries.reduce(0) { $0 + $1.reconnects },
                                  queriesWithReconnects: queries.filter { $0.reconnects > 0 }.count, attributableToMutations: attributable)
-    }
-}
-
-/// "Would my client have survived?": a query survives profile P when P would have retried every failed attempt
-/// of every hop. Assumption, stated in the docs: a retry P would make is answered as the next recorded attempt
-/// (or, for the hop that broke the query, successfully) — an upper bound for P's survival. Server-side query
-/// failures (a Trino error) survive no profile.
-public enum ClientProfiles {
-    public static func survives(_ query: QueryRecord, under policy: RetryPolicy) -> Bool {
-        if query.outcome.succeeded && query.hops.allSatisfy({ $0.attemptFailures.isEmpty }) { return true }
-        if query.outcome.failureClass == .trinoError || query.outcome.failureClass == .clientGaveUp { return false }
-        for hop in query.hops where !hop.attemptFailures.isEmpty {
-            for (offset, code) in hop.attemptFailures.enumerated() where !policy.shouldRetry(code, method: hop.method, attemptsMade: offset + 1, elapsed: .zero) {
-                return false
-            }
-        }
-        return true
     }
 }

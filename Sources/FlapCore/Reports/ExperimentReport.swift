@@ -5,7 +5,8 @@ import Foundation
 public struct ExperimentReport: Sendable, Codable, Equatable {
     /// 2: `outcome.failureClass` holds the failure's label (`http-404`, `trino:NAME`, `connection-reset`), and
     /// `sinceMutation` (was `sinceNearestMutation`) counts from the last write before the failure.
-    /// 3: `verdict`, `schedule` (the run's own lateness and stalls), `arms[].invalid`, `mutations[].intendedAt`/`slotEnd`.
+    /// 3: `verdict`, `schedule` (the run's own lateness and stalls), `arms[].invalid`, `mutations[].intendedAt`/`slotEnd`,
+    /// and `arms[].profiles` as bounds (`lower`, `upper`, `unknown`).
     public static let currentSchemaVersion = 3
 
     public var schemaVersion: Int
@@ -61,8 +62,9 @@ public struct ArmReport: Sendable, Codable, Equatable {
     package var latencyHistogram: LatencyHistogram
     public var hopLatency: LatencySummary?
     public var connections: ConnectionSummary
-    /// Survival had the client used each retry preset, computed from the same traces.
-    public var profiles: [String: Proportion]
+    /// Survival had the client used each retry preset, computed from the same traces: a bound where a retry's
+    /// answer is unknown.
+    public var profiles: [String: ProfileSurvival]
     public var propagation: LatencySummary?
     public var accepted: LatencySummary?
     /// Why this arm's figures do not measure its mutation (a failed or skipped step); nil when they do.
@@ -135,8 +137,11 @@ extension ExperimentReport {
             if arm.queries < 0 { return "arm \(arm.name) has \(arm.queries) queries" }
             if let (name, count) = arm.failures.first(where: { $0.value < 0 }) { return "arm \(arm.name) has \(count) failures of \(name)" }
             if arm.connections.reconnects < 0 { return "arm \(arm.name) has \(arm.connections.reconnects) reconnects" }
-            for (profile, p) in arm.profiles where p.trials < 0 || p.successes < 0 || p.successes > p.trials {
-                return "arm \(arm.name) has \(profile) survival \(p.successes)/\(p.trials)"
+            for (profile, p) in arm.profiles {
+                for bound in [p.lower, p.upper] where bound.trials < 0 || bound.successes < 0 || bound.successes > bound.trials {
+                    return "arm \(arm.name) has \(profile) survival \(bound.successes)/\(bound.trials)"
+                }
+                if p.lower.successes > p.upper.successes { return "arm \(arm.name) has \(profile) survival bounds the wrong way round" }
             }
         }
         return nil

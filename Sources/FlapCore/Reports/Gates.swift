@@ -125,7 +125,7 @@ public struct Gate: Sendable, Codable, Equatable, CustomStringConvertible {
     public func measure(_ report: ExperimentReport) -> Double? {
         switch self.metric {
         case .survival(let arm): report.arm(arm).map { $0.survival.estimate }
-        case .profileSurvival(let arm, let profile): report.arm(arm)?.profiles[profile.rawValue]?.estimate
+        case .profileSurvival(let arm, let profile): report.arm(arm)?.profiles[profile.rawValue]?.lower.estimate
         case .latency(let arm, let percentile): report.arm(arm)?.latency["all"]?.value(percentile)
         case .reconnects(let arm): report.arm(arm).map { Double($0.connections.reconnects) }
         case .failures(let arm): report.arm(arm).map { Double($0.queries - $0.survival.successes) }
@@ -140,20 +140,30 @@ public struct Gate: Sendable, Codable, Equatable, CustomStringConvertible {
         guard let value = self.measure(report), !value.isNaN else {
             return GateResult(expression: self.expression, passed: false, measured: nil, message: "nothing measured for \(self.expression)")
         }
-        let passed: Bool
-        switch self.comparison {
-        case .lt: passed = value < self.threshold
-        case .le: passed = value <= self.threshold
-        case .gt: passed = value > self.threshold
-        case .ge: passed = value >= self.threshold
-        case .eq: passed = value == self.threshold
-        case .ne: passed = value != self.threshold
+        if case .profileSurvival(let arm, let profile) = self.metric, let bound = report.arm(arm)?.profiles[profile.rawValue], !bound.isPoint {
+            // A bound passes only when every value in it would: an untried retry must not decide a gate.
+            let passed = self.holds(bound.lower.estimate) && self.holds(bound.upper.estimate)
+            let message = String(format: "%@: measured a bound %.4f-%.4f (%d queries hang on retries the run did not make)%@", self.expression,
+                                 bound.lower.estimate, bound.upper.estimate, bound.unknown, passed || !self.holds(bound.upper.estimate) && !self.holds(bound.lower.estimate) ? "" : ": undecided")
+            return GateResult(expression: self.expression, passed: passed, measured: bound.lower.estimate, message: message)
         }
+        let passed = self.holds(value)
         var message = "\(self.expression): measured \(Self.format(value, metric: self.metric))"
         if case .survival(let arm) = self.metric, let survival = report.arm(arm)?.survival {
             message += String(format: " (95%% CI %.4f-%.4f, %d/%d)", survival.lower, survival.upper, survival.successes, survival.trials)
         }
         return GateResult(expression: self.expression, passed: passed, measured: value, message: message)
+    }
+
+    func holds(_ value: Double) -> Bool {
+        switch self.comparison {
+        case .lt: value < self.threshold
+        case .le: value <= self.threshold
+        case .gt: value > self.threshold
+        case .ge: value >= self.threshold
+        case .eq: value == self.threshold
+        case .ne: value != self.threshold
+        }
     }
 
     /// Why the report cannot answer this gate: its arm is invalid (propagation pools every arm's writes).

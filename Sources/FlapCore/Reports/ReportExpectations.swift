@@ -10,7 +10,8 @@ extension ExperimentReport {
     /// Throws unless `arm`'s survival is at least `minimum` (for XCTest or Swift Testing: `try report.expect(...)`).
     public func expect(survival minimum: Double, arm name: ArmID, profile: ClientProfile? = nil) throws {
         let arm = try self.requireArm(name)
-        let survival = profile.map { arm.profiles[$0.rawValue] } ?? arm.survival
+        // Under a profile, the bound's lower end: a retry the run never made must not pass a test.
+        let survival = profile.map { arm.profiles[$0.rawValue]?.lower } ?? arm.survival
         guard let survival else {
             throw ReportExpectationError(message: "arm \(name) has no client profile \(profile?.rawValue ?? ""); profiles: \(arm.profiles.keys.sorted().joined(separator: ", "))")
         }

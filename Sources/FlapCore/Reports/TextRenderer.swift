@@ -32,11 +32,11 @@ public enum TextRenderer {
             }
         }
         out += Self.table(phases)
-        out += "\nsurvival under each client's retry behaviour (from the same traces):\n"
+        out += "\nsurvival under each client's retry behaviour (from the same traces; a bound where a retry the run did not make decides):\n"
         let profiles = ClientProfile.allCases.map(\.rawValue)
         var profileTable = [["arm"] + profiles]
         for arm in report.arms {
-            profileTable.append([arm.name.rawValue] + profiles.map { name in arm.invalid != nil ? "invalid" : arm.profiles[name].map(\.percentText) ?? "-" })
+            profileTable.append([arm.name.rawValue] + profiles.map { name in arm.invalid != nil ? "invalid" : arm.profiles[name].map(\.text) ?? "-" })
         }
         out += Self.table(profileTable)
         if let propagation = report.propagation {
