@@ -3,11 +3,22 @@ import FlapSystem
 import Foundation
 import KubeClient
 
-/// When a controller applied each generation of each route: the report's data-plane side of propagation.
+/// When a controller's data plane served each version of each route: the report's data-plane side of
+/// propagation. A version is the object's uid and resourceVersion (a route deleted and recreated starts again at
+/// generation 1 under a new uid; an annotation change keeps the generation but not the resourceVersion).
 public struct AppliedGeneration: Sendable, Equatable {
     public var route: String
     public var generation: Int64
+    public var uid: String
+    public var resourceVersion: String
     public var appliedAt: ContinuousClock.Instant
+
+    /// Whether this application includes `resourceVersion` of `uid` (the controller may batch versions: applying a
+    /// later one applies the earlier). The fake API server's resourceVersions are increasing integers.
+    public func covers(uid: String, resourceVersion: String) -> Bool {
+        guard self.uid == uid, let mine = Int64(self.resourceVersion), let theirs = Int64(resourceVersion) else { return false }
+        return mine >= theirs
+    }
 }
 
 /// Shared machinery: watch a kind, mark the state dirty, sync at most once per period.
@@ -19,9 +30,16 @@ actor ControllerLoop {
 
     func markDirty() { self.dirty = true }
     func takeDirty() -> Bool { defer { self.dirty = false }; return self.dirty }
-    func record(_ route: String, _ generation: Int64) {
-        self.records.append(AppliedGeneration(route: route, generation: generation, appliedAt: .now))
+    /// Records every route whose version changed since the last call as applied at `at`.
+    func record<T: KubeResource>(_ routes: [T], at: ContinuousClock.Instant) {
+        for route in routes {
+            let uid = route.metadata.uid ?? "", version = route.metadata.resourceVersion ?? ""
+            guard self.seen[route.name] != uid + "/" + version else { continue }
+            self.seen[route.name] = uid + "/" + version
+            self.records.append(AppliedGeneration(route: route.name, generation: route.metadata.generation ?? 0, uid: uid, resourceVersion: version, appliedAt: at))
+        }
     }
+    private var seen: [String: String] = [:]
     func fail(_ error: String) { self.errors.append(error) }
     var applied: [AppliedGeneration] { self.records }
     var failures: [String] { self.errors }
@@ -42,7 +60,6 @@ final class LabIngressController: Sendable {
             }
             defer { watcher.cancel() }
             var last = ""
-            var appliedGenerations: [String: Int64] = [:]
             while !Task.isCancelled {
                 try? await Task.sleep(for: syncPeriod)
                 guard await loop.takeDirty() else { continue }
@@ -50,13 +67,16 @@ final class LabIngressController: Sendable {
                     let ingresses = try await kube.list(.ingress, namespace: namespace).typed(Ingress.self)
                     let configuration = renderer.render(ingresses: ingresses, endpoints: endpoints)
                     if configuration != last {
-                        try await Blocking.run { try nginx.apply(configuration) }
+                        // Applied means served: from when the reloaded workers answer with this configuration's
+                        // stamp, not from when the reload was asked for.
+                        let stamp = try await Blocking.run { try nginx.apply(configuration) }
                         last = configuration
+                        guard await nginx.awaitServing(stamp) else {
+                            await loop.fail("nginx did not serve configuration \(stamp) within \(NginxDataPlane.servingTimeout)")
+                            continue
+                        }
                     }
-                    for ingress in ingresses where appliedGenerations[ingress.name] != ingress.metadata.generation {
-                        appliedGenerations[ingress.name] = ingress.metadata.generation
-                        await loop.record(ingress.name, ingress.metadata.generation ?? 0)
-                    }
+                    await loop.record(ingresses, at: .now)
                 } catch {
                     await loop.fail("\(error)")
                     await loop.markDirty()
@@ -105,9 +125,9 @@ final class LabGatewayController: Sendable {
                         try await envoy.apply(routes: rendered.routes, clusters: rendered.clusters)
                         lastRoutes = rendered.routes
                     }
+                    await loop.record(routes, at: .now)
                     for route in routes where acceptedGenerations[route.name] != route.metadata.generation {
                         let generation = route.metadata.generation ?? 0
-                        await loop.record(route.name, generation)
                         try await Self.writeStatus(route, generation: generation, gateway: gateway, endpoints: endpoints, kube: kube)
                         acceptedGenerations[route.name] = generation
                     }

@@ -84,8 +84,9 @@ public enum LabExperiment {
         .object(replies.mapValues { counts in .object(counts.mapValues { .int($0) }) })
     }
 
-    /// For each mutation step with a generation: write -> controller applied it (control plane), and controller
-    /// applied -> first proof on the data plane.
+    /// For each mutation step that wrote an object: write -> its data plane served that version (control plane:
+    /// nginx's from the reloaded workers answering, Envoy's from the xDS file renamed into place), and served ->
+    /// first proof through the route.
     static func delays(lab: Lab, report: ExperimentReport, clock: RunClock) async -> JSONValue {
         let applied = await lab.appliedGenerations()
         var out: [String: JSONValue] = [:]
@@ -93,9 +94,7 @@ public enum LabExperiment {
             var control: [Double] = []
             var data: [Double] = []
             for mutation in report.mutations where mutation.arm.rawValue.hasPrefix(prefix) {
-                guard let generation = mutation.generation, let arm = report.arm(mutation.arm),
-                      let record = records.first(where: { $0.route == arm.target.name && $0.generation == generation && clock.seconds($0.appliedAt) >= mutation.writeStart })
-                else { continue }
+                guard let record = self.application(of: mutation, in: records) else { continue }
                 let at = clock.seconds(record.appliedAt)
                 control.append(max(0, at - mutation.writeEnd))
                 if let proof = mutation.propagatedAt { data.append(max(0, proof - at)) }
@@ -107,6 +106,14 @@ public enum LabExperiment {
             out[plane] = ["writeToControllerApplied": summary(control), "controllerAppliedToServed": summary(data)]
         }
         return .object(out)
+    }
+
+    /// The first time the data plane served the version `mutation` wrote: matched by uid and resourceVersion, so
+    /// neither a recreated route (generation 1 again) nor an annotation change (same generation) matches another
+    /// version's application. Steps that wrote no object (a delete) have none.
+    static func application(of mutation: MutationRecord, in records: [AppliedGeneration]) -> AppliedGeneration? {
+        guard let uid = mutation.uid, let version = mutation.resourceVersion else { return nil }
+        return records.filter { $0.covers(uid: uid, resourceVersion: version) }.min { $0.appliedAt < $1.appliedAt }
     }
 
     /// The delays as text for the summary.

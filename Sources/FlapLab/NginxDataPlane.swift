@@ -1,5 +1,6 @@
 import FlapJSON
 import FlapSystem
+import HTTPWire
 import Foundation
 import KubeClient
 
@@ -10,6 +11,11 @@ final class NginxDataPlane: @unchecked Sendable {
     let prefix: String
     let port: Int
     private var process: SupervisedProcess?
+    /// Counts applied configurations; each one's stamp is served at ``stampPath`` once its workers run.
+    private let stamps = Locked(0)
+    static let stampPath = "/.flap/config-stamp"
+    static let stampPlaceholder = "@FLAP_CONFIG_STAMP@"
+    static let servingTimeout = Duration.seconds(10)
 
     init(binary: String, directory: String, port: Int) throws {
         self.binary = binary
@@ -23,7 +29,7 @@ final class NginxDataPlane: @unchecked Sendable {
     var confPath: String { "\(self.prefix)/conf/nginx.conf" }
 
     func start(initial: String, labDirectory: String) throws {
-        try initial.write(toFile: self.confPath, atomically: true, encoding: .utf8)
+        try self.stamped(initial).configuration.write(toFile: self.confPath, atomically: true, encoding: .utf8)
         try self.test()
         self.process = try SupervisedProcess(name: "nginx", executable: self.binary,
                                              arguments: ["-p", self.prefix, "-c", self.confPath, "-g", "daemon off;"],
@@ -39,14 +45,39 @@ final class NginxDataPlane: @unchecked Sendable {
     }
 
     /// Writes the new configuration, checks it, and reloads (a new generation of workers; old ones drain).
-    func apply(_ configuration: String) throws {
+    /// Returns the stamp the new workers serve at ``stampPath``.
+    @discardableResult
+    func apply(_ configuration: String) throws -> String {
+        let (stamped, stamp) = self.stamped(configuration)
         let temporary = self.confPath + ".new"
-        try configuration.write(toFile: temporary, atomically: true, encoding: .utf8)
+        try stamped.write(toFile: temporary, atomically: true, encoding: .utf8)
         let check = try ProcessLauncher.run(self.binary, ["-t", "-q", "-p", self.prefix, "-c", temporary])
         guard check.status == 0 else { throw LabError.dataPlane("nginx", "configuration rejected, previous one kept: \(check.stderr.suffix(600))") }
         guard rename(temporary, self.confPath) == 0 else { throw LabError.dataPlane("nginx", "cannot replace \(self.confPath)") }
         let reload = try ProcessLauncher.run(self.binary, ["-s", "reload", "-p", self.prefix, "-c", self.confPath])
         guard reload.status == 0 else { throw LabError.dataPlane("nginx", "reload failed: \(reload.stderr.suffix(600))") }
+        return stamp
+    }
+
+    private func stamped(_ configuration: String) -> (configuration: String, stamp: String) {
+        let stamp = "config-\(self.stamps.next())"
+        return (configuration.replacingOccurrences(of: Self.stampPlaceholder, with: stamp), stamp)
+    }
+
+    /// Waits until a new connection is answered with `stamp`: the reloaded workers serve the configuration.
+    func awaitServing(_ stamp: String) async -> Bool {
+        let deadline = ContinuousClock.now + Self.servingTimeout
+        // A host no Ingress has: the default server answers.
+        let request = HTTPClientRequest(url: URL(string: "http://flap-config-stamp.invalid\(Self.stampPath)")!, connectTo: "127.0.0.1:\(self.port)")
+        while ContinuousClock.now < deadline, !Task.isCancelled {
+            // A client of its own per attempt: a kept-alive connection could still reach an old worker.
+            if let response = try? await SocketHTTPClient().execute(request, deadline: .now + .seconds(1)),
+               String(decoding: response.body, as: UTF8.self) == stamp {
+                return true
+            }
+            try? await Task.sleep(for: .milliseconds(2))
+        }
+        return false
     }
 
     var exitedUnexpectedly: Bool { self.process?.exitedUnexpectedly ?? false }
@@ -128,6 +159,8 @@ struct NginxConfigRenderer {
             text += "    upstream \(name) {\n        server \(endpoint) max_fails=0;\n        keepalive 320;\n        keepalive_timeout 60s;\n        keepalive_requests 10000;\n    }\n"
         }
         text += "    server {\n        listen 127.0.0.1:\(self.port) default_server reuseport backlog=4096;\n        server_name _;\n"
+        // Which configuration the answering worker runs (the lab's measure of "served"; not in ingress-nginx).
+        text += "        location = \(NginxDataPlane.stampPath) { return 200 \"\(NginxDataPlane.stampPlaceholder)\"; }\n"
         // Rules without a host live in the default server, as in ingress-nginx; otherwise it is the 404 backend.
         text += servers["_"]?.joined() ?? "        location / { return 404 \"default backend - 404\\n\"; }\n"
         text += "    }\n"

@@ -109,6 +109,8 @@ public struct MutationRecord: Sendable, Codable, Equatable {
     /// When the schedule meant the write to start, and when its slot ended (seconds since the run started).
     public var intendedAt: Double? = nil
     public var slotEnd: Double? = nil
+    /// The written object's uid (with `resourceVersion`, the exact version a data plane must apply).
+    public var uid: String? = nil
 
     public var propagation: Double? { self.propagatedAt.map { $0 - self.writeStart } }
 }

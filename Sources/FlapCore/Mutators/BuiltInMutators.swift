@@ -56,12 +56,10 @@ public struct DeleteRecreateMutator: RouteMutator {
         guard let original = context.state[Self.deleted] else { throw MutationError("delete-recreate: nothing saved to recreate \(target)") }
         do {
             let created = try await context.kube.create(context.recreatable(original))
-            return MutationOutcome(description: "recreated \(target)", resourceVersion: created.metadata.resourceVersion,
-                                   generation: created.metadata.generation, expectation: .status(200))
+            return MutationOutcome(description: "recreated \(target)", wrote: created, expectation: .status(200))
         } catch let error as KubeStatusError where error.isAlreadyExists {
             let existing = try await context.kube.get(target.resourceType, name: target.name, namespace: target.namespace)
-            return MutationOutcome(description: "\(target) already recreated", resourceVersion: existing.metadata.resourceVersion,
-                                   generation: existing.metadata.generation, expectation: .status(200))
+            return MutationOutcome(description: "\(target) already recreated", wrote: existing, expectation: .status(200))
         }
     }
 }
@@ -111,7 +109,7 @@ public struct RemoveReaddBackendMutator: RouteMutator {
             context.annotate(&object)
         }
         return MutationOutcome(description: remove ? "removed backend \(self.backend) from \(target)" : "re-added backend \(self.backend) to \(target)",
-                               resourceVersion: updated.metadata.resourceVersion, generation: updated.metadata.generation)
+                               wrote: updated)
     }
 
     func removeBackend(from spec: JSONValue, kind: RouteTarget.Kind) throws -> (JSONValue, Bool) {
@@ -175,7 +173,7 @@ public struct ShiftWeightsMutator: RouteMutator {
             context.annotate(&route)
         }
         return MutationOutcome(description: "weights \(weights.map(String.init).joined(separator: "/")) on \(context.target)",
-                               resourceVersion: route.metadata.resourceVersion, generation: route.metadata.generation)
+                               wrote: route)
     }
 }
 
@@ -210,8 +208,7 @@ public struct SwapBackendMutator: RouteMutator {
             object.json[member: "spec"] = Self.rename(object.json["spec"] ?? [:], from: old, to: new, kind: context.target.kind)
             context.annotate(&object)
         }
-        return MutationOutcome(description: "backend \(old) -> \(new) on \(context.target)", resourceVersion: object.metadata.resourceVersion,
-                               generation: object.metadata.generation, expectation: .backend(new))
+        return MutationOutcome(description: "backend \(old) -> \(new) on \(context.target)", wrote: object, expectation: .backend(new))
     }
 
     static func rename(_ spec: JSONValue, from: String, to: String, kind: RouteTarget.Kind) -> JSONValue {
@@ -272,7 +269,7 @@ public struct HeaderFilterToggleMutator: RouteMutator {
             context.annotate(&object)
         }
         return MutationOutcome(description: "\(add ? "added" : "removed") header \(self.header) on \(target)",
-                               resourceVersion: object.metadata.resourceVersion, generation: object.metadata.generation,
+                               wrote: object,
                                expectation: add ? .header(name: self.header, value: context.marker) : .headerAbsent(name: self.header))
     }
 }
@@ -317,7 +314,7 @@ public struct NeighbourChangeMutator: RouteMutator {
             context.annotate(&object)
         }
         return MutationOutcome(description: "\(add ? "added" : "removed") host \(host) on neighbour \(self.neighbour)",
-                               resourceVersion: object.metadata.resourceVersion, generation: object.metadata.generation)
+                               wrote: object)
     }
 }
 
@@ -383,8 +380,7 @@ public struct TouchMutator: RouteMutator {
             object.metadata.annotations = annotations
             context.annotate(&object)
         }
-        return MutationOutcome(description: "touched \(context.target)", resourceVersion: object.metadata.resourceVersion,
-                               generation: object.metadata.generation)
+        return MutationOutcome(description: "touched \(context.target)", wrote: object)
     }
 }
 

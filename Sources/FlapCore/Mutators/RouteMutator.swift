@@ -50,12 +50,22 @@ public struct MutationOutcome: Sendable {
     public var resourceVersion: String?
     public var generation: Int64?
     public var expectation: ProbeExpectation
+    /// The uid of the object written: with `resourceVersion` it names the exact version (a recreated route starts
+    /// again at generation 1, under a new uid).
+    public var uid: String?
 
-    public init(description: String, resourceVersion: String? = nil, generation: Int64? = nil, expectation: ProbeExpectation = .none) {
+    public init(description: String, resourceVersion: String? = nil, generation: Int64? = nil, expectation: ProbeExpectation = .none, uid: String? = nil) {
         self.description = description
         self.resourceVersion = resourceVersion
         self.generation = generation
         self.expectation = expectation
+        self.uid = uid
+    }
+
+    /// What writing `object` did: its description, version and uid.
+    public init(description: String, wrote object: some KubeResource, expectation: ProbeExpectation = .none) {
+        self.init(description: description, resourceVersion: object.metadata.resourceVersion, generation: object.metadata.generation,
+                  expectation: expectation, uid: object.metadata.uid)
     }
 }
 

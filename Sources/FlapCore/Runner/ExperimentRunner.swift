@@ -109,8 +109,6 @@ public actor ExperimentRunner {
         defer { self.state = .finished }
         guard !self.configuration.arms.isEmpty else { throw ExperimentError.noArms }
         if let problem = self.configuration.problem { throw ExperimentError.invalidConfiguration(problem) }
-        let problems = await Self.check(self.contexts())
-        if !problems.isEmpty { throw ExperimentError.checkFailed(problems) }
         let journals = JournalStore(directory: self.configuration.journalDirectory)
         let journal = try await self.writeJournal(journals)
         self.journal = journal
@@ -174,6 +172,9 @@ public actor ExperimentRunner {
                                                      path: journals.path(for: pending.runID))
             }
         }
+        // After the unrestored-journal refusal (a crashed run's half-done flap is why an object may be missing).
+        let problems = await Self.check(self.contexts())
+        if !problems.isEmpty { throw ExperimentError.checkFailed(problems) }
         let journal = try await RestoreJournal.capture(references, runID: self.runID, kube: self.configuration.kube)
         try journals.save(journal)
         return journal
@@ -359,6 +360,7 @@ public actor ExperimentRunner {
                 record.resourceVersion = outcome.resourceVersion
                 record.generation = outcome.generation
                 record.expectation = outcome.expectation
+                record.uid = outcome.uid
                 observations[step] = Task {
                     async let accepted = self.awaitAccepted(arm.target, generation: outcome.generation)
                     async let propagated = self.awaitPropagation(outcome.expectation, target: arm.target)
