@@ -156,3 +156,24 @@ final class ScheduleAuditTests: XCTestCase {
         return record
     }
 }
+
+final class StopMidSlotTests: XCTestCase {
+    /// The issue saw a `CancellationError` on the last un-flap of a run, reported nowhere but the JSON: a stop in
+    /// the middle of a slot now lets the slot's steps finish in their slot, so nothing is cancelled half-way.
+    func testAStopBetweenFlapAndUnflapStillUnflapsInTheSlot() async throws {
+        let lab = try await InProcessEnvironment()
+        defer { lab.stop() }
+        var configuration = lab.configuration([.init(target: lab.ingressTarget, mutator: DeleteRecreateMutator())])
+        configuration.schedule.rounds = 3
+        let runner = ExperimentRunner(configuration: configuration)
+        let checkpoint = lab.api.checkpoint()
+        let run = Task { try await runner.run() }
+        while !lab.api.changes(since: checkpoint).contains(where: { $0.kind == .deleted }) { try await Task.sleep(for: .milliseconds(5)) }
+        await runner.requestStop()   // after the delete, before the recreate
+        let report = try await run.value
+        XCTAssertTrue(report.partial)
+        XCTAssertEqual(report.mutations.map(\.step), [0, 1], "the slot's recreate was still written: \(report.mutations)")
+        XCTAssertTrue(report.mutations.allSatisfy { $0.error == nil }, "\(report.mutations.map(\.error))")
+        XCTAssertNil(report.arm("ingress-delete-recreate")?.invalid)
+    }
+}
