@@ -100,6 +100,11 @@ public final class Lab: @unchecked Sendable {
         return dead
     }
 
+    /// When nginx began serving each new configuration (its reloads, as served), in order.
+    public func nginxReloads() async -> [ContinuousClock.Instant] {
+        await self.ingressController?.loop.servedConfigurations ?? []
+    }
+
     public func controllerErrors() async -> [String] {
         (await self.ingressController?.loop.failures ?? []) + (await self.gatewayController?.loop.failures ?? [])
     }

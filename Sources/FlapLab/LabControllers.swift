@@ -41,6 +41,9 @@ actor ControllerLoop {
     }
     private var seen: [String: String] = [:]
     func fail(_ error: String) { self.errors.append(error) }
+    /// When the data plane began serving a new configuration (nginx: a reload's workers answering).
+    func served(at instant: ContinuousClock.Instant) { self.servedConfigurations.append(instant) }
+    private(set) var servedConfigurations: [ContinuousClock.Instant] = []
     var applied: [AppliedGeneration] { self.records }
     var failures: [String] { self.errors }
 }
@@ -75,6 +78,7 @@ final class LabIngressController: Sendable {
                             await loop.fail("nginx did not serve configuration \(stamp) within \(NginxDataPlane.servingTimeout)")
                             continue
                         }
+                        await loop.served(at: .now)
                     }
                     await loop.record(ingresses, at: .now)
                 } catch {

@@ -321,8 +321,11 @@ public actor ExperimentRunner {
         var missed = false
         var failedStep: Int?
         var records: [MutationRecord] = []
-        // Accepted and the probe's proof are watched beside the next steps: waiting for them must not delay a write.
-        var observations: [Int: Task<(Double?, Double?), Never>] = [:]
+        // Accepted and the probe's proof are watched until the next step is due, never holding that write back; what
+        // was not seen by then is not recorded (a later proof could be the next step's state). After an unproven
+        // step, the next one's proof is not looked for: "header absent" would be true before the header ever came.
+        var observing: (index: Int, task: Task<(Double?, Double?), Never>)?
+        var previousProven = true
         for (step, time) in times.enumerated() {
             self.setUpcoming(arm.id, time)
             if step == 0, let threshold = configuration.schedule.whenInFlight {
@@ -330,6 +333,12 @@ public actor ExperimentRunner {
                 while collector.inFlight < threshold, ContinuousClock.now < latest { try? await Task.sleep(for: .milliseconds(5)) }
             } else {
                 try? await Task.sleep(until: time, clock: .continuous)
+            }
+            if let (index, task) = observing {
+                task.cancel()
+                (records[index].acceptedAt, records[index].propagatedAt) = await task.value
+                previousProven = records[index].expectation == .none || records[index].propagatedAt != nil
+                observing = nil
             }
             let writeStart = ContinuousClock.now
             var record = MutationRecord(arm: arm.id, mutator: arm.mutator.name, round: round, step: step, description: "",
@@ -361,11 +370,12 @@ public actor ExperimentRunner {
                 record.generation = outcome.generation
                 record.expectation = outcome.expectation
                 record.uid = outcome.uid
-                observations[step] = Task {
+                let expectation = previousProven ? outcome.expectation : .none
+                observing = (records.count, Task {
                     async let accepted = self.awaitAccepted(arm.target, generation: outcome.generation)
-                    async let propagated = self.awaitPropagation(outcome.expectation, target: arm.target)
+                    async let propagated = self.awaitPropagation(expectation, target: arm.target)
                     return (await accepted.map(self.clock.seconds), await propagated.map(self.clock.seconds))
-                }
+                })
             } catch {
                 record.writeEnd = self.clock.now
                 record.error = "\(error)"
@@ -375,10 +385,10 @@ public actor ExperimentRunner {
             records.append(record)
         }
         self.setUpcoming(arm.id, nil)
-        for var record in records {
-            if let observation = observations[record.step] {
-                (record.acceptedAt, record.propagatedAt) = await withTaskCancellationHandler { await observation.value } onCancel: { observation.cancel() }
-            }
+        if let (index, task) = observing {
+            (records[index].acceptedAt, records[index].propagatedAt) = await withTaskCancellationHandler { await task.value } onCancel: { task.cancel() }
+        }
+        for record in records {
             log.write("mutation", at: record.writeStart, record: record)
             collector.add(record)
         }
