@@ -167,3 +167,57 @@ enum SocketHTTPClientProbe {
         try await SocketHTTPClient().execute(HTTPClientRequest(url: url.appending(path: "version")), deadline: .now + .seconds(2))
     }
 }
+
+/// `kubectl create namespace|configmap|secret|service|ingress` send protobuf bodies; the fake decodes them as a real
+/// API server does.
+final class KubectlCreateTests: XCTestCase {
+    func testKubectlCreateCommandsSucceedAndStoreWhatKubectlSent() async throws {
+        let path = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map { "\($0)/kubectl" }
+        let kubectl = try XCTUnwrap(path.first(where: FileManager.default.isExecutableFile(atPath:)), "kubectl must be installed for this test")
+        let dir = try TempDirectory()
+        let server = try FakeKubeAPIServer()
+        defer { server.stop() }
+        let env = ["KUBECONFIG": try server.writeKubeconfig(to: "\(dir.path)/kubeconfig")]
+        for arguments in [
+            ["create", "namespace", "gateway-system"],
+            ["create", "configmap", "settings", "-n", "gateway-system", "--from-literal=mode=fast", "--from-literal=empty="],
+            ["create", "secret", "generic", "token", "-n", "gateway-system", "--from-literal=key=s3cret"],
+            ["create", "service", "clusterip", "trino-worker-service", "-n", "gateway-system", "--tcp=8081:8080"],
+            ["create", "ingress", "minimal-ingress", "--rule=trino-legacy.example.com/v1*=trino:8080,tls=cert", "--class=nginx"],
+        ] {
+            let result = try PeerClientTests.run(kubectl, arguments, environment: env)
+            XCTAssertEqual(result.status, 0, "\(arguments): \(result.stderr)")
+        }
+        let kube = KubeClient(configuration: KubeClient.Configuration(server: server.url))
+        let namespace = try await kube.get(.namespace, name: "gateway-system")
+        XCTAssertNotNil(namespace.metadata.uid)
+        let settings = try await kube.get(.configMap, name: "settings", namespace: "gateway-system")
+        XCTAssertEqual(settings.json["data"], ["mode": "fast", "empty": ""])
+        let token = try await kube.get(.secret, name: "token", namespace: "gateway-system")
+        XCTAssertEqual(token.json["data"], ["key": .string(Data("s3cret".utf8).base64EncodedString())], "bytes arrive as base64, as in JSON")
+        XCTAssertEqual(token.json["type"], "Opaque")
+        let service = try await kube.get(.service, name: "trino-worker-service", namespace: "gateway-system")
+        XCTAssertEqual(service.json.value(at: "spec.ports"), [["name": "8081-8080", "protocol": "TCP", "port": 8081, "targetPort": 8080]])
+        XCTAssertEqual(service.json.value(at: "spec.selector"), ["app": "trino-worker-service"])
+        XCTAssertEqual(service.json.value(at: "spec.type"), "ClusterIP")
+        let ingress = Ingress(json: try await kube.get(.ingress, name: "minimal-ingress", namespace: "default").json)
+        XCTAssertEqual(ingress.spec.rules.first?.host, "trino-legacy.example.com")
+        XCTAssertEqual(ingress.json.value(at: "spec.rules")?.arrayValue?.first?.value(at: "http.paths"),
+                       [["path": "/v1", "pathType": "Prefix", "backend": ["service": ["name": "trino", "port": ["number": 8080]]]]])
+        XCTAssertEqual(ingress.json.value(at: "spec.tls"), [["hosts": ["trino-legacy.example.com"], "secretName": "cert"]])
+        XCTAssertEqual(ingress.json.value(at: "spec.ingressClassName"), "nginx")
+
+        // A kind the fake does not decode from protobuf, and a broken envelope, get the real server's answers.
+        func post(_ path: String, _ body: [UInt8]) async throws -> HTTPClientResponse {
+            let request = HTTPClientRequest(method: "POST", url: server.url.appending(path: path), headers: ["Content-Type": "application/vnd.kubernetes.protobuf"], body: body)
+            return try await SocketHTTPClient().execute(request, deadline: .now + .seconds(5))
+        }
+        // A v1 Pod: a kind the fake does not serve, so it has no schema to decode it with.
+        let unsupported = try await post("/api/v1/namespaces/default/configmaps", [0x6b, 0x38, 0x73, 0x00, 0x0a, 0x09, 0x0a, 0x02, 0x76, 0x31, 0x12, 0x03, 0x50, 0x6f, 0x64])
+        XCTAssertEqual(unsupported.status, 415)
+        let broken = try await post("/api/v1/namespaces", [0x6b, 0x38, 0x73, 0x00, 0x0a, 0x50])
+        let body = broken.body
+        XCTAssertEqual(broken.status, 400, String(decoding: body, as: UTF8.self))
+        XCTAssertTrue(String(decoding: body, as: UTF8.self).contains("past the end of the body"), String(decoding: body, as: UTF8.self))
+    }
+}

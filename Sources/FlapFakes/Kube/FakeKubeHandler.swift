@@ -117,6 +117,15 @@ struct FakeKubeHandler: Sendable {
     }
 
     private func body(_ request: HTTPServerRequest) throws -> JSONValue {
+        if request.headers["Content-Type"]?.hasPrefix(KubeProtobuf.contentType) == true {
+            do {
+                return try KubeProtobuf.decode(request.body)
+            } catch where error.unsupportedKind {
+                throw KubeFailure(code: 415, reason: "UnsupportedMediaType", message: error.description)
+            } catch {
+                throw KubeFailure.badRequest("the body of the request could not be decoded: \(error)")
+            }
+        }
         do {
             let value = try JSONValue.parse(request.body)
             guard value.objectValue != nil else { throw KubeFailure.badRequest("the request body must be a JSON object") }
@@ -274,6 +283,8 @@ struct FakeKubeHandler: Sendable {
         }
         object.setValue(nil, at: "metadata.managedFields")
         if resource == .httpRoute { object = KubeValidation.defaultHTTPRoute(object) }
+        // The real server's defaulting: a Secret without a type is Opaque.
+        if resource == .secret, object["type"]?.stringValue?.isEmpty ?? true { object[member: "type"] = "Opaque" }
         return object
     }
 
