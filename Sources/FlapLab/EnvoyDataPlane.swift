@@ -106,7 +106,7 @@ final class EnvoyDataPlane: @unchecked Sendable {
     private func write(_ resources: JSONValue, to path: String) throws -> Int {
         let version = self.lock.withLock { () -> Int in self.version += 1; return self.version }
         let document: JSONValue = ["version_info": .string(String(version)), "resources": resources]
-        let temporary = path + ".tmp"
+        let temporary = path + ".tmp.\(version)"   // one per write: two writers never rename each other's file away
         try document.serialized.write(toFile: temporary, atomically: false, encoding: .utf8)
         guard rename(temporary, path) == 0 else { throw LabError.dataPlane("envoy", "cannot rename \(temporary) onto \(path)") }
         return version

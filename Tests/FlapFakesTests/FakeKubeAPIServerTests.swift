@@ -83,8 +83,15 @@ final class FakeKubeAPIServerTests: XCTestCase {
         let (missing, status) = try await self.request(server, "GET", "/apis/example.com/v1/widgets")
         XCTAssertEqual(missing, 404)
         XCTAssertEqual(status["message"], "the server could not find the requested resource")
-        let (openapi, _) = try await self.request(server, "GET", "/openapi/v3")
-        XCTAssertEqual(openapi, 404)
+        let (openapi, index) = try await self.request(server, "GET", "/openapi/v3")
+        XCTAssertEqual(openapi, 200)
+        XCTAssertNotNil(index.value(at: "paths")?["apis/gateway.networking.k8s.io/v1"]?["serverRelativeURL"])
+        let (_, document) = try await self.request(server, "GET", "/openapi/v3/apis/networking.k8s.io/v1")
+        let patch = document.value(at: "paths")?["/apis/networking.k8s.io/v1/namespaces/{namespace}/ingresses/{name}"]?["patch"]
+        XCTAssertTrue(patch?["parameters"]?.arrayValue?.contains { $0["name"] == "fieldValidation" } == true, "kubectl learns the server validates fields")
+        XCTAssertEqual(patch?["x-kubernetes-group-version-kind"]?["kind"], "Ingress")
+        let (v2, _) = try await self.request(server, "GET", "/openapi/v2")
+        XCTAssertEqual(v2, 404, "no v2 (kubectl asks for it in protobuf and uses v3 where it can)")
     }
 
     func testApplyNeedsAFieldManagerAndForceOnlyWithApply() async throws {

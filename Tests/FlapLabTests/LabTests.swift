@@ -86,6 +86,9 @@ final class LabTests: XCTestCase {
         let lab = try await Lab.start()
         defer { lab.stop() }
         let envoy = try XCTUnwrap(lab.envoy)
+        // The controller's first sync writes the routes; the ghost route is written after it, so it stays.
+        let synced = ContinuousClock.now + .seconds(10)
+        while await lab.appliedGenerations().gateway.isEmpty, ContinuousClock.now < synced { try await Task.sleep(for: .milliseconds(20)) }
         let ghost: JSONValue = ["@type": "type.googleapis.com/envoy.config.route.v3.RouteConfiguration", "name": "gateway-routes",
                                 "virtual_hosts": [["name": "ghost", "domains": ["ghost.lab", "ghost.lab:*"],
                                                    "routes": [["match": ["prefix": "/"], "route": ["cluster": "no-such-cluster"]]]]]]

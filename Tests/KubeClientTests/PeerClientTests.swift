@@ -221,3 +221,83 @@ final class KubectlCreateTests: XCTestCase {
         XCTAssertTrue(String(decoding: body, as: UTF8.self).contains("past the end of the body"), String(decoding: body, as: UTF8.self))
     }
 }
+
+/// kubectl habits against the fake, as against a cluster: apply without --validate=false (the fake publishes
+/// /openapi/v3 and validates fields itself), explain, get -o wide, diff and wait.
+final class KubectlHabitsTests: XCTestCase {
+    func testApplyExplainStrictValidationWideGetDiffAndWait() async throws {
+        let path = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map { "\($0)/kubectl" }
+        let kubectl = try XCTUnwrap(path.first(where: FileManager.default.isExecutableFile(atPath:)), "kubectl must be installed for this test")
+        let dir = try TempDirectory()
+        let server = try FakeKubeAPIServer()
+        defer { server.stop() }
+        let env = ["KUBECONFIG": try server.writeKubeconfig(to: "\(dir.path)/kubeconfig")]
+        func kubectlRun(_ arguments: String...) throws -> PeerClientTests.Run { try PeerClientTests.run(kubectl, arguments, environment: env) }
+        let route = try dir.write("route.yaml", """
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: HTTPRoute
+        metadata: {name: trino-api-route, namespace: default}
+        spec:
+          parentRefs: [{name: gw}]
+          hostnames: [trino.example.com]
+          rules:
+          - backendRefs: [{name: trino, port: 8080}, {name: trino-worker-service, port: 8081}]
+        """)
+        var result = try kubectlRun("apply", "-f", route)
+        XCTAssertEqual(result.status, 0, "no --validate=false needed: \(result.stderr)")
+        XCTAssertEqual(result.stdout, "httproute.gateway.networking.k8s.io/trino-api-route created\n")
+
+        // An unknown field: refused under the default (strict), warned about and dropped under --validate=warn.
+        let typo = try dir.write("typo.yaml", """
+        apiVersion: networking.k8s.io/v1
+        kind: Ingress
+        metadata: {name: minimal-ingress, namespace: default}
+        spec:
+          rules:
+          - host: trino-legacy.example.com
+            htpp: {}
+            http:
+              paths: [{path: /, pathType: Prefix, backend: {service: {name: trino, port: {number: 8080}}}}]
+        """)
+        result = try kubectlRun("apply", "-f", typo)
+        XCTAssertEqual(result.status, 1)
+        XCTAssertTrue(result.stderr.contains(#"strict decoding error: unknown field "spec.rules[0].htpp""#), result.stderr)
+        XCTAssertNil(server.object(.ingress, name: "minimal-ingress"), "nothing was stored")
+        result = try kubectlRun("apply", "--validate=warn", "-f", typo)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stderr.contains(#"Warning: unknown field "spec.rules[0].htpp""#), result.stderr)
+        XCTAssertNil(server.object(.ingress, name: "minimal-ingress")?.json.value(at: "spec.rules")?.arrayValue?.first?["htpp"], "dropped, as the real server drops it")
+
+        result = try kubectlRun("explain", "httproute.spec.rules.backendRefs.port")
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains("KIND:       HTTPRoute"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("Port specifies the destination port number"), "the CRD's own description: \(result.stdout)")
+        result = try kubectlRun("explain", "ingress.spec.rules.http.paths.pathType")
+        XCTAssertTrue(result.stdout.contains("Exact, Prefix or ImplementationSpecific"), result.stdout)
+
+        result = try kubectlRun("get", "httproute,ingress", "-o", "wide")
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains("HOSTNAMES"), result.stdout)
+        XCTAssertTrue(result.stdout.contains(#"["trino.example.com"]"#), result.stdout)
+        XCTAssertTrue(result.stdout.contains("trino-legacy.example.com"), result.stdout)
+
+        let changed = try dir.write("changed.yaml", try String(contentsOfFile: route, encoding: .utf8).replacingOccurrences(of: "trino.example.com", with: "trino-gw.example.com"))
+        result = try kubectlRun("diff", "-f", changed)
+        XCTAssertEqual(result.status, 1, "diff exits 1 when it finds a difference: \(result.stderr)")
+        XCTAssertTrue(result.stdout.contains("+  - trino-gw.example.com"), result.stdout)
+        XCTAssertEqual(server.object(.httpRoute, name: "trino-api-route")?.json.value(at: "spec.hostnames"), ["trino.example.com"], "diff wrote nothing")
+
+        // kubectl wait sees the condition once a controller writes it.
+        let kube = KubeClient(configuration: KubeClient.Configuration(server: server.url))
+        var accepted = try await kube.get(HTTPRoute.self, name: "trino-api-route", namespace: "default")
+        var parent = HTTPRoute.RouteParentStatus(json: [:])
+        parent.parentRef = ParentReference(name: "gw")
+        parent.controllerName = "example.com/controller"
+        parent.conditions = [Condition(type: "Accepted", status: "True", reason: "Accepted", message: "ok",
+                                       observedGeneration: accepted.metadata.generation ?? 1, lastTransitionTime: ISO8601DateFormatter().string(from: Date()))]
+        accepted.status.parents = [parent]
+        _ = try await kube.replaceStatus(accepted)
+        result = try kubectlRun("wait", "--for=jsonpath={.status.parents[0].conditions[0].status}=True", "httproute/trino-api-route", "--timeout=10s")
+        XCTAssertEqual(result.status, 0, result.stderr)
+    }
+}

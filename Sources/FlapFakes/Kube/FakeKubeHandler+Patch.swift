@@ -24,7 +24,7 @@ extension FakeKubeHandler {
                 throw KubeFailure(code: 422, reason: "Invalid", message: "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch")
             }
             return try self.apply(resource, namespace: namespace, name: name, subresource: subresource, config: body, manager: manager,
-                                  force: query["force"] == "true")
+                                  force: query["force"] == "true", dryRun: query["dryRun"] != nil)
         }
         let manager = query["fieldManager"] ?? Self.defaultManager(request)
         return (try self.store.locked {
@@ -47,14 +47,15 @@ extension FakeKubeHandler {
                sent != old.value(at: "metadata.resourceVersion")?.stringValue {
                 throw KubeFailure.conflict(resource, name)
             }
-            return try self.store(resource, old: old, new: patched, subresource: subresource, manager: manager, operation: "Update")
+            return try self.store(resource, old: old, new: patched, subresource: subresource, manager: manager, operation: "Update",
+                                  dryRun: query["dryRun"] != nil)
         }, false)
     }
 
     /// Server-side apply with simplified field ownership: a field another manager set to a different value is a
     /// conflict unless forced; fields this manager applied before and omits now are removed.
     func apply(_ resource: ResourceType, namespace: String?, name: String, subresource: String?, config rawConfig: JSONValue, manager: String,
-               force: Bool) throws -> (JSONValue, Bool) {
+               force: Bool, dryRun: Bool = false) throws -> (JSONValue, Bool) {
         // Compare what the server would store: the CRD's defaults apply to the applied configuration too.
         let config = resource == .httpRoute && rawConfig["spec"] != nil ? KubeValidation.defaultHTTPRoute(rawConfig) : rawConfig
         guard config.objectValue != nil else { throw KubeFailure.badRequest("an apply patch must be an object") }
@@ -69,10 +70,8 @@ extension FakeKubeHandler {
                 object.setValue(.string(name), at: "metadata.name")
                 self.store.condition.unlock()
                 defer { self.store.condition.lock() }
-                let created = try self.create(resource, namespace: namespace, object: object, manager: manager)
-                self.store.locked {
-                    self.store.operations[key] = [manager: "Apply"]
-                }
+                let created = try self.create(resource, namespace: namespace, object: object, manager: manager, dryRun: dryRun)
+                if !dryRun { self.store.locked { self.store.operations[key] = [manager: "Apply"] } }
                 return (created, true)
             }
             let configPaths = FakeKubeFields.leafPaths(config, includeStatus: subresource == "status")
@@ -96,6 +95,7 @@ extension FakeKubeHandler {
             for path in previouslyOwned.subtracting(configPaths) where !owners.contains(where: { $0.key != manager && $0.value.contains(path) }) {
                 FakeKubeFields.remove(path, from: &next)
             }
+            if dryRun { return (try self.store(resource, old: old, new: next, subresource: subresource, manager: manager, operation: "Apply", dryRun: true), false) }
             for other in owners.keys where other != manager { owners[other]?.subtract(configPaths) }
             owners[manager] = configPaths
             self.store.managers[key] = owners

@@ -43,12 +43,39 @@ struct FakeKubeHandler: Sendable {
             }
         }
         do {
-            return try self.dispatch(route, request: request, query: query, dropWatchAfter: dropWatchAfter)
+            var request = request
+            let warnings = try self.validateFields(route, request: &request, query: query)
+            var response = try self.dispatch(route, request: request, query: query, dropWatchAfter: dropWatchAfter)
+            // One Warning header per unknown field (RFC 7234's 299, as the real server sends them).
+            for warning in warnings { response.headers.add("Warning", "299 - \"unknown field \\\"\(warning)\\\"\"") }
+            return response
         } catch let failure as KubeFailure {
             return failure.response
         } catch {
             return KubeFailure(code: 500, reason: "InternalError", message: "\(error)").response
         }
+    }
+
+    /// `fieldValidation=Strict` refuses a body (or apply/merge patch) naming a field its kind's schema does not;
+    /// `Warn` drops such fields and returns them to warn about; `Ignore` drops them silently, as the real server
+    /// does. (Without the parameter the fake keeps every field, so tests can store what they like.)
+    private func validateFields(_ route: FakeKubeRoute, request: inout HTTPServerRequest, query: [String: String]) throws -> [String] {
+        guard let mode = query["fieldValidation"], ["Strict", "Warn", "Ignore"].contains(mode), ["POST", "PUT", "PATCH"].contains(request.method) else { return [] }
+        let resource: ResourceType
+        switch route {
+        case .collection(let r, _), .item(let r, _, _, nil): resource = r
+        default: return []
+        }
+        if request.method == "PATCH", request.headers["Content-Type"]?.hasPrefix("application/json-patch+json") == true { return [] }
+        guard let body = try? self.body(request) else { return [] }   // the handler reports a body it cannot read
+        let (unknown, pruned) = FakeOpenAPI.unknownFields(body, resource: resource)
+        guard !unknown.isEmpty else { return [] }
+        if mode == "Strict" {
+            throw KubeFailure.badRequest("strict decoding error: " + unknown.map { "unknown field \"\($0)\"" }.joined(separator: ", "))
+        }
+        request.body = pruned.serializedBytes
+        if request.method != "PATCH" { request.headers.set("Content-Type", "application/json") }   // JSON is valid in every patch type left
+        return mode == "Warn" ? unknown : []
     }
 
     static func verb(_ method: String, route: FakeKubeRoute, watch: Bool) -> FakeKubeFault.Verb {
@@ -81,10 +108,13 @@ struct FakeKubeHandler: Sendable {
                 return try FakeKubeWatch(store: self.store, registry: self.watches, configuration: self.configuration)
                     .response(resource, namespace: namespace, query: query, dropAfter: dropWatchAfter)
             }
-            return .json(try self.list(resource, namespace: namespace, query: query).serializedBytes)
+            let list = try self.list(resource, namespace: namespace, query: query)
+            guard FakeKubeTable.wanted(request) else { return .json(list.serializedBytes) }
+            return .json(FakeKubeTable.table(resource, objects: list["items"]?.arrayValue ?? [], resourceVersion: list.value(at: "metadata.resourceVersion")?.stringValue).serializedBytes)
         case ("GET", .item(let resource, let namespace, let name, _)):
             guard let object = self.store.locked({ self.store.object(resource, namespace, name) }) else { throw KubeFailure.notFound(resource, name) }
-            return .json(object.serializedBytes)
+            guard FakeKubeTable.wanted(request) else { return .json(object.serializedBytes) }
+            return .json(FakeKubeTable.table(resource, objects: [object], resourceVersion: object.value(at: "metadata.resourceVersion")?.stringValue).serializedBytes)
         case ("POST", .collection(.selfSubjectAccessReview, _)):
             // The fake authorises everything (it has no RBAC); the review says so as the real server would.
             var review = try self.body(request)
@@ -97,13 +127,20 @@ struct FakeKubeHandler: Sendable {
         case ("PUT", .item(let resource, let namespace, let name, let subresource)):
             let object = try self.body(request)
             let manager = query["fieldManager"] ?? Self.defaultManager(request)
-            return .json(try self.update(resource, namespace: namespace, name: name, subresource: subresource, object: object, manager: manager).serializedBytes)
+            return .json(try self.update(resource, namespace: namespace, name: name, subresource: subresource, object: object, manager: manager,
+                                         dryRun: query["dryRun"] != nil).serializedBytes)
         case ("PATCH", .item(let resource, let namespace, let name, let subresource)):
             let (object, created) = try self.patch(resource, namespace: namespace, name: name, subresource: subresource, request: request, query: query)
             return .json(object.serializedBytes, status: created ? 201 : 200)
         case ("DELETE", .item(let resource, let namespace, let name, _)):
             return try self.delete(resource, namespace: namespace, name: name, request: request, query: query)
+        case ("GET", .openAPI("v3")):
+            return .json(FakeOpenAPI.index.serializedBytes)
+        case ("GET", .openAPI(let path)) where path.hasPrefix("v3/"):
+            guard let document = FakeOpenAPI.documents[String(path.dropFirst(3))] else { throw KubeFailure.pathNotFound }
+            return .json(document.serializedBytes)
         case (_, .openAPI), (_, .unknown):
+            // No /openapi/v2 (kubectl asks for it in protobuf); kubectl uses v3 where the server has it.
             throw KubeFailure.pathNotFound
         default:
             throw KubeFailure(code: 405, reason: "MethodNotAllowed", message: "the server does not allow this method on the requested resource")
@@ -208,7 +245,7 @@ struct FakeKubeHandler: Sendable {
     }
 
     func update(_ resource: ResourceType, namespace: String?, name: String, subresource: String?, object: JSONValue,
-                manager: String, allowCreate: Bool = false) throws -> JSONValue {
+                manager: String, allowCreate: Bool = false, dryRun: Bool = false) throws -> JSONValue {
         if let bodyName = object.value(at: "metadata.name")?.stringValue, bodyName != name {
             throw KubeFailure.badRequest("the name of the object (\(bodyName)) does not match the name on the URL (\(name))")
         }
@@ -222,13 +259,14 @@ struct FakeKubeHandler: Sendable {
             } else if sent != old.value(at: "metadata.resourceVersion")?.stringValue {
                 throw KubeFailure.conflict(resource, name)
             }
-            return try self.store(resource, old: old, new: object, subresource: subresource, manager: manager, operation: "Update")
+            return try self.store(resource, old: old, new: object, subresource: subresource, manager: manager, operation: "Update", dryRun: dryRun)
         }
     }
 
     /// Applies a write to an existing object: spec vs status, generation, validation, ownership, finalizers.
-    /// Called with the store locked.
-    func store(_ resource: ResourceType, old: JSONValue, new: JSONValue, subresource: String?, manager: String, operation: String) throws -> JSONValue {
+    /// Called with the store locked. A dry run (`dryRun=All`) returns what would be stored and changes nothing.
+    func store(_ resource: ResourceType, old: JSONValue, new: JSONValue, subresource: String?, manager: String, operation: String,
+               dryRun: Bool = false) throws -> JSONValue {
         let name = old.value(at: "metadata.name")?.stringValue ?? ""
         let namespace = old.value(at: "metadata.namespace")?.stringValue
         var next: JSONValue
@@ -250,6 +288,7 @@ struct FakeKubeHandler: Sendable {
         let causes = KubeValidation.validate(next, as: resource)
         guard causes.isEmpty else { throw KubeFailure.invalid(resource, name, causes) }
         let key = Self.ownerKey(resource, namespace, name)
+        if dryRun { return next }
         self.takeOwnership(of: Self.changedPaths(old, next, includeStatus: subresource == "status"), by: manager, operation: operation, key: key)
         next = self.withManagedFields(resource, next, key: key)
         if next.value(at: "metadata.deletionTimestamp") != nil && (next.value(at: "metadata.finalizers")?.arrayValue ?? []).isEmpty {

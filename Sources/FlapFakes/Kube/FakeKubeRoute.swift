@@ -4,7 +4,9 @@ import KubeClient
 
 /// What a request addresses: discovery, or a resource collection/item/subresource.
 enum FakeKubeRoute {
-    case version, apiVersions, apiGroups, resourceList(group: String, version: String), openAPI
+    case version, apiVersions, apiGroups, resourceList(group: String, version: String)
+    /// `/openapi/<rest>`: `v3`, `v3/apis/networking.k8s.io/v1`, `v2`.
+    case openAPI(String)
     case collection(ResourceType, namespace: String?)
     case item(ResourceType, namespace: String?, name: String, subresource: String?)
     case unknown
@@ -16,7 +18,7 @@ enum FakeKubeRoute {
         let parts = path.split(separator: "/").map(String.init)
         switch parts.first {
         case "version" where parts.count == 1: self = .version
-        case "openapi": self = .openAPI
+        case "openapi": self = .openAPI(parts.dropFirst().joined(separator: "/"))
         case "api":
             if parts.count == 1 { self = .apiVersions; return }
             self = Self.resource(group: "", version: parts[1], rest: Array(parts.dropFirst(2)))
