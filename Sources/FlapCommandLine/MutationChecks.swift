@@ -15,10 +15,15 @@ enum MutationChecks {
             let context = MutationContext(kube: configuration.kube, target: arm.target, runID: "check", marker: "check")
             let mutator = arm.mutator
             do {
-                try await withDeadline(.now + self.timeout, "the API server did not answer within \(self.timeout)") {
-                    try await mutator.check(in: context)
+                let problem = try await withDeadline(.now + self.timeout, "the API server did not answer within \(self.timeout)") {
+                    await context.problem(with: mutator)
                 }
-                lines.append("ok   \(arm.id): \(arm.mutator.name) can work on \(arm.target)")
+                if let problem {
+                    passed = false
+                    lines.append("FAIL \(arm.id): \(problem)")
+                } else {
+                    lines.append("ok   \(arm.id): \(arm.mutator.name) can work on \(arm.target)")
+                }
             } catch {
                 passed = false
                 lines.append("FAIL \(arm.id): \(error)")

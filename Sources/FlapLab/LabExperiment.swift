@@ -155,4 +155,6 @@ public struct BurstMutator: RouteMutator {
         try await self.base.apply(step: step % self.base.stepsPerFlap, in: context)
     }
     public func plan(step: Int, target: RouteTarget) -> String { self.base.plan(step: step % self.base.stepsPerFlap, target: target) }
+    public func check(in context: MutationContext) async throws { try await self.base.check(in: context) }
+    public var verbs: [String] { self.base.verbs }
 }

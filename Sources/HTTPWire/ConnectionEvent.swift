@@ -8,7 +8,8 @@ public struct ConnectionEvent: Sendable, Equatable {
         case reset
         case refused
         case timedOut
-        /// The peer closed the connection while a request was on it.
+        /// The peer closed the connection while a request was on it, or said in its response that it would
+        /// (`Connection: close`, as a shutting-down nginx worker answers).
         case closedByPeer
         /// We closed it (Connection: close, an error, or the pool shut down).
         case closed

@@ -78,6 +78,12 @@ public struct QueryTrace: Sendable {
     public var connectionsOpened: Int {
         self.hops.flatMap(\.attempts).flatMap(\.connectionEvents).filter { $0.kind == .opened }.count
     }
+
+    /// Connections this query opened because the peer had closed one it used (or was about to reuse). A shared
+    /// pool that grows under concurrency also opens connections for a query; those are not reconnects.
+    public var reconnects: Int {
+        Reconnects.count(self.hops.flatMap(\.attempts).flatMap(\.connectionEvents).map(\.kind.rawValue))
+    }
 }
 
 /// Collects a trace while a query runs; safe to read after the query threw. A custom workload records each
@@ -208,6 +214,26 @@ public enum WireFailure: String, Sendable, Hashable, Codable, CaseIterable {
         case .connectTimedOut: self = .connectTimedOut
         case .hostNotFound: self = .hostNotFound
         default: self = .other
+        }
+    }
+}
+
+/// The reconnect rule, over connection event kinds in order: an `opened` counts when a peer closure (`closedByPeer`,
+/// `closedByPeerWhileIdle`, `reset`) came before it and no open has answered that closure yet.
+public enum Reconnects {
+    static let peerClosures: Set<String> = [ConnectionEvent.Kind.closedByPeer.rawValue, ConnectionEvent.Kind.closedByPeerWhileIdle.rawValue,
+                                            ConnectionEvent.Kind.reset.rawValue]
+
+    public static func count(_ kinds: [String]) -> Int { self.reconnecting(kinds).filter { $0 }.count }
+
+    /// For each event, whether it is an open that counts as a reconnect.
+    public static func reconnecting(_ kinds: [String]) -> [Bool] {
+        var owed = false
+        return kinds.map { kind in
+            if self.peerClosures.contains(kind) { owed = true; return false }
+            guard kind == ConnectionEvent.Kind.opened.rawValue, owed else { return false }
+            owed = false
+            return true
         }
     }
 }

@@ -86,7 +86,7 @@ public final class SocketHTTPClient: Sendable {
             if keepAlive {
                 self.pool.checkin(connection, key: key)
             } else {
-                self.pool.discard(connection, as: .closed, events: &events)
+                self.pool.discard(connection, as: .closedByPeer, events: &events)
             }
             response.value.connectionEvents = events
             return response.value

@@ -22,13 +22,15 @@ final class RunCommandTests: XCTestCase {
         let directory = NSTemporaryDirectory() + "flap-cli-" + UUID().uuidString
         let kubeconfig: String
 
-        init(queryDuration: Duration = .milliseconds(400)) async throws {
+        init(queryDuration: Duration = .milliseconds(400), forbidden: [String: Set<String>] = [:]) async throws {
             var trino = FakeTrinoServer.Configuration()
             trino.queryDuration = queryDuration
             trino.rowsPerPage = 50
             trino.maxWait = .milliseconds(100)
             self.trino = try FakeTrinoServer(configuration: trino)
-            self.api = try FakeKubeAPIServer()
+            var api = FakeKubeAPIServer.Configuration()
+            api.forbidden = forbidden
+            self.api = try FakeKubeAPIServer(configuration: api)
             self.proxy = try FakeRouteProxy(mode: .ingress, api: self.api, services: ["trino": self.trino.url])
             try FileManager.default.createDirectory(atPath: self.directory, withIntermediateDirectories: true)
             self.kubeconfig = try self.api.writeKubeconfig(to: "\(self.directory)/kubeconfig")
@@ -237,6 +239,33 @@ final class RunCommandTests: XCTestCase {
         XCTAssertTrue(env.api.changes(since: checkpoint).isEmpty, "nothing was written")
         let possible = try CLI.run(env.runArguments + ["--dry-run"], environment: env.environment)
         XCTAssertEqual(possible.status, 0, possible.stdout + possible.stderr)
+    }
+
+    /// A Role without `delete` on Ingresses: delete-recreate is refused before any write, by run, --dry-run and doctor.
+    func testAMissingPermissionIsRefusedBeforeAnyWrite() async throws {
+        let env = try await Environment(forbidden: ["ingresses": ["delete"]])
+        defer { env.stop() }
+        let checkpoint = env.api.checkpoint()
+        let message = "arm ingress-delete-recreate: this identity may not delete ingresses.networking.k8s.io in default (a SelfSubjectAccessReview said so)"
+        let run = try CLI.run(env.runArguments, environment: env.environment)
+        XCTAssertEqual(run.status, 1, run.stdout + run.stderr)
+        XCTAssertTrue(run.stderr.contains("nothing was written: \(message)"), run.stderr)
+        let dryRun = try CLI.run(env.runArguments + ["--dry-run"], environment: env.environment)
+        XCTAssertEqual(dryRun.status, 1)
+        XCTAssertTrue(dryRun.stdout.contains("FAIL ingress-delete-recreate: this identity may not delete"), dryRun.stdout)
+        let doctor = try CLI.run(["doctor"] + env.runArguments.dropFirst(), environment: env.environment)
+        XCTAssertEqual(doctor.status, 1)
+        XCTAssertTrue(doctor.stdout.contains("FAIL may delete ingresses.networking.k8s.io in default"), doctor.stdout)
+        XCTAssertTrue(doctor.stdout.contains("FAIL mutation ingress-delete-recreate: this identity may not delete"), doctor.stdout)
+        XCTAssertTrue(env.api.changes(since: checkpoint).isEmpty, "nothing was written")
+        // The fake refuses the write itself too, as the real server would.
+        let kube = KubeClient(configuration: KubeClient.Configuration(server: env.api.url))
+        do {
+            _ = try await kube.delete(.ingress, name: "trino", namespace: "default")
+            XCTFail("the delete should be forbidden")
+        } catch let error as KubeStatusError {
+            XCTAssertEqual(error.code, 403)
+        }
     }
 
     func testDoctorAgainstASilentAPIServerSaysWhichStepTimedOut() async throws {

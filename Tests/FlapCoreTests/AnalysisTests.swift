@@ -240,3 +240,60 @@ final class ClientProfileBoundTests: XCTestCase {
         XCTAssertEqual(try JSONDecoder().decode(ProfileSurvival.self, from: JSONEncoder().encode(python)), python)
     }
 }
+
+final class MarkdownRenderingTests: XCTestCase {
+    /// A PR comment: verdict, run and gates first; a fixed column count in every row whatever the names hold;
+    /// tiny p-values in scientific form.
+    func testTheTableKeepsItsColumnsAndEscapesEveryCell() throws {
+        let target = RouteTarget(kind: .ingress, name: "r", url: URL(string: "http://127.0.0.1:1")!)
+        let failed = (0..<30).map { _ in QueryRecordFixture.make(outcome: QueryOutcome(succeeded: false, failureClass: .httpStatus, failedHop: 0, httpStatus: 404), hops: []) }
+        let passed = (0..<30).map { _ in QueryRecordFixture.make(outcome: QueryOutcome(succeeded: true), hops: []) }
+        var report = ExperimentReportFixture.with(queries: [])
+        report.name = "nightly | <script>alert(1)</script>"
+        let control = ArmAnalysis.report(arm: .init(target: target, targetName: "a|b", mutator: ControlMutator()), queries: passed, mutations: [])
+        var broken = ArmAnalysis.report(arm: .init(target: target, targetName: "<b>x</b>", mutator: DeleteRecreateMutator()), queries: failed, mutations: [])
+        broken.versusControl = ProportionDifference(broken.survival, control.survival)
+        report.arms = [control, broken]
+        report.evaluate([try Gate.parse("survival(<b>x</b>-delete-recreate) >= 0.5")])
+        let markdown = MarkdownRenderer.render(report)
+        let lines = markdown.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines[0], "# flap: nightly \\| &lt;script&gt;alert(1)&lt;/script&gt; — FAIL", markdown)
+        XCTAssertTrue(lines[1].hasPrefix("run `r`, started 2026-12-02 00:00:00 UTC"), lines[1])
+        XCTAssertTrue(markdown.contains("- ❌ survival(&lt;b&gt;x&lt;/b&gt;-delete-recreate) &gt;= 0.5"), markdown)
+        let rows = lines.filter { $0.hasPrefix("|") }
+        XCTAssertEqual(rows.count, 4, "header, rule and one row per arm")
+        for row in rows {
+            // Unescaped pipes delimit cells: one more than the column count.
+            let delimiters = row.filter { $0 == "|" }.count - row.components(separatedBy: "\\|").count + 1
+            XCTAssertEqual(delimiters, MarkdownRenderer.columns.count + 1, row)
+        }
+        XCTAssertTrue(rows[2].hasPrefix("| a\\|b-control |"), rows[2])
+        XCTAssertTrue(rows[3].contains("| &lt;b&gt;x&lt;/b&gt;-delete-recreate |"), rows[3])
+        XCTAssertTrue(rows[3].contains("-100.0% (p="), rows[3])
+        XCTAssertTrue(rows[3].contains("e-"), "a p-value of ~1e-17 is not printed as 0.000: \(rows[3])")
+        XCTAssertFalse(markdown.contains("<b>") || markdown.contains("<script>"), "no raw HTML")
+    }
+}
+
+final class ProbeExpectationEncodingTests: XCTestCase {
+    /// A stable, documented encoding (no synthesized `_0` keys); the schema-2 form still reads.
+    func testExpectationsEncodeWithAKindAndReadTheOldForm() throws {
+        let cases: [(ProbeExpectation, String)] = [
+            (.none, #"{"kind":"none"}"#), (.status(404), #"{"kind":"status","status":404}"#),
+            (.header(name: "X-A", value: "1"), #"{"kind":"header","name":"X-A","value":"1"}"#),
+            (.headerAbsent(name: "X-A"), #"{"kind":"headerAbsent","name":"X-A"}"#), (.backend("trino-b"), #"{"backend":"trino-b","kind":"backend"}"#),
+        ]
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        for (expectation, json) in cases {
+            let encoded = String(decoding: try encoder.encode(expectation), as: UTF8.self)
+            XCTAssertEqual(try JSONValue.parse(encoded), try JSONValue.parse(json))
+            XCTAssertEqual(try JSONDecoder().decode(ProbeExpectation.self, from: Data(encoded.utf8)), expectation)
+        }
+        for (old, expectation) in [(#"{"status":{"_0":404}}"#, ProbeExpectation.status(404)), (#"{"none":{}}"#, .none),
+                                   (#"{"header":{"name":"X-A","value":"1"}}"#, .header(name: "X-A", value: "1")), (#"{"backend":{"_0":"b"}}"#, .backend("b"))] {
+            XCTAssertEqual(try JSONDecoder().decode(ProbeExpectation.self, from: Data(old.utf8)), expectation, old)
+        }
+        XCTAssertThrowsError(try JSONDecoder().decode(ProbeExpectation.self, from: Data(#"{"kind":"teapot"}"#.utf8)))
+    }
+}

@@ -33,3 +33,14 @@ final class FailureCodeTests: XCTestCase {
         XCTAssertNotNil(trace.end)
     }
 }
+
+final class ReconnectRuleTests: XCTestCase {
+    /// A reconnect answers a peer closure; a shared pool opening another connection under concurrency is not one.
+    func testOnlyOpensAfterAPeerClosureCount() {
+        XCTAssertEqual(Reconnects.count(["opened", "reused", "opened", "opened"]), 0, "the pool grew")
+        XCTAssertEqual(Reconnects.count(["opened", "closedByPeerWhileIdle", "opened"]), 1, "an idle connection the proxy closed")
+        XCTAssertEqual(Reconnects.count(["opened", "closedByPeer", "closedByPeerWhileIdle", "opened", "opened"]), 1, "one open answers both closures")
+        XCTAssertEqual(Reconnects.count(["opened", "reset", "opened", "reused", "closedByPeer", "opened"]), 2)
+        XCTAssertEqual(Reconnects.count(["opened", "closed", "opened"]), 0, "we closed it ourselves")
+    }
+}

@@ -43,7 +43,7 @@ final class SocketClientTests: XCTestCase {
         let client = SocketHTTPClient()
         let closing = try await client.execute(get(server.baseURL, "close"), deadline: .now + .seconds(5))
         let next = try await client.execute(get(server.baseURL, "a"), deadline: .now + .seconds(5))
-        XCTAssertEqual(closing.connectionEvents.map(\.kind), [.opened, .closed])
+        XCTAssertEqual(closing.connectionEvents.map(\.kind), [.opened, .closedByPeer], "the peer said Connection: close")
         XCTAssertEqual(next.connection?.reused, false)
         XCTAssertNotEqual(closing.connection?.connectionID, next.connection?.connectionID)
     }

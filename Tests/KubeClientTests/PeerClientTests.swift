@@ -168,16 +168,29 @@ enum SocketHTTPClientProbe {
     }
 }
 
+/// kubectl, a fake API server and a kubeconfig for it in a temporary directory.
+struct KubectlAgainstTheFake {
+    let kubectl: String
+    let dir: TempDirectory
+    let server: FakeKubeAPIServer
+    let environment: [String: String]
+
+    init() throws {
+        let path = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map { "\($0)/kubectl" }
+        self.kubectl = try XCTUnwrap(path.first(where: FileManager.default.isExecutableFile(atPath:)), "kubectl must be installed for this test")
+        self.dir = try TempDirectory()
+        self.server = try FakeKubeAPIServer()
+        self.environment = ["KUBECONFIG": try self.server.writeKubeconfig(to: "\(self.dir.path)/kubeconfig")]
+    }
+}
+
 /// `kubectl create namespace|configmap|secret|service|ingress` send protobuf bodies; the fake decodes them as a real
 /// API server does.
 final class KubectlCreateTests: XCTestCase {
     func testKubectlCreateCommandsSucceedAndStoreWhatKubectlSent() async throws {
-        let path = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map { "\($0)/kubectl" }
-        let kubectl = try XCTUnwrap(path.first(where: FileManager.default.isExecutableFile(atPath:)), "kubectl must be installed for this test")
-        let dir = try TempDirectory()
-        let server = try FakeKubeAPIServer()
-        defer { server.stop() }
-        let env = ["KUBECONFIG": try server.writeKubeconfig(to: "\(dir.path)/kubeconfig")]
+        let fake = try KubectlAgainstTheFake()
+        defer { fake.server.stop() }
+        let (kubectl, server, env) = (fake.kubectl, fake.server, fake.environment)
         for arguments in [
             ["create", "namespace", "gateway-system"],
             ["create", "configmap", "settings", "-n", "gateway-system", "--from-literal=mode=fast", "--from-literal=empty="],
@@ -226,12 +239,9 @@ final class KubectlCreateTests: XCTestCase {
 /// /openapi/v3 and validates fields itself), explain, get -o wide, diff and wait.
 final class KubectlHabitsTests: XCTestCase {
     func testApplyExplainStrictValidationWideGetDiffAndWait() async throws {
-        let path = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map { "\($0)/kubectl" }
-        let kubectl = try XCTUnwrap(path.first(where: FileManager.default.isExecutableFile(atPath:)), "kubectl must be installed for this test")
-        let dir = try TempDirectory()
-        let server = try FakeKubeAPIServer()
-        defer { server.stop() }
-        let env = ["KUBECONFIG": try server.writeKubeconfig(to: "\(dir.path)/kubeconfig")]
+        let fake = try KubectlAgainstTheFake()
+        defer { fake.server.stop() }
+        let (kubectl, dir, server, env) = (fake.kubectl, fake.dir, fake.server, fake.environment)
         func kubectlRun(_ arguments: String...) throws -> PeerClientTests.Run { try PeerClientTests.run(kubectl, arguments, environment: env) }
         let route = try dir.write("route.yaml", """
         apiVersion: gateway.networking.k8s.io/v1

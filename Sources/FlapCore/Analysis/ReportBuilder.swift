@@ -1,5 +1,6 @@
 import FlapJSON
 import Foundation
+import HTTPWire
 import TrinoClient
 
 /// Turns what a run recorded into the report: outcomes per arm, intervals, phases, profiles, propagation.
@@ -106,7 +107,9 @@ enum ArmAnalysis {
     static func connections(_ queries: [QueryRecord], _ mutations: [MutationRecord]) -> ConnectionSummary {
         var attributable = 0
         for query in queries {
-            for hop in query.hops.dropFirst() where hop.connectionEvents.contains("opened") {
+            // The hops at which the query reconnected (the same rule as its count).
+            let events = query.hops.flatMap { hop in hop.connectionEvents.map { (hop, $0) } }
+            for ((hop, _), reconnect) in zip(events, Reconnects.reconnecting(events.map(\.1))) where reconnect {
                 if mutations.contains(where: { hop.start >= $0.writeStart && hop.start - $0.writeStart <= ReportBuilder.attributionWindow }) {
                     attributable += 1
                 }

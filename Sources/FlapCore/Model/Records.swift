@@ -36,7 +36,7 @@ public struct QueryRecord: Sendable, Codable, Equatable {
     public var rows: Int
     public var hops: [HopRecord]
     public var connectionsOpened: Int
-    /// Connections opened after the first.
+    /// Connections opened because the peer had closed one (HTTPWire's `Reconnects` rule), not a shared pool growing.
     public var reconnects: Int
     /// Seconds from the last write of this arm before the failure (or the query's end); negative only when the
     /// failure came before the arm's first write.

@@ -8,6 +8,7 @@ public struct ControlMutator: RouteMutator {
     public var name: String { "control" }
     public func plan(step: Int, target: RouteTarget) -> String { "no write (control)" }
     public var stepsPerFlap: Int { 1 }
+    public var verbs: [String] { [] }
     public func touchedObjects(in context: MutationContext) async throws -> [ObjectReference] { [] }
     /// Nothing is written, so nothing needs to be there (a workload may reach its server without a route object).
     public func check(in context: MutationContext) async throws {}
@@ -29,6 +30,7 @@ public struct DeleteRecreateMutator: RouteMutator {
     }
 
     public var name: String { "delete-recreate" }
+    public var verbs: [String] { ["get", "delete", "create"] }
 
     public func plan(step: Int, target: RouteTarget) -> String {
         step % 2 == 0
@@ -324,6 +326,7 @@ public struct FillerRoutesMutator: RouteMutator {
 
     public init(count: Int) { self.count = count }
     public var name: String { "filler-routes" }
+    public var verbs: [String] { ["get", "create", "delete"] }
 
     public func plan(step: Int, target: RouteTarget) -> String {
         "\(step % 2 == 0 ? "POST" : "DELETE") \(self.count) \(target.resourceType) \(target.namespace)/\(target.name)-flap-filler-N"

@@ -28,6 +28,9 @@ public protocol RouteMutator: Sendable {
     func apply(step: Int, in context: MutationContext) async throws -> MutationOutcome
     /// What `step` will write, for `--dry-run` (a default names the mutator and step).
     func plan(step: Int, target: RouteTarget) -> String
+    /// The API verbs `apply` uses on the target's kind, in its namespace, for permission checks before a run
+    /// (`dryRun` and `doctor` ask the server with a SelfSubjectAccessReview each). Default: get and update.
+    var verbs: [String] { get }
     /// Checks the live objects before anything is written (the run, `--dry-run` and `doctor` call it): throws a
     /// ``MutationError`` naming what `apply` would not find (the route, the backend it removes). Default: the
     /// target exists.
@@ -37,6 +40,7 @@ public protocol RouteMutator: Sendable {
 extension RouteMutator {
     public var stepsPerFlap: Int { 2 }
     public var armLabel: String { self.name }
+    public var verbs: [String] { ["get", "update"] }
 
     /// What step `step` will write, for `--dry-run`.
     public func plan(step: Int, target: RouteTarget) -> String { "\(self.name) step \(step) on \(target)" }
@@ -89,6 +93,34 @@ public struct MutationContext: Sendable {
 
     public static let runAnnotation = "flap.dev/run-id"
 
+    /// The verbs a SelfSubjectAccessReview says this identity may not use on the target's kind in its namespace.
+    /// A review the server cannot answer denies nothing (the writes themselves will say).
+    public func deniedVerbs(_ verbs: [String]) async -> [String] {
+        var denied: [String] = []
+        for verb in verbs {
+            let review: JSONValue = ["apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
+                                     "spec": ["resourceAttributes": ["namespace": .string(self.target.namespace), "verb": .string(verb),
+                                                                     "group": .string(self.target.resourceType.group),
+                                                                     "resource": .string(self.target.resourceType.plural)]]]
+            guard let answer = try? await self.kube.raw("POST", path: "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", body: review) else { continue }
+            if answer.value(at: "status.allowed")?.boolValue == false { denied.append(verb) }
+        }
+        return denied
+    }
+
+    /// Checks `mutator` against the live objects and the identity's permissions: what would stop it, or nil.
+    public func problem(with mutator: any RouteMutator) async -> String? {
+        do {
+            try await mutator.check(in: self)
+        } catch {
+            return "\(error)"
+        }
+        if let verb = await self.deniedVerbs(mutator.verbs).first {
+            return "this identity may not \(verb) \(self.target.resourceType.qualifiedName) in \(self.target.namespace) (a SelfSubjectAccessReview said so)"
+        }
+        return nil
+    }
+
     /// The target as the API has it now; a missing object is a ``MutationError`` that names it.
     public func liveTarget() async throws -> KubeObject {
         try await self.live(self.target.resourceType, name: self.target.name)
@@ -120,7 +152,7 @@ public struct MutationContext: Sendable {
 
 /// What the data plane should show after a step, so propagation is "the first response that proves the new
 /// configuration", not "the first 200".
-public enum ProbeExpectation: Sendable, Equatable, Codable {
+public enum ProbeExpectation: Sendable, Equatable {
     case none
     /// The route is gone: the proxy answers this status (404 from its default backend).
     case status(Int)
@@ -137,4 +169,59 @@ public struct MutationError: Error, Sendable, CustomStringConvertible {
     public var message: String
     public init(_ message: String) { self.message = message }
     public var description: String { self.message }
+}
+
+/// JSON: `{"kind": "status", "status": 404}`, `{"kind": "header", "name": ..., "value": ...}`, `{"kind": "headerAbsent",
+/// "name": ...}`, `{"kind": "backend", "backend": ...}`, `{"kind": "none"}`. Reports of schema 2 and before used
+/// Swift's synthesized form (`{"status": {"_0": 404}}`), which still reads.
+extension ProbeExpectation: Codable {
+    enum Key: String, CodingKey { case kind, status, name, value, backend, none, header, headerAbsent }
+    enum Legacy: String, CodingKey { case _0, name, value }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: Key.self)
+        if let kind = try c.decodeIfPresent(String.self, forKey: .kind) {
+            switch kind {
+            case "none": self = .none
+            case "status": self = .status(try c.decode(Int.self, forKey: .status))
+            case "header": self = .header(name: try c.decode(String.self, forKey: .name), value: try c.decode(String.self, forKey: .value))
+            case "headerAbsent": self = .headerAbsent(name: try c.decode(String.self, forKey: .name))
+            case "backend": self = .backend(try c.decode(String.self, forKey: .backend))
+            default: throw DecodingError.dataCorruptedError(forKey: .kind, in: c, debugDescription: "unknown expectation kind \(kind)")
+            }
+            return
+        }
+        if c.contains(.none) { self = .none; return }
+        for key in [Key.status, .header, .headerAbsent, .backend] where c.contains(key) {
+            let old = try c.nestedContainer(keyedBy: Legacy.self, forKey: key)
+            switch key {
+            case .status: self = .status(try old.decode(Int.self, forKey: ._0))
+            case .header: self = .header(name: try old.decode(String.self, forKey: .name), value: try old.decode(String.self, forKey: .value))
+            case .headerAbsent: self = .headerAbsent(name: try old.decode(String.self, forKey: .name))
+            default: self = .backend(try old.decode(String.self, forKey: ._0))
+            }
+            return
+        }
+        throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "an expectation needs a kind"))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Key.self)
+        switch self {
+        case .none: try c.encode("none", forKey: .kind)
+        case .status(let status):
+            try c.encode("status", forKey: .kind)
+            try c.encode(status, forKey: .status)
+        case .header(let name, let value):
+            try c.encode("header", forKey: .kind)
+            try c.encode(name, forKey: .name)
+            try c.encode(value, forKey: .value)
+        case .headerAbsent(let name):
+            try c.encode("headerAbsent", forKey: .kind)
+            try c.encode(name, forKey: .name)
+        case .backend(let backend):
+            try c.encode("backend", forKey: .kind)
+            try c.encode(backend, forKey: .backend)
+        }
+    }
 }

@@ -29,32 +29,70 @@ public enum ReportFormat: String, Sendable, CaseIterable {
     }
 }
 
+/// A PR comment: the verdict, the gates and the run first, then one compact row per arm. Every cell is escaped
+/// (a `|` in a name cannot break the table, nor can raw HTML pass through).
 public enum MarkdownRenderer {
+    public static let columns = ["arm", "route", "survival (95% CI)", "vs control", "p99", "reconnects", "failures"]
+
     public static func render(_ report: ExperimentReport) -> String {
-        var out = "# flap run `\(report.runID)`\n\n"
-        out += "\(report.queries.count) queries, \(report.mutations.count) mutation steps, \(String(format: "%.1f", report.duration)) s"
-        out += report.partial ? " — **partial**\(report.aborted.map { " (\($0))" } ?? "")\n\n" : "\n\n"
-        out += "**Verdict: \(report.judged.rawValue)**\n\n"
-        if let why = report.notRestored { out += "**NOT RESTORED**: routes may still be changed (\(why)); run `flap-cli restore`.\n\n" }
-        for line in report.integrityLines { out += "- **\(line)**\n" }
-        if !report.integrityLines.isEmpty { out += "\n" }
-        out += "| arm | route | mutation | survival | 95% CI | vs control | p50 | p99 | reconnects | failures |\n|---|---|---|---|---|---|---|---|---|---|\n"
+        let verdict = report.judged
+        var out = "# flap: \(self.escape(report.name)) — \(verdict.rawValue.uppercased())\n\n"
+        out += "run `\(report.runID.replacingOccurrences(of: "`", with: "'"))`, started \(self.date(report.startedAt)), "
+        out += String(format: "%.1f s, %d queries, %d mutation steps", report.duration, report.queries.count, report.mutations.count)
+        out += report.partial ? ", **partial**\(report.aborted.map { " (\(self.escape($0)))" } ?? "")\n\n" : "\n\n"
+        out += "**Verdict: \(verdict.rawValue)**\n\n"
+        if let why = report.notRestored { out += "**NOT RESTORED**: routes may still be changed (\(self.escape(why))); run `flap-cli restore`.\n\n" }
+        for line in report.integrityLines { out += "- **\(self.escape(line))**\n" }
+        for gate in report.gates { out += "- \(gate.passed ? "✅" : "❌") \(self.escape(gate.message))\n" }
+        if !report.integrityLines.isEmpty || !report.gates.isEmpty { out += "\n" }
+        out += "| " + self.columns.joined(separator: " | ") + " |\n|" + String(repeating: "---|", count: self.columns.count) + "\n"
         for arm in report.arms {
-            let s = arm.survival
-            let latency = arm.latency["all"]
-            guard arm.invalid == nil else {
-                out += "| \(arm.name) | \(arm.target) | \(arm.mutator) | **invalid** | – | – | – | – | – | mutation failed |\n"
-                continue
-            }
-            out += "| \(arm.name) | \(arm.target) | \(arm.mutator) | \(s.successes)/\(s.trials) | \(s.intervalText(separator: "–")) | "
-            out += (arm.versusControl.map { String(format: "%+.1f%% (Fisher p=%.3f)", $0.difference * 100, $0.fisherP) } ?? (arm.survival.trials == 0 ? "no data" : "–")) + " | "
-            out += "\(latency.map { TextRenderer.ms($0.p50) } ?? "–") | \(latency.map { TextRenderer.ms($0.p99) } ?? "–") | \(arm.connections.reconnects) | "
-            out += arm.failures.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ") + " |\n"
-        }
-        if !report.gates.isEmpty {
-            out += "\n## Gates\n\n" + report.gates.map { "- \($0.passed ? "✅" : "❌") \($0.message)" }.joined(separator: "\n") + "\n"
+            out += "| " + self.cells(arm).map(self.escape).joined(separator: " | ") + " |\n"
         }
         return out
+    }
+
+    static func cells(_ arm: ArmReport) -> [String] {
+        let s = arm.survival
+        let failures = arm.failures.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ")
+        guard arm.invalid == nil else {
+            return [arm.name.rawValue, arm.target.description, "invalid: the mutation failed", "–", "–", "–", failures]
+        }
+        let survival = s.trials == 0 ? "no data" : "\(s.successes)/\(s.trials) (\(s.intervalText(separator: "–")))"
+        let versus = arm.versusControl.map { String(format: "%+.1f%% (p=%@)", $0.difference * 100, self.pValue($0.fisherP)) }
+            ?? (s.trials == 0 ? "no data" : "–")
+        return [arm.name.rawValue, arm.target.description, survival, versus, arm.latency["all"].map { TextRenderer.ms($0.p99) } ?? "–",
+                "\(arm.connections.reconnects)", failures]
+    }
+
+    /// `0.042`, or `6.0e-14` when three decimals would say 0.
+    static func pValue(_ p: Double) -> String {
+        p < 0.001 && p > 0 ? String(format: "%.1e", p) : String(format: "%.3f", p)
+    }
+
+    /// A cell or line as literal text: Markdown's table pipe, HTML and line breaks cannot take effect.
+    static func escape(_ text: String) -> String {
+        var out = ""
+        for character in text {
+            switch character {
+            case "|": out += "\\|"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "&": out += "&amp;"
+            case "\\": out += "\\\\"
+            case "\n", "\r": out += " "
+            default: out.append(character)
+            }
+        }
+        return out
+    }
+
+    static func date(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss 'UTC'"
+        return formatter.string(from: date)
     }
 }
 

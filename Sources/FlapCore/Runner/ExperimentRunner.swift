@@ -144,7 +144,7 @@ public actor ExperimentRunner {
     package static func check(_ contexts: [(ExperimentConfiguration.Arm, MutationContext)]) async -> [String] {
         var problems: [String] = []
         for (arm, context) in contexts {
-            do { try await arm.mutator.check(in: context) } catch { problems.append("arm \(arm.id): \(error)") }
+            if let problem = await context.problem(with: arm.mutator) { problems.append("arm \(arm.id): \(problem)") }
         }
         return problems
     }
@@ -436,7 +436,7 @@ public actor ExperimentRunner {
         let record = QueryObservation(id: index, arm: arm.id, round: round, label: execution.label, intendedStart: self.clock.seconds(intended),
                                       actualStart: self.clock.seconds(actualStart), end: self.clock.seconds(end), queryID: trace.queryID,
                                       outcome: execution.outcome, rows: execution.rows, hops: hops, connectionsOpened: opened,
-                                      reconnects: max(0, opened - 1), transport: trace.transport)
+                                      reconnects: trace.reconnects, transport: trace.transport)
         log.write("query", at: record.end, record: record)
         collector.finished(record)
         if !record.outcome.succeeded, !arm.isControl, let budget = self.configuration.failureBudget, collector.failures(excludingControl: self.controlArms) > budget {

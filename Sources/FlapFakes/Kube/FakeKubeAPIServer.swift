@@ -19,6 +19,9 @@ public final class FakeKubeAPIServer: Sendable {
         public var watchHistory = 10_000
         public var bookmarkInterval: Duration = .seconds(5)
         public var namespaces = ["default", "kube-system", "kube-public"]
+        /// What the identity may not do, by resource plural (`["ingresses": ["delete"]]`): such requests get 403
+        /// and SelfSubjectAccessReviews say not allowed, as under an RBAC Role that lacks the verb.
+        public var forbidden: [String: Set<String>] = [:]
         public init() {}
     }
 

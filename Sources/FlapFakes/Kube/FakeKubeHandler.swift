@@ -23,6 +23,11 @@ struct FakeKubeHandler: Sendable {
             default: nil
             }
         }()
+        if let resource, self.configuration.forbidden[resource.plural]?.contains(verb.rawValue) == true {
+            let scope = Self.namespace(route).map { " in the namespace \"\($0)\"" } ?? ""
+            return KubeFailure(code: 403, reason: "Forbidden",
+                               message: "\(resource.qualifiedName)\(Self.name(route).map { " \"\($0)\"" } ?? "") is forbidden: User \"flap\" cannot \(verb.rawValue) resource \"\(resource.plural)\" in API group \"\(resource.group)\"\(scope)").response
+        }
         var dropWatchAfter: Int?
         if let action = self.faults.take(verb: verb, resource: resource) {
             switch action {
@@ -90,6 +95,13 @@ struct FakeKubeHandler: Sendable {
         }
     }
 
+    static func namespace(_ route: FakeKubeRoute) -> String? {
+        switch route {
+        case .collection(_, let namespace), .item(_, let namespace, _, _): namespace
+        default: nil
+        }
+    }
+
     static func name(_ route: FakeKubeRoute) -> String? {
         if case .item(_, _, let name, _) = route { return name }
         return nil
@@ -116,9 +128,13 @@ struct FakeKubeHandler: Sendable {
             guard FakeKubeTable.wanted(request) else { return .json(object.serializedBytes) }
             return .json(FakeKubeTable.table(resource, objects: [object], resourceVersion: object.value(at: "metadata.resourceVersion")?.stringValue).serializedBytes)
         case ("POST", .collection(.selfSubjectAccessReview, _)):
-            // The fake authorises everything (it has no RBAC); the review says so as the real server would.
+            // The fake has no RBAC: it allows everything but what its configuration forbids, and the review says so.
             var review = try self.body(request)
-            review[member: "status"] = ["allowed": true, "reason": "the fake API server allows every request"]
+            let plural = review.value(at: "spec.resourceAttributes.resource")?.stringValue ?? ""
+            let verb = review.value(at: "spec.resourceAttributes.verb")?.stringValue ?? ""
+            let denied = self.configuration.forbidden[plural]?.contains(verb) == true
+            review[member: "status"] = denied ? ["allowed": false, "reason": "forbidden by the fake API server's configuration"]
+                                              : ["allowed": true, "reason": "the fake API server allows every request"]
             return .json(review.serializedBytes, status: 201)
         case ("POST", .collection(let resource, let namespace)):
             let object = try self.body(request)
