@@ -27,7 +27,7 @@ public enum HTMLRenderer {
         if !report.gates.isEmpty {
             html += "<h2>Gates</h2><ul>" + report.gates.map { "<li>\($0.passed ? "✅" : "❌") \(self.escape($0.message))</li>" }.joined() + "</ul>"
         }
-        html += "<h2>Summary</h2><pre>\(self.escape(TextRenderer.render(report)))</pre></body></html>\n"
+        html += "<h2>Summary</h2><pre>\(self.escape(TextRenderer.render(report, width: .max)))</pre></body></html>\n"
         return html
     }
 

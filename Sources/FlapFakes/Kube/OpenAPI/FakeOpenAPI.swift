@@ -39,20 +39,23 @@ enum FakeOpenAPI {
     }()
 
     /// The kind's schema name and schema: apiVersion, kind, metadata (ObjectMeta) and the kind's own fields.
+    /// The name the kind's schema has in its document's components.
+    static func schemaName(for resource: ResourceType) -> String {
+        if let core = CoreSchemas.kinds[resource.kind] { return core.name }
+        return resource.group == ResourceType.httpRoute.group ? "io.k8s.networking.gateway.\(resource.version).\(resource.kind)" : "flap.fake.\(resource.kind)"
+    }
+
     static func schema(for resource: ResourceType) -> (String, JSONValue) {
         let gvk: JSONValue = [["group": .string(resource.group), "kind": .string(resource.kind), "version": .string(resource.version)]]
         var schema: JSONValue
-        let name: String
         if let crd = self.crdSchema(resource.kind) {
-            name = "io.k8s.networking.gateway.\(resource.version).\(resource.kind)"
             schema = crd
         } else if let core = CoreSchemas.kinds[resource.kind] {
-            name = core.name
             schema = CoreSchemas.object(core.description, core.properties)
         } else {
-            name = "flap.fake.\(resource.kind)"
             schema = ["type": "object", "x-kubernetes-preserve-unknown-fields": true]
         }
+        let name = self.schemaName(for: resource)
         schema.setValue(CoreSchemas.string("The versioned schema of this representation."), at: "properties.apiVersion")
         schema.setValue(CoreSchemas.string("The kind of object, in CamelCase."), at: "properties.kind")
         schema.setValue(CoreSchemas.ref(CoreSchemas.metaPrefix + "ObjectMeta", "Standard object metadata."), at: "properties.metadata")
@@ -103,8 +106,9 @@ enum FakeOpenAPI {
     /// server reports them (`spec.rules[0].foo`), and the object without them (what the server stores: it drops
     /// unknown fields unless told to refuse them).
     static func unknownFields(_ object: JSONValue, resource: ResourceType) -> (paths: [String], pruned: JSONValue) {
+        // The documents are built once; the schema is looked up there, not rebuilt (the CRDs are large to parse).
         guard let document = self.documents[self.path(of: resource)] else { return ([], object) }
-        let (name, _) = self.schema(for: resource)
+        let name = self.schemaName(for: resource)
         let components = document.value(at: "components.schemas")?.objectValue ?? [:]
         guard let schema = components[name] else { return ([], object) }
         var unknown: [String] = []
