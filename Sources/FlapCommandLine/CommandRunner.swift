@@ -10,7 +10,7 @@ enum CommandRunner {
         switch command {
         case .run(let options): return try await RunCommand.execute(options)
         case .lab(let options, let output): return try await LabCommands.compare(options: options, output: output)
-        case .labUp: return try await LabCommands.up()
+        case .labUp(let configuration): return try await LabCommands.up(configuration)
         case .labScale(let routes): return try await LabCommands.scale(routes: routes)
         case .doctor(let options): return try await DoctorCommand.execute(options)
         case .report(let path, let format, let output, let gates): return try ReportCommands.report(path: path, format: format, output: output, gates: gates)

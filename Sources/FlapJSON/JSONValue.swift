@@ -22,6 +22,8 @@ public enum JSONValue: Sendable, Equatable, Hashable {
         return nil
     }
 
+    public var intValue: Int? { self.int64Value.flatMap { Int(exactly: $0) } }
+
     public var doubleValue: Double? {
         if case .number(let text) = self { return Double(text) }
         return nil

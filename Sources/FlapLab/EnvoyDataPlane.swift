@@ -152,21 +152,37 @@ final class EnvoyDataPlane: @unchecked Sendable {
 struct EnvoyConfigRenderer {
     static func clusterName(_ namespace: String, _ service: String, _ port: Int) -> String { "\(namespace)-\(service)-\(port)" }
 
-    func render(routes: [HTTPRoute], endpoints: [String: String]) -> (routes: JSONValue, clusters: JSONValue) {
+    /// A backendRef that resolves to nothing gets a share of this empty cluster (Envoy answers 503 `UH`; Envoy
+    /// Gateway answers 500 for that share: a known difference, see docs/lab.md). A rule with no valid backend at all
+    /// answers 500 directly, as Envoy Gateway does.
+    static let invalidBackendCluster = "flap-lab-invalid-backend"
+
+    func render(routes: [HTTPRoute], backends: LabBackends) -> (routes: JSONValue, clusters: JSONValue) {
         var clusters: [String: JSONValue] = [:]
-        var hosts: [JSONValue] = []
-        for route in routes.sorted(by: { $0.name < $1.name }) {
+        // Envoy refuses two virtual hosts with one domain: routes sharing a hostname share its virtual host, their
+        // rules ordered by Gateway API precedence (the more specific match, then the older route).
+        var hostRoutes: [String: [(precedence: RulePrecedence, route: JSONValue)]] = [:]
+        for route in routes {
             let namespace = route.namespace ?? "default"
-            var envoyRoutes: [JSONValue] = []
-            for rule in route.spec.rules {
+            for (ruleIndex, rule) in route.spec.rules.enumerated() {
                 let headers: [JSONValue] = rule.filters.flatMap(\.responseHeadersSet).map { header in
                     ["header": ["key": .string(header.name), "value": .string(header.value)], "append_action": "OVERWRITE_IF_EXISTS_OR_ADD"]
                 }
                 var weighted: [JSONValue] = []
+                var anyValid = false
                 for ref in rule.backendRefs where (ref.weight ?? 1) > 0 {
-                    guard let endpoint = endpoints[ref.name], let port = ref.port else { continue }
-                    let name = Self.clusterName(ref.namespace ?? namespace, ref.name, port)
-                    clusters[name] = self.cluster(name, endpoint: endpoint)
+                    var name = Self.clusterName(ref.namespace ?? namespace, ref.name, ref.port ?? 0)
+                    switch backends.resolve(ref, from: namespace) {
+                    case .endpoints(let endpoints):
+                        clusters[name] = self.cluster(name, endpoints: endpoints)
+                        anyValid = true
+                    case .noEndpoints:
+                        clusters[name] = self.cluster(name, endpoints: [])
+                        anyValid = true
+                    case .invalid:
+                        name = Self.invalidBackendCluster
+                        clusters[name] = self.cluster(name, endpoints: [])
+                    }
                     weighted.append(["name": .string(name), "weight": .int(ref.weight ?? 1),
                                      "response_headers_to_add": [["header": ["key": "X-Flap-Backend", "value": .string(ref.name)],
                                                                   "append_action": "OVERWRITE_IF_EXISTS_OR_ADD"]]])
@@ -174,28 +190,52 @@ struct EnvoyConfigRenderer {
                 for match in rule.matches.isEmpty ? [["path": ["type": "PathPrefix", "value": "/"]]] : rule.matches {
                     let value = match["path"]?["value"]?.stringValue ?? "/"
                     let matcher: JSONValue = match["path"]?["type"]?.stringValue == "Exact" ? ["path": .string(value)] : ["prefix": .string(value)]
-                    var entry: JSONValue = ["match": matcher]
-                    if weighted.isEmpty {
+                    var entry: JSONValue = ["match": matcher, "name": .string("httproute/\(namespace)/\(route.name)/rule/\(ruleIndex)")]
+                    if !anyValid {
                         entry[member: "direct_response"] = ["status": 500]
                     } else {
                         entry[member: "route"] = ["weighted_clusters": ["clusters": .array(weighted)], "timeout": "0s"]
                     }
                     if !headers.isEmpty { entry[member: "response_headers_to_add"] = .array(headers) }
-                    envoyRoutes.append(entry)
+                    let precedence = RulePrecedence(exact: match["path"]?["type"]?.stringValue == "Exact", length: value.count,
+                                                    created: route.metadata.creationTimestamp ?? "", name: "\(namespace)/\(route.name)")
+                    for hostname in route.spec.hostnames.isEmpty ? ["*"] : route.spec.hostnames {
+                        hostRoutes[hostname, default: []].append((precedence, entry))
+                    }
                 }
             }
-            let names = route.spec.hostnames.isEmpty ? ["*"] : route.spec.hostnames.flatMap { [$0, "\($0):*"] }
-            hosts.append(["name": .string("\(namespace)/\(route.name)"), "domains": .array(names.map { .string($0) }), "routes": .array(envoyRoutes)])
+        }
+        let hosts: [JSONValue] = hostRoutes.keys.sorted().map { hostname in
+            let domains: [JSONValue] = hostname == "*" ? ["*"] : [.string(hostname), .string("\(hostname):*")]
+            let ordered = hostRoutes[hostname]!.sorted { $0.precedence < $1.precedence }.map(\.route)
+            return ["name": .string(hostname), "domains": .array(domains), "routes": .array(ordered)]
         }
         let configuration: JSONValue = ["@type": "type.googleapis.com/envoy.config.route.v3.RouteConfiguration", "name": "gateway-routes",
                                         "virtual_hosts": .array(hosts)]
         return ([configuration], .array(clusters.keys.sorted().map { clusters[$0]! }))
     }
 
-    private func cluster(_ name: String, endpoint: String) -> JSONValue {
-        let parts = endpoint.split(separator: ":")
-        return ["@type": "type.googleapis.com/envoy.config.cluster.v3.Cluster", "name": .string(name), "type": "STATIC", "connect_timeout": "1s",
-                "load_assignment": ["cluster_name": .string(name), "endpoints": [["lb_endpoints": [["endpoint": ["address": ["socket_address": [
-                    "address": .string(String(parts.first ?? "127.0.0.1")), "port_value": .int(Int(parts.last ?? "0") ?? 0)]]]]]]]]]
+    /// Gateway API's order among matching rules: Exact before Prefix, longer paths first, then the oldest route,
+    /// then namespace/name.
+    struct RulePrecedence: Comparable {
+        var exact: Bool
+        var length: Int
+        var created: String
+        var name: String
+        static func < (a: Self, b: Self) -> Bool {
+            if a.exact != b.exact { return a.exact }
+            if a.length != b.length { return a.length > b.length }
+            return (a.created, a.name) < (b.created, b.name)
+        }
     }
+
+    private func cluster(_ name: String, endpoints: [String]) -> JSONValue {
+        let members: [JSONValue] = endpoints.map { endpoint in
+            let parts = endpoint.split(separator: ":")
+            return ["endpoint": ["address": ["socket_address": ["address": .string(String(parts.first ?? "127.0.0.1")), "port_value": .int(Int(parts.last ?? "0") ?? 0)]]]]
+        }
+        return ["@type": "type.googleapis.com/envoy.config.cluster.v3.Cluster", "name": .string(name), "type": "STATIC", "connect_timeout": "1s",
+                "load_assignment": ["cluster_name": .string(name), "endpoints": [["lb_endpoints": .array(members)]]]]
+    }
+
 }

@@ -34,12 +34,19 @@ actor ControllerLoop {
     func record<T: KubeResource>(_ routes: [T], at: ContinuousClock.Instant) {
         for route in routes {
             let uid = route.metadata.uid ?? "", version = route.metadata.resourceVersion ?? ""
-            guard self.seen[route.name] != uid + "/" + version else { continue }
-            self.seen[route.name] = uid + "/" + version
+            let key = "\(route.namespace ?? "")/\(route.name)"
+            guard self.seen[key] != uid + "/" + version else { continue }
+            self.seen[key] = uid + "/" + version
             self.records.append(AppliedGeneration(route: route.name, generation: route.metadata.generation ?? 0, uid: uid, resourceVersion: version, appliedAt: at))
         }
     }
     private var seen: [String: String] = [:]
+
+    /// Marks the state dirty on every change to these kinds, in every namespace (until cancelled).
+    nonisolated func watch(_ kinds: [ResourceType], with kube: KubeClient) -> [Task<Void, any Error>] {
+        kinds.map { kind in Task { for try await _ in kube.watchChanges(kind, namespace: KubeClient.allNamespaces) { await self.markDirty() } } }
+    }
+
     func fail(_ error: String) { self.errors.append(error) }
     /// When the data plane began serving a new configuration (nginx: a reload's workers answering).
     func served(at instant: ContinuousClock.Instant) { self.servedConfigurations.append(instant) }
@@ -54,21 +61,20 @@ final class LabIngressController: Sendable {
     let loop = ControllerLoop()
     private let task: Task<Void, Never>
 
-    init(kube: KubeClient, namespace: String, nginx: NginxDataPlane, endpoints: [String: String], syncPeriod: Duration) {
+    /// Watches Ingresses, Services and EndpointSlices in every namespace.
+    init(kube: KubeClient, nginx: NginxDataPlane, syncPeriod: Duration) {
         let loop = self.loop
         let renderer = NginxConfigRenderer(prefix: nginx.prefix, port: nginx.port)
         self.task = Task {
-            let watcher = Task {
-                for try await _ in kube.watchChanges(.ingress, namespace: namespace) { await loop.markDirty() }
-            }
-            defer { watcher.cancel() }
+            let watchers = loop.watch([.ingress, .service, .endpointSlice], with: kube)
+            defer { watchers.forEach { $0.cancel() } }
             var last = ""
             while !Task.isCancelled {
                 try? await Task.sleep(for: syncPeriod)
                 guard await loop.takeDirty() else { continue }
                 do {
-                    let ingresses = try await kube.list(.ingress, namespace: namespace).typed(Ingress.self)
-                    let configuration = renderer.render(ingresses: ingresses, endpoints: endpoints)
+                    let ingresses = try await kube.listAll(.ingress, namespace: KubeClient.allNamespaces).typed(Ingress.self)
+                    let configuration = renderer.render(ingresses: ingresses, backends: try await LabBackends.load(kube))
                     if configuration != last {
                         // Applied means served: from when the reloaded workers answer with this configuration's
                         // stamp, not from when the reload was asked for.
@@ -99,13 +105,13 @@ final class LabGatewayController: Sendable {
     let loop = ControllerLoop()
     private let task: Task<Void, Never>
 
-    init(kube: KubeClient, namespace: String, gateway: String, envoy: EnvoyDataPlane, endpoints: [String: String]) {
+    /// Watches HTTPRoutes, Services and EndpointSlices in every namespace; serves the routes attached to the Gateway
+    /// `namespace/gateway` (whose listener admits routes from all namespaces).
+    init(kube: KubeClient, namespace: String, gateway: String, envoy: EnvoyDataPlane) {
         let loop = self.loop
         self.task = Task {
-            let watcher = Task {
-                // Our own status writes come back as events too; a sync that finds nothing new changes nothing.
-                for try await _ in kube.watchChanges(.httpRoute, namespace: namespace) { await loop.markDirty() }
-            }
+            // Our own status writes come back as events too; a sync that finds nothing new changes nothing.
+            let watchers = loop.watch([.httpRoute, .service, .endpointSlice], with: kube)
             let gateways = Task {
                 for try await event in kube.watchChanges(.gateway, namespace: namespace) where event.kind != .deleted {
                     let object = Gateway(json: event.object.json)
@@ -115,25 +121,29 @@ final class LabGatewayController: Sendable {
                 }
             }
             defer { gateways.cancel() }
-            defer { watcher.cancel() }
-            var lastRoutes: JSONValue = .null
-            var acceptedGenerations: [String: Int64] = [:]
+            defer { watchers.forEach { $0.cancel() } }
+            var lastConfiguration: JSONValue = .null
+            var writtenStatus: [String: RouteStatusKey] = [:]
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(5))
                 guard await loop.takeDirty() else { continue }
                 do {
-                    let routes = try await kube.list(.httpRoute, namespace: namespace).typed(HTTPRoute.self)
-                        .filter { $0.spec.parentRefs.contains { $0.name == gateway } }
-                    let rendered = EnvoyConfigRenderer().render(routes: routes, endpoints: endpoints)
-                    if rendered.routes != lastRoutes {
+                    let routes = try await kube.listAll(.httpRoute, namespace: KubeClient.allNamespaces).typed(HTTPRoute.self)
+                        .filter { route in route.spec.parentRefs.contains { $0.name == gateway && ($0.namespace ?? route.namespace) == namespace } }
+                    let backends = try await LabBackends.load(kube)
+                    let rendered = EnvoyConfigRenderer().render(routes: routes, backends: backends)
+                    let configuration: JSONValue = [rendered.routes, rendered.clusters]
+                    if configuration != lastConfiguration {
                         try await envoy.apply(routes: rendered.routes, clusters: rendered.clusters)
-                        lastRoutes = rendered.routes
+                        lastConfiguration = configuration
                     }
                     await loop.record(routes, at: .now)
-                    for route in routes where acceptedGenerations[route.name] != route.metadata.generation {
-                        let generation = route.metadata.generation ?? 0
-                        try await Self.writeStatus(route, generation: generation, gateway: gateway, endpoints: endpoints, kube: kube)
-                        acceptedGenerations[route.name] = generation
+                    for route in routes {
+                        let status = RouteStatusKey(generation: route.metadata.generation ?? 0, unresolved: Self.unresolved(route, backends))
+                        let key = route.metadata.uid ?? route.name
+                        guard writtenStatus[key] != status else { continue }
+                        try await Self.writeStatus(route, status: status, gateway: ParentReference(name: gateway, namespace: namespace), kube: kube)
+                        writtenStatus[key] = status
                     }
                 } catch {
                     await loop.fail("\(error)")
@@ -144,17 +154,33 @@ final class LabGatewayController: Sendable {
         }
     }
 
-    static func writeStatus(_ route: HTTPRoute, generation: Int64, gateway: String, endpoints: [String: String], kube: KubeClient) async throws {
+    /// What a route's status says: the generation it observed and the backends that did not resolve.
+    struct RouteStatusKey: Equatable {
+        var generation: Int64
+        var unresolved: [String]
+    }
+
+    static func unresolved(_ route: HTTPRoute, _ backends: LabBackends) -> [String] {
+        let namespace = route.namespace ?? "default"
+        return route.spec.rules.flatMap(\.backendRefs).compactMap { ref in
+            if case .invalid(let why) = backends.resolve(ref, from: namespace) { return why }
+            return nil
+        }
+    }
+
+    static func writeStatus(_ route: HTTPRoute, status: RouteStatusKey, gateway: ParentReference, kube: KubeClient) async throws {
         let now = ISO8601DateFormatter().string(from: Date())
-        let resolved = route.spec.rules.allSatisfy { $0.backendRefs.allSatisfy { endpoints[$0.name] != nil } }
+        let generation = status.generation
+        let resolved = status.unresolved.isEmpty
         var updated = route
         var parent = HTTPRoute.RouteParentStatus(json: [:])
-        parent.parentRef = ParentReference(name: gateway)
+        parent.parentRef = gateway
         parent.controllerName = Self.controllerName
         parent.conditions = [
             Condition(type: "Accepted", status: "True", reason: "Accepted", message: "Route is accepted", observedGeneration: generation, lastTransitionTime: now),
-            Condition(type: "ResolvedRefs", status: resolved ? "True" : "False", reason: resolved ? "ResolvedRefs" : "BackendNotFound",
-                      message: resolved ? "All references resolved" : "a backend Service has no endpoints", observedGeneration: generation, lastTransitionTime: now),
+            Condition(type: "ResolvedRefs", status: resolved ? "True" : "False",
+                      reason: resolved ? "ResolvedRefs" : status.unresolved.allSatisfy { $0.hasPrefix("RefNotPermitted") } ? "RefNotPermitted" : "BackendNotFound",
+                      message: resolved ? "All references resolved" : status.unresolved.joined(separator: "; "), observedGeneration: generation, lastTransitionTime: now),
         ]
         updated.status.parents = [parent]
         do {

@@ -93,21 +93,26 @@ struct NginxConfigRenderer {
     let prefix: String
     let port: Int
 
-    func render(ingresses: [Ingress], endpoints: [String: String]) -> String {
-        var upstreams: [String: String] = [:]
+    func render(ingresses: [Ingress], backends: LabBackends) -> String {
+        var upstreams: [String: [String]] = [:]
         var servers: [String: [String]] = [:]
-        for ingress in ingresses.sorted(by: { $0.name < $1.name }) {
+        var claimed: Set<String> = []
+        // The same host and path in two Ingresses: the oldest wins, as in ingress-nginx.
+        let ordered = ingresses.sorted { ($0.metadata.creationTimestamp ?? "", $0.namespace ?? "", $0.name) < ($1.metadata.creationTimestamp ?? "", $1.namespace ?? "", $1.name) }
+        for ingress in ordered where (ingress.spec.ingressClassName ?? "nginx") == "nginx" {
             let namespace = ingress.namespace ?? "default"
             let headers = Self.snippetHeaders(ingress.metadata.annotations["nginx.ingress.kubernetes.io/configuration-snippet"])
             for rule in ingress.spec.rules {
                 let host = rule.host ?? "_"
                 for path in rule.paths {
                     guard let service = path.backend.serviceName else { continue }
-                    let upstream = "\(namespace)-\(service)-\(path.backend.servicePort ?? 0)"
                     let location = path.pathType == "Exact" ? "= \(path.path ?? "/")" : (path.path ?? "/")
+                    guard claimed.insert("\(host) \(location)").inserted else { continue }
+                    let upstream = "\(namespace)-\(service)-\(path.backend.servicePort.map(String.init) ?? path.backend.servicePortName ?? "0")"
                     var block = "        location \(location) {\n"
-                    if let endpoint = endpoints[service] {
-                        upstreams[upstream] = endpoint
+                    switch backends.resolve(namespace: namespace, service: service, port: path.backend.servicePort, portName: path.backend.servicePortName) {
+                    case .endpoints(let endpoints):
+                        upstreams[upstream] = endpoints
                         block += """
                                     proxy_http_version 1.1;
                                     proxy_set_header Connection "";
@@ -122,8 +127,9 @@ struct NginxConfigRenderer {
 
                         """
                         for (name, value) in headers { block += "            add_header \(name) \"\(value)\" always;\n" }
-                    } else {
-                        block += "            return 503 \"no endpoints for service \(service)\\n\";\n"
+                    case .noEndpoints, .invalid:
+                        // ingress-nginx answers 503 for a backend without endpoints, and for one it cannot find.
+                        block += "            return 503 \"no endpoints for service \(namespace)/\(service)\\n\";\n"
                     }
                     block += "        }\n"
                     servers[host, default: []].append(block)
@@ -155,8 +161,9 @@ struct NginxConfigRenderer {
             proxy_next_upstream_tries 3;
 
         """
-        for (name, endpoint) in upstreams.sorted(by: { $0.key < $1.key }) {
-            text += "    upstream \(name) {\n        server \(endpoint) max_fails=0;\n        keepalive 320;\n        keepalive_timeout 60s;\n        keepalive_requests 10000;\n    }\n"
+        for (name, endpoints) in upstreams.sorted(by: { $0.key < $1.key }) {
+            let servers = endpoints.map { "        server \($0) max_fails=0;\n" }.joined()
+            text += "    upstream \(name) {\n\(servers)        keepalive 320;\n        keepalive_timeout 60s;\n        keepalive_requests 10000;\n    }\n"
         }
         text += "    server {\n        listen 127.0.0.1:\(self.port) default_server reuseport backlog=4096;\n        server_name _;\n"
         // Which configuration the answering worker runs (the lab's measure of "served"; not in ingress-nginx).

@@ -155,6 +155,8 @@ extension ErrorCode where Owner == LabError {
     /// Programs the lab needs are not installed (`scripts/lab-deps`).
     public static let missing = Self("missing")
     public static let setup = Self("setup")
+    /// A file given to `lab up --manifests` cannot be read, parsed or applied.
+    public static let badManifest = Self("badManifest")
     /// A data plane did not start, refused its configuration or did not load it.
     public static let dataPlane = Self("dataPlane")
 }

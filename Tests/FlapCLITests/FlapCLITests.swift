@@ -51,12 +51,32 @@ final class CommandParsingTests: XCTestCase {
             (["fake", "trino", "--colour"], "unknown option --colour"),
             (["demo", "trino", "--spooling=yes"], "--spooling takes no value"),
             (["bench", "trino-client", "extra"], "unknown command \"bench trino-client extra\""),
+            (["lab", "up", "--coordinators", "0"], "--coordinators must be a whole number from 1 to 16, not \"0\""),
+            (["lab", "up", "--workers", "-1"], "--workers must be a whole number from 0 to 64, not \"-1\""),
+            (["lab", "up", "--pod-namespace", "Team_A"], "--pod-namespace \"Team_A\" is not a namespace name"),
+            (["lab", "up", "--query-duration", "soon"], "--query-duration: \"soon\" is not a duration"),
         ]
         for (arguments, message) in cases {
             XCTAssertThrowsError(try FlapCommand.parse(arguments), "\(arguments)") { error in
                 XCTAssertTrue((error as? UsageError)?.message.hasPrefix(message) == true, "\(arguments): \(error)")
             }
         }
+    }
+
+    func testLabUpOptions() throws {
+        guard case .labUp(let configuration) = try FlapCommand.parse(["lab", "up", "--coordinators", "2", "--workers", "3", "--pod-namespace", "gateway-system",
+                                                                      "--pod-namespace", "team-a", "--manifests", "cluster", "--no-routes", "--query-duration", "3s"])
+        else { return XCTFail() }
+        XCTAssertEqual(configuration.coordinators, 2)
+        XCTAssertEqual(configuration.workers, 3)
+        XCTAssertEqual(configuration.podNamespaces, ["gateway-system", "team-a"])
+        XCTAssertEqual(configuration.manifests, "cluster")
+        XCTAssertFalse(configuration.seedRoutes)
+        XCTAssertEqual(configuration.queryDuration, .seconds(3))
+        guard case .labUp(let defaults) = try FlapCommand.parse(["lab", "up"]) else { return XCTFail() }
+        XCTAssertEqual(defaults.coordinators, 1)
+        XCTAssertEqual(defaults.workers, 1)
+        XCTAssertTrue(defaults.seedRoutes)
     }
 
     func testHelpForEverySubcommand() throws {

@@ -33,7 +33,8 @@ final class EngineTests: XCTestCase {
         let deleted = try XCTUnwrap(report.arm("ingress-delete-recreate"))
         XCTAssertGreaterThan(deleted.failures["http-404"] ?? 0, 0, "deleting the route fails in-flight queries with 404: \(deleted.failures)")
         XCTAssertLessThan(deleted.survival.estimate, 1)
-        XCTAssertNotNil(deleted.versusControl)
+        XCTAssertNil(deleted.versusControl, "the Ingress has no control arm: the Gateway's control says nothing about it")
+        XCTAssertNotNil(try XCTUnwrap(report.arm("gateway-remove-readd-trino-b")).versusControl, "an arm is compared with its own route's control")
         let failedPhases = Set(report.queries.filter { $0.arm == "ingress-delete-recreate" && !$0.outcome.succeeded }.map(\.phase))
         XCTAssertEqual(failedPhases, [.during], "failures are attributed to the mutation window")
         for query in report.queries where query.arm == "ingress-delete-recreate" && !query.outcome.succeeded {

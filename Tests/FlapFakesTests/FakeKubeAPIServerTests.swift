@@ -75,7 +75,7 @@ final class FakeKubeAPIServerTests: XCTestCase {
         XCTAssertEqual(version["major"], "1")
         let (_, groups) = try await self.request(server, "GET", "/apis")
         XCTAssertEqual(Set(groups["groups"]?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? []),
-                       ["networking.k8s.io", "gateway.networking.k8s.io", "coordination.k8s.io", "authorization.k8s.io"])
+                       ["networking.k8s.io", "gateway.networking.k8s.io", "coordination.k8s.io", "authorization.k8s.io", "discovery.k8s.io"])
         let (_, core) = try await self.request(server, "GET", "/api/v1")
         XCTAssertTrue(core["resources"]?.arrayValue?.contains { $0["name"] == "configmaps" && $0["namespaced"] == true } == true)
         let (_, gateway) = try await self.request(server, "GET", "/apis/gateway.networking.k8s.io/v1")
@@ -90,8 +90,15 @@ final class FakeKubeAPIServerTests: XCTestCase {
         let patch = document.value(at: "paths")?["/apis/networking.k8s.io/v1/namespaces/{namespace}/ingresses/{name}"]?["patch"]
         XCTAssertTrue(patch?["parameters"]?.arrayValue?.contains { $0["name"] == "fieldValidation" } == true, "kubectl learns the server validates fields")
         XCTAssertEqual(patch?["x-kubernetes-group-version-kind"]?["kind"], "Ingress")
-        let (v2, _) = try await self.request(server, "GET", "/openapi/v2")
-        XCTAssertEqual(v2, 404, "no v2 (kubectl asks for it in protobuf and uses v3 where it can)")
+        let (v2, swagger) = try await self.request(server, "GET", "/openapi/v2")
+        XCTAssertEqual(v2, 200)
+        XCTAssertEqual(swagger["swagger"], "2.0")
+        let httpRoute = swagger.value(at: "definitions")?["io.k8s.networking.gateway.v1.HTTPRoute"]
+        XCTAssertEqual(httpRoute?["x-kubernetes-group-version-kind"], [["group": "gateway.networking.k8s.io", "kind": "HTTPRoute", "version": "v1"]])
+        XCTAssertEqual(httpRoute?.value(at: "properties.metadata.$ref"), "#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta",
+                       "v3's components references become v2's definitions")
+        XCTAssertFalse(swagger.serialized.contains("#/components/"))
+        XCTAssertFalse(swagger.serialized.contains("x-kubernetes-validations"), "CEL rules are not in a v2 document, as on a real server")
     }
 
     func testApplyNeedsAFieldManagerAndForceOnlyWithApply() async throws {

@@ -149,7 +149,7 @@ final class LabTests: XCTestCase {
 
     func testASecondCoordinatorDoesNotKnowTheFirstOnesQueries() async throws {
         var configuration = Lab.Configuration()
-        configuration.secondCoordinator = true
+        configuration.coordinators = 2
         let lab = try await Lab.start(configuration)
         defer { lab.stop() }
         let target = try XCTUnwrap(lab.gatewayTarget)
@@ -205,23 +205,11 @@ final class LabTests: XCTestCase {
 
     func testLabUpServesKubectlThePythonClientAndFlapRun() async throws {
         let binary = try Self.flapCLI()
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = ["lab", "up"]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        defer { process.terminate(); process.waitUntilExit() }
-        var text = ""
-        let deadline = Date().addingTimeInterval(30)
-        while !text.contains("Trino directly"), Date() < deadline { text += String(decoding: out.fileHandleForReading.availableData, as: UTF8.self) }
-        func value(_ prefix: String) throws -> String {
-            try XCTUnwrap(text.split(separator: "\n").first { $0.hasPrefix(prefix) }).split(separator: " ").filter { !$0.isEmpty }.map(String.init)[prefix.split(separator: " ").count]
-        }
-        let kubeconfig = try value("kubeconfig:")
-        let gatewayURL = try value("Trino via Gateway (Envoy):")
-        let ingressURL = try value("Trino via Ingress (nginx):")
+        let lab = try LabUpProcess()
+        defer { lab.stop() }
+        let kubeconfig = try lab.kubeconfig
+        let gatewayURL = try lab.gatewayURL
+        let ingressURL = try lab.ingressURL
         let kubectl = try ProcessLauncher.run(try XCTUnwrap(ProcessLauncher.which("kubectl")), ["get", "ingress,httproute", "-o", "name"],
                                               environment: ["KUBECONFIG": kubeconfig])
         XCTAssertEqual(kubectl.status, 0, kubectl.stderr)
@@ -299,7 +287,7 @@ final class LabTests: XCTestCase {
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         var text = ""
         let deadline = Date().addingTimeInterval(30)
-        while !text.contains("Trino directly"), Date() < deadline { text += String(decoding: out.fileHandleForReading.availableData, as: UTF8.self) }
+        while !text.contains("ready:"), Date() < deadline { text += String(decoding: out.fileHandleForReading.availableData, as: UTF8.self) }
         let kubeconfig = try XCTUnwrap(text.split(separator: "\n").first { $0.hasPrefix("kubeconfig:") }?.split(separator: " ").last.map(String.init))
         let directory = (kubeconfig as NSString).deletingLastPathComponent
         let master = try XCTUnwrap(Self.pids { $0.hasPrefix("nginx: master") && $0.contains(directory) }.first, "nginx's master runs")

@@ -284,6 +284,10 @@ final class KubectlHabitsTests: XCTestCase {
         XCTAssertTrue(result.stdout.contains("Port specifies the destination port number"), "the CRD's own description: \(result.stdout)")
         result = try kubectlRun("explain", "ingress.spec.rules.http.paths.pathType")
         XCTAssertTrue(result.stdout.contains("Exact, Prefix or ImplementationSpecific"), result.stdout)
+        // The same from /openapi/v2 (the protobuf document kubectl asks for).
+        result = try kubectlRun("explain", "httproute.spec.rules.backendRefs.port", "--output=plaintext-openapiv2")
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains("Port specifies the destination port number"), result.stdout)
 
         result = try kubectlRun("get", "httproute,ingress", "-o", "wide")
         XCTAssertEqual(result.status, 0, result.stderr)

@@ -18,12 +18,14 @@ package struct ReportBuilder {
             ArmAnalysis.report(arm: arm, queries: queries.filter { $0.arm == arm.id }, mutations: mutations.filter { $0.arm == arm.id })
         }
         for index in arms.indices { arms[index].invalid = Self.invalidity(mutations.filter { $0.arm == arms[index].name }) }
-        if let control = arms.first(where: \.isControl) {
-            // No difference without data on both sides (0/0 would render as "+nan%"), nor for an arm whose mutation failed.
-            for index in arms.indices where !arms[index].isControl && arms[index].survival.trials > 0 && control.survival.trials > 0
-                && arms[index].invalid == nil {
-                arms[index].versusControl = ProportionDifference(arms[index].survival, control.survival)
-            }
+        // Each arm against the control of its own route (another route's control says nothing about this one); no
+        // difference without data on both sides (0/0 would render as "+nan%"), nor for an arm whose mutation failed.
+        for index in arms.indices where !arms[index].isControl && arms[index].survival.trials > 0 && arms[index].invalid == nil {
+            let route = arms[index].target
+            guard let control = arms.first(where: { $0.isControl && $0.target.kind == route.kind && $0.target.name == route.name
+                                                    && $0.target.namespace == route.namespace }),
+                  control.survival.trials > 0 else { continue }
+            arms[index].versusControl = ProportionDifference(arms[index].survival, control.survival)
         }
         var comparisons: [ArmComparison] = []
         for i in arms.indices {

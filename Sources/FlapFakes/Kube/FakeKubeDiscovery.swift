@@ -35,7 +35,7 @@ enum FakeKubeDiscovery {
                                     "namespaced": .bool(resource.namespaced), "kind": .string(resource.kind), "verbs": verbs]
             if !resource.shortNames.isEmpty { entry[member: "shortNames"] = .array(resource.shortNames.map { .string($0) }) }
             list.append(entry)
-            if [ResourceType.ingress, .httpRoute, .gateway, .namespace, .service].contains(resource) {
+            if [ResourceType.ingress, .httpRoute, .gateway, .namespace, .service, .pod].contains(resource) {
                 list.append(["name": .string("\(resource.plural)/status"), "singularName": "", "namespaced": .bool(resource.namespaced),
                              "kind": .string(resource.kind), "verbs": ["get", "patch", "update"]])
             }

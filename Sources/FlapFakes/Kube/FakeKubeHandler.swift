@@ -155,8 +155,13 @@ struct FakeKubeHandler: Sendable {
         case ("GET", .openAPI(let path)) where path.hasPrefix("v3/"):
             guard let document = FakeOpenAPI.documents[String(path.dropFirst(3))] else { throw KubeFailure.pathNotFound }
             return .json(document.serializedBytes)
+        case ("GET", .openAPI("v2")):
+            // kubectl asks for the protobuf form only; curl and kubectl get --raw take JSON.
+            if request.headers["Accept"]?.contains(FakeOpenAPIV2.protobufType) == true {
+                return HTTPServerResponse(status: 200, headers: ["Content-Type": FakeOpenAPIV2.protobufResponseType], body: FakeOpenAPIV2.protobuf)
+            }
+            return .json(FakeOpenAPIV2.document.serializedBytes)
         case (_, .openAPI), (_, .unknown):
-            // No /openapi/v2 (kubectl asks for it in protobuf); kubectl uses v3 where the server has it.
             throw KubeFailure.pathNotFound
         default:
             throw KubeFailure(code: 405, reason: "MethodNotAllowed", message: "the server does not allow this method on the requested resource")

@@ -12,7 +12,7 @@ enum FakeKubeRoute {
     case unknown
 
     static let served: [ResourceType] = [.ingress, .httpRoute, .gateway, .gatewayClass, .namespace, .service, .configMap, .secret, .lease,
-                                         .selfSubjectAccessReview]
+                                         .pod, .endpointSlice, .selfSubjectAccessReview]
 
     init(path: String) {
         let parts = path.split(separator: "/").map(String.init)

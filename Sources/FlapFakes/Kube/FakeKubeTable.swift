@@ -95,6 +95,23 @@ enum FakeKubeTable {
             ]
         case "GatewayClass":
             return [Column(name: "Controller") { text($0.value(at: "spec.controllerName"), or: "") }, Column(name: "Accepted") { condition($0, "Accepted") }]
+        case "Pod":
+            return [
+                Column(name: "Ready") { object in
+                    let containers = object.value(at: "spec.containers")?.arrayValue?.count ?? 0
+                    return .string("\(condition(object, "Ready") == "True" ? containers : 0)/\(containers)")
+                },
+                Column(name: "Status") { text($0.value(at: "status.phase"), or: "Pending") },
+                Column(name: "Restarts", type: "integer") { _ in .int(0) },
+                Column(name: "IP", priority: 1) { text($0.value(at: "status.podIP")) },
+                Column(name: "Node", priority: 1) { text($0.value(at: "spec.nodeName")) },
+            ]
+        case "EndpointSlice":
+            return [
+                Column(name: "AddressType") { text($0["addressType"]) },
+                Column(name: "Ports") { text(($0["ports"]?.arrayValue ?? []).compactMap { $0["port"]?.int64Value.map(String.init) }.joined(separator: ",")) },
+                Column(name: "Endpoints") { text(($0["endpoints"]?.arrayValue ?? []).flatMap { $0["addresses"]?.arrayValue ?? [] }.compactMap(\.stringValue).joined(separator: ",")) },
+            ]
         case "Namespace": return [Column(name: "Status") { text($0.value(at: "status.phase"), or: "Active") }]
         case "ConfigMap": return [Column(name: "Data", type: "integer") { count($0, "data", "binaryData") }]
         case "Secret": return [Column(name: "Type") { text($0["type"], or: "Opaque") }, Column(name: "Data", type: "integer") { count($0, "data") }]

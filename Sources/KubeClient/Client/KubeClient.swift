@@ -43,6 +43,8 @@ public final class KubeClient: Sendable {
     public func shutdown() { self.onShutdown.run() }
 
     public var defaultNamespace: String { self.configuration.defaultNamespace }
+    /// Pass as `namespace` to `list`, `listAll`, `watch` or `watchChanges` for every namespace (`kubectl -A`).
+    public static let allNamespaces = ""
 
     // MARK: - Verbs
 

@@ -29,8 +29,9 @@ public struct ResourceType: Sendable, Hashable, CustomStringConvertible {
 
     var groupVersionPath: String { self.group.isEmpty ? "/api/\(self.version)" : "/apis/\(self.group)/\(self.version)" }
 
+    /// A namespace of `KubeClient.allNamespaces` ("") addresses every namespace (list and watch only).
     public func collectionPath(namespace: String?) -> String {
-        if self.namespaced, let namespace { return "\(self.groupVersionPath)/namespaces/\(namespace)/\(self.plural)" }
+        if self.namespaced, let namespace, !namespace.isEmpty { return "\(self.groupVersionPath)/namespaces/\(namespace)/\(self.plural)" }
         return "\(self.groupVersionPath)/\(self.plural)"
     }
 
@@ -53,13 +54,16 @@ public struct ResourceType: Sendable, Hashable, CustomStringConvertible {
     public static let configMap = ResourceType(group: "", version: "v1", plural: "configmaps", singular: "configmap", kind: "ConfigMap",
                                                builtIn: true, shortNames: ["cm"])
     public static let secret = ResourceType(group: "", version: "v1", plural: "secrets", singular: "secret", kind: "Secret", builtIn: true)
+    public static let pod = ResourceType(group: "", version: "v1", plural: "pods", singular: "pod", kind: "Pod", builtIn: true, shortNames: ["po"])
+    public static let endpointSlice = ResourceType(group: "discovery.k8s.io", version: "v1", plural: "endpointslices", singular: "endpointslice",
+                                                   kind: "EndpointSlice", builtIn: true)
     public static let lease = ResourceType(group: "coordination.k8s.io", version: "v1", plural: "leases", singular: "lease", kind: "Lease", builtIn: true)
     public static let selfSubjectAccessReview = ResourceType(group: "authorization.k8s.io", version: "v1", plural: "selfsubjectaccessreviews",
                                                              singular: "selfsubjectaccessreview", kind: "SelfSubjectAccessReview",
                                                              namespaced: false, builtIn: true)
 
     /// The types flap knows by kind (manifests name their kind and apiVersion).
-    public static let known: [ResourceType] = [.ingress, .httpRoute, .gateway, .gatewayClass, .namespace, .service, .configMap, .secret, .lease]
+    public static let known: [ResourceType] = [.ingress, .httpRoute, .gateway, .gatewayClass, .namespace, .service, .configMap, .secret, .lease, .pod, .endpointSlice]
 
     public static func forKind(_ kind: String, apiVersion: String) -> ResourceType? {
         self.known.first { $0.kind == kind && $0.apiVersion == apiVersion }

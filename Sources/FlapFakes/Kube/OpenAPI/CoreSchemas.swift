@@ -129,6 +129,41 @@ enum CoreSchemas {
                 "loadBalancer": ["type": "object", "x-kubernetes-preserve-unknown-fields": true, "description": "The load balancer's addresses."],
             ]),
         ]),
+        "Pod": ("io.k8s.api.core.v1.Pod", "A group of containers on one host; in the lab, a fake Trino process on loopback.", [
+            "spec": object("The containers and how they run.", [
+                "containers": array("The containers.", object("One container.", [
+                    "name": string("Unique within the pod."), "image": string("The image."),
+                    "ports": array("The ports it listens on.", object("A port.", [
+                        "name": string("A name Services can target."), "containerPort": integer("The port number."),
+                        "protocol": string("TCP, UDP or SCTP."), "hostPort": integer("A port on the host."), "hostIP": string("The host address."),
+                    ], required: ["containerPort"])),
+                    "command": array("The entrypoint.", ["type": "string"]), "args": array("Its arguments.", ["type": "string"]),
+                    "env": ["type": "array", "items": ["type": "object", "x-kubernetes-preserve-unknown-fields": true], "description": "Environment."],
+                    "resources": ["type": "object", "x-kubernetes-preserve-unknown-fields": true, "description": "Requests and limits."],
+                    "readinessProbe": ["type": "object", "x-kubernetes-preserve-unknown-fields": true, "description": "When it is ready."],
+                ], required: ["name"])),
+                "nodeName": string("The node it runs on."), "restartPolicy": string("Always, OnFailure or Never."),
+                "terminationGracePeriodSeconds": integer("Seconds between SIGTERM and SIGKILL.", format: "int64"),
+            ], required: ["containers"]),
+            "status": object("What the pod is doing.", [
+                "phase": string("Pending, Running, Succeeded, Failed or Unknown."), "podIP": string("Its address."),
+                "podIPs": array("Its addresses.", object("An address.", ["ip": string("The address.")])),
+                "hostIP": string("Its node's address."), "startTime": string("When it started.", format: "date-time"), "conditions": conditions,
+            ]),
+        ]),
+        "EndpointSlice": ("io.k8s.api.discovery.v1.EndpointSlice", "Some of a Service's endpoints (the lab derives them from pods).", [
+            "addressType": string("IPv4, IPv6 or FQDN."),
+            "endpoints": array("The endpoints.", object("One endpoint.", [
+                "addresses": array("Its addresses.", ["type": "string"]),
+                "conditions": object("Its state.", ["ready": boolean("Ready to serve."), "serving": boolean("Serving."), "terminating": boolean("Terminating.")]),
+                "hostname": string("Its hostname."), "nodeName": string("Its node."), "zone": string("Its zone."),
+                "targetRef": ["type": "object", "x-kubernetes-preserve-unknown-fields": true, "description": "The pod it is."],
+            ], required: ["addresses"])),
+            "ports": array("The ports every endpoint in this slice listens on.", object("A port.", [
+                "name": string("The Service port's name."), "port": integer("The port number."), "protocol": string("TCP, UDP or SCTP."),
+                "appProtocol": string("The application protocol."),
+            ])),
+        ]),
         "Lease": ("io.k8s.api.coordination.v1.Lease", "A lease, for leader election.", [
             "spec": object("The lease.", [
                 "holderIdentity": string("Who holds it."), "leaseDurationSeconds": integer("How long it lasts."),
