@@ -9,9 +9,9 @@ enum CommandRunner {
     static func run(_ command: FlapCommand) async throws -> Int32 {
         switch command {
         case .run(let options): return try await RunCommand.execute(options)
-        case .lab(let options, let output): return try await LabCommands.compare(options: options, output: output)
+        case .lab(let options, let profiles, let output): return try await LabCommands.compare(options: options, profiles: profiles, output: output)
         case .labUp(let configuration): return try await LabCommands.up(configuration)
-        case .labScale(let routes): return try await LabCommands.scale(routes: routes)
+        case .labScale(let routes, let profiles): return try await LabCommands.scale(routes: routes, profiles: profiles)
         case .doctor(let options): return try await DoctorCommand.execute(options)
         case .report(let path, let format, let output, let gates): return try ReportCommands.report(path: path, format: format, output: output, gates: gates)
         case .compare(let old, let new, let thresholds): return try ReportCommands.compare(old: old, new: new, thresholds: thresholds)

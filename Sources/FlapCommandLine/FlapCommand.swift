@@ -11,14 +11,20 @@ enum FlapCommand {
     case demoTrino(queries: Int, spooling: Bool)
     case benchTrinoClient(rows: Int, python: Bool)
     case benchEngine(levels: [Int], hold: Duration, ramp: Duration)
-    case lab(LabExperiment.Options, output: String?)
+    case lab(LabExperiment.Options, profiles: [LabProfile], output: String?)
     case labUp(Lab.Configuration)
-    case labScale(routes: [Int])
+    case labScale(routes: [Int], profiles: [LabProfile])
     case run(RunOptions)
     case doctor(RunOptions)
     case report(path: String, format: ReportFormat, output: String?, gates: [String])
     case compare(old: String, new: String, thresholds: ComparisonThresholds)
     case restore(journal: String?, force: Bool, kubeconfig: String?, context: String?)
+
+    /// `--profiles a,b` or `all`; the factorial when absent.
+    static func profiles(_ flags: ParsedFlags) throws -> [LabProfile] {
+        guard let list = flags.string("profiles") else { return LabProfile.factorial }
+        do { return try LabProfile.parse(list) } catch let error as LabError { throw UsageError(message: "--profiles: " + error.message) }
+    }
 
     static let usage = """
     usage: flap-cli <command> [options]
@@ -115,7 +121,7 @@ enum FlapCommand {
             return .fakeTrino(configuration)
         case ["lab"]:
             if wantsHelp { return .help(LabCommands.labUsage) }
-            let flags = try ParsedFlags(rest, valued: ["rounds", "slot", "rate", "output"], boolean: [])
+            let flags = try ParsedFlags(rest, valued: ["rounds", "slot", "rate", "output", "profiles"], boolean: [])
             var options = LabExperiment.Options()
             if let text = flags.string("rate") {
                 guard let value = Double(text), value > 0, value <= 1000 else { throw UsageError(message: "--rate must be a number of queries per second, not \"\(text)\"") }
@@ -123,21 +129,22 @@ enum FlapCommand {
             }
             options.rounds = try flags.int("rounds", in: 1...100) ?? options.rounds
             options.slot = try flags.duration("slot") ?? options.slot
-            return .lab(options, output: flags.string("output"))
+            return .lab(options, profiles: try Self.profiles(flags), output: flags.string("output"))
         case ["lab", "scale"]:
             if wantsHelp { return .help(LabCommands.labUsage) }
-            let flags = try ParsedFlags(rest, valued: ["routes"], boolean: [])
+            let flags = try ParsedFlags(rest, valued: ["routes", "profiles"], boolean: [])
             let routes = try flags.string("routes").map { list in
                 try list.split(separator: ",").map { text in
                     guard let n = Int(text), (1...20_000).contains(n) else { throw UsageError(message: "--routes must be counts like 10,100,1000,5000") }
                     return n
                 }
             } ?? LabCommands.defaultRouteCounts
-            return .labScale(routes: routes)
+            return .labScale(routes: routes, profiles: try Self.profiles(flags))
         case ["lab", "up"]:
             if wantsHelp { return .help(LabCommands.labUsage) }
-            let flags = try ParsedFlags(rest, valued: ["coordinators", "workers", "pod-namespace", "manifests", "query-duration"], boolean: ["no-routes"])
+            let flags = try ParsedFlags(rest, valued: ["coordinators", "workers", "pod-namespace", "manifests", "query-duration", "profiles"], boolean: ["no-routes"])
             var configuration = Lab.Configuration()
+            configuration.profiles = try Self.profiles(flags)
             configuration.queryDuration = try flags.duration("query-duration") ?? configuration.queryDuration
             configuration.coordinators = try flags.int("coordinators", in: 1...16) ?? configuration.coordinators
             configuration.workers = try flags.int("workers", in: 0...64) ?? configuration.workers

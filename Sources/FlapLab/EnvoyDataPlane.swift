@@ -15,13 +15,14 @@ final class EnvoyDataPlane: @unchecked Sendable {
     private let lock = NSLock()
     private var version = 0
     private var servedClusters: JSONValue = []
+    private var servedAssignments: [String: JSONValue] = [:]
 
     init(binary: String, directory: String, port: Int, adminPort: Int) throws {
         self.binary = binary
         self.directory = directory
         self.port = port
         self.adminPort = adminPort
-        try FileManager.default.createDirectory(atPath: "\(directory)/xds", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: "\(directory)/xds/eds", withIntermediateDirectories: true)
     }
 
     var lds: String { "\(self.directory)/xds/lds.json" }
@@ -29,10 +30,38 @@ final class EnvoyDataPlane: @unchecked Sendable {
     var rds: String { "\(self.directory)/xds/rds.json" }
     var accessLog: String { "\(self.directory)/access.log" }
 
-    func start(routes: JSONValue, clusters: JSONValue, labDirectory: String) throws {
+    /// Where a cluster's endpoints are: one EDS file per cluster (Envoy expects exactly one assignment per update).
+    func edsPath(_ cluster: String) -> String {
+        let safe = String(cluster.map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : "_" })
+        return "\(self.directory)/xds/eds/\(safe)-\(UInt32(truncatingIfNeeded: cluster.utf8.reduce(5381) { ($0 << 5) &+ $0 &+ Int($1) })).json"
+    }
+
+    /// The clusters with their EDS source filled in.
+    private func sourced(_ clusters: [JSONValue]) -> JSONValue {
+        .array(clusters.map { cluster in
+            var cluster = cluster
+            let name = cluster["name"]?.stringValue ?? ""
+            cluster[member: "eds_cluster_config"] = ["service_name": .string(name),
+                                                     "eds_config": ["resource_api_version": "V3", "path_config_source": ["path": .string(self.edsPath(name))]]]
+            return cluster
+        })
+    }
+
+    /// Writes each changed assignment to its cluster's EDS file: an endpoint change touches nothing else.
+    private func writeAssignments(_ assignments: [String: JSONValue]) throws {
+        let served = self.lock.withLock { self.servedAssignments }
+        for (name, assignment) in assignments.sorted(by: { $0.key < $1.key }) where served[name] != assignment {
+            try self.write([assignment], to: self.edsPath(name))
+        }
+        self.lock.withLock { self.servedAssignments.merge(assignments) { $1 } }
+    }
+
+    func start(_ resources: EnvoyResources, labDirectory: String) throws {
         try self.write(self.listener(), to: self.lds)
+        try self.writeAssignments(resources.assignments)
+        let clusters = self.sourced(resources.clusters)
         try self.write(clusters, to: self.cds)
-        try self.write(routes, to: self.rds)
+        try self.write(resources.routes, to: self.rds)
         self.lock.withLock { self.servedClusters = clusters }
         let bootstrap = """
         node: {id: flap-lab, cluster: flap-lab}
@@ -57,11 +86,13 @@ final class EnvoyDataPlane: @unchecked Sendable {
     /// once Envoy reports the routes that named them gone (its config dump shows the new route version, as an ADS
     /// ACK would). What ordering cannot remove stays: Envoy warms a new cluster while the route naming it may
     /// already be active, so a request can meet it and get Envoy's own 503 `NC`.
-    func apply(routes: JSONValue, clusters: JSONValue) async throws {
+    func apply(_ resources: EnvoyResources) async throws {
+        try await Blocking.run { try self.writeAssignments(resources.assignments) }
+        let clusters = self.sourced(resources.clusters)
         let current = self.lock.withLock { self.servedClusters }
         let kept = Self.merging(current, clusters)
         if kept != current { try await self.writeOffPool(kept, to: self.cds) }
-        let routeVersion = try await self.writeOffPool(routes, to: self.rds)
+        let routeVersion = try await self.writeOffPool(resources.routes, to: self.rds)
         if kept != clusters {
             guard await self.awaitRouteVersion(routeVersion, timeout: .seconds(5)) else {
                 throw LabError.dataPlane("envoy", "did not load route version \(routeVersion) within 5 s; stale clusters kept")
@@ -145,97 +176,4 @@ final class EnvoyDataPlane: @unchecked Sendable {
     var logTail: String { self.process?.logTail ?? "" }
 
     func stop() { self.process?.stop() }
-}
-
-/// Renders Envoy routes and clusters from HTTPRoutes, as a Gateway API implementation translates them:
-/// hostnames, path matches, weighted backends, ResponseHeaderModifier filters.
-struct EnvoyConfigRenderer {
-    static func clusterName(_ namespace: String, _ service: String, _ port: Int) -> String { "\(namespace)-\(service)-\(port)" }
-
-    /// A backendRef that resolves to nothing gets a share of this empty cluster (Envoy answers 503 `UH`; Envoy
-    /// Gateway answers 500 for that share: a known difference, see docs/lab.md). A rule with no valid backend at all
-    /// answers 500 directly, as Envoy Gateway does.
-    static let invalidBackendCluster = "flap-lab-invalid-backend"
-
-    func render(routes: [HTTPRoute], backends: LabBackends) -> (routes: JSONValue, clusters: JSONValue) {
-        var clusters: [String: JSONValue] = [:]
-        // Envoy refuses two virtual hosts with one domain: routes sharing a hostname share its virtual host, their
-        // rules ordered by Gateway API precedence (the more specific match, then the older route).
-        var hostRoutes: [String: [(precedence: RulePrecedence, route: JSONValue)]] = [:]
-        for route in routes {
-            let namespace = route.namespace ?? "default"
-            for (ruleIndex, rule) in route.spec.rules.enumerated() {
-                let headers: [JSONValue] = rule.filters.flatMap(\.responseHeadersSet).map { header in
-                    ["header": ["key": .string(header.name), "value": .string(header.value)], "append_action": "OVERWRITE_IF_EXISTS_OR_ADD"]
-                }
-                var weighted: [JSONValue] = []
-                var anyValid = false
-                for ref in rule.backendRefs where (ref.weight ?? 1) > 0 {
-                    var name = Self.clusterName(ref.namespace ?? namespace, ref.name, ref.port ?? 0)
-                    switch backends.resolve(ref, from: namespace) {
-                    case .endpoints(let endpoints):
-                        clusters[name] = self.cluster(name, endpoints: endpoints)
-                        anyValid = true
-                    case .noEndpoints:
-                        clusters[name] = self.cluster(name, endpoints: [])
-                        anyValid = true
-                    case .invalid:
-                        name = Self.invalidBackendCluster
-                        clusters[name] = self.cluster(name, endpoints: [])
-                    }
-                    weighted.append(["name": .string(name), "weight": .int(ref.weight ?? 1),
-                                     "response_headers_to_add": [["header": ["key": "X-Flap-Backend", "value": .string(ref.name)],
-                                                                  "append_action": "OVERWRITE_IF_EXISTS_OR_ADD"]]])
-                }
-                for match in rule.matches.isEmpty ? [["path": ["type": "PathPrefix", "value": "/"]]] : rule.matches {
-                    let value = match["path"]?["value"]?.stringValue ?? "/"
-                    let matcher: JSONValue = match["path"]?["type"]?.stringValue == "Exact" ? ["path": .string(value)] : ["prefix": .string(value)]
-                    var entry: JSONValue = ["match": matcher, "name": .string("httproute/\(namespace)/\(route.name)/rule/\(ruleIndex)")]
-                    if !anyValid {
-                        entry[member: "direct_response"] = ["status": 500]
-                    } else {
-                        entry[member: "route"] = ["weighted_clusters": ["clusters": .array(weighted)], "timeout": "0s"]
-                    }
-                    if !headers.isEmpty { entry[member: "response_headers_to_add"] = .array(headers) }
-                    let precedence = RulePrecedence(exact: match["path"]?["type"]?.stringValue == "Exact", length: value.count,
-                                                    created: route.metadata.creationTimestamp ?? "", name: "\(namespace)/\(route.name)")
-                    for hostname in route.spec.hostnames.isEmpty ? ["*"] : route.spec.hostnames {
-                        hostRoutes[hostname, default: []].append((precedence, entry))
-                    }
-                }
-            }
-        }
-        let hosts: [JSONValue] = hostRoutes.keys.sorted().map { hostname in
-            let domains: [JSONValue] = hostname == "*" ? ["*"] : [.string(hostname), .string("\(hostname):*")]
-            let ordered = hostRoutes[hostname]!.sorted { $0.precedence < $1.precedence }.map(\.route)
-            return ["name": .string(hostname), "domains": .array(domains), "routes": .array(ordered)]
-        }
-        let configuration: JSONValue = ["@type": "type.googleapis.com/envoy.config.route.v3.RouteConfiguration", "name": "gateway-routes",
-                                        "virtual_hosts": .array(hosts)]
-        return ([configuration], .array(clusters.keys.sorted().map { clusters[$0]! }))
-    }
-
-    /// Gateway API's order among matching rules: Exact before Prefix, longer paths first, then the oldest route,
-    /// then namespace/name.
-    struct RulePrecedence: Comparable {
-        var exact: Bool
-        var length: Int
-        var created: String
-        var name: String
-        static func < (a: Self, b: Self) -> Bool {
-            if a.exact != b.exact { return a.exact }
-            if a.length != b.length { return a.length > b.length }
-            return (a.created, a.name) < (b.created, b.name)
-        }
-    }
-
-    private func cluster(_ name: String, endpoints: [String]) -> JSONValue {
-        let members: [JSONValue] = endpoints.map { endpoint in
-            let parts = endpoint.split(separator: ":")
-            return ["endpoint": ["address": ["socket_address": ["address": .string(String(parts.first ?? "127.0.0.1")), "port_value": .int(Int(parts.last ?? "0") ?? 0)]]]]
-        }
-        return ["@type": "type.googleapis.com/envoy.config.cluster.v3.Cluster", "name": .string(name), "type": "STATIC", "connect_timeout": "1s",
-                "load_assignment": ["cluster_name": .string(name), "endpoints": [["lb_endpoints": .array(members)]]]]
-    }
-
 }

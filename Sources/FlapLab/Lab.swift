@@ -31,6 +31,9 @@ public final class Lab: @unchecked Sendable {
         /// Create the lab's own Ingresses and HTTPRoutes (`trino`, `neighbour`); without them only Services, pods
         /// and the Gateway exist, for users who bring their own routes.
         public var seedRoutes = true
+        /// The data planes, each mirroring a named product on a port of its own (default: each API through an
+        /// nginx profile and an Envoy profile).
+        public var profiles: [LabProfile] = LabProfile.factorial
         public init() {}
     }
 
@@ -38,6 +41,7 @@ public final class Lab: @unchecked Sendable {
     /// URL alone — kubectl-style tools, the Trino CLI, the Python client — and nextUri stays reachable.
     public static let ingressHost = "localhost"
     public static let gatewayHost = "localhost"
+    /// Envoy Gateway's Gateway (each Gateway API profile has its own: `LabProfile.gatewayName`).
     public static let gatewayName = "lab-gateway"
 
     public let configuration: Configuration
@@ -56,10 +60,8 @@ public final class Lab: @unchecked Sendable {
     public let kube: KubeClient
     public let kubeconfigPath: String
     public let binaries: LabBinaries
-    let nginx: NginxDataPlane?
-    let envoy: EnvoyDataPlane?
-    let ingressController: LabIngressController?
-    let gatewayController: LabGatewayController?
+    /// The running data planes by profile (a profile whose proxy is missing is in `unavailable`).
+    let planes: [LabProfile: ProfileDataPlane]
     private let stopped = NSLock()
     private var isStopped = false
 
@@ -67,8 +69,7 @@ public final class Lab: @unchecked Sendable {
     public private(set) var unavailable: [String]
 
     private init(configuration: Configuration, directory: String, api: FakeKubeAPIServer, processes: LabPods, endpointSlices: LabEndpointSliceController,
-                 kube: KubeClient, kubeconfigPath: String, binaries: LabBinaries, nginx: NginxDataPlane?, envoy: EnvoyDataPlane?,
-                 ingressController: LabIngressController?, gatewayController: LabGatewayController?, unavailable: [String]) {
+                 kube: KubeClient, kubeconfigPath: String, binaries: LabBinaries, planes: [LabProfile: ProfileDataPlane], unavailable: [String]) {
         self.configuration = configuration
         self.directory = directory
         self.api = api
@@ -77,55 +78,65 @@ public final class Lab: @unchecked Sendable {
         self.kube = kube
         self.kubeconfigPath = kubeconfigPath
         self.binaries = binaries
-        self.nginx = nginx
-        self.envoy = envoy
-        self.ingressController = ingressController
-        self.gatewayController = gatewayController
+        self.planes = planes
         self.unavailable = unavailable
     }
 
-    /// The Ingress route through nginx, when nginx runs.
+    /// The profiles that run, in the factorial's order.
+    public var profiles: [LabProfile] { self.planes.keys.sorted() }
+
+    /// The lab's route `trino` through a profile's data plane.
+    public func target(_ profile: LabProfile) -> RouteTarget? {
+        self.planes[profile].map { plane in
+            RouteTarget(kind: profile.api, name: "trino", namespace: self.configuration.namespace,
+                        url: URL(string: "http://\(profile.api == .ingress ? Self.ingressHost : Self.gatewayHost):\(plane.port)")!,
+                        connectTo: "127.0.0.1:\(plane.port)")
+        }
+    }
+
+    public func port(_ profile: LabProfile) -> Int? { self.planes[profile]?.port }
+
+    /// The Ingress through ingress-nginx (else the first Ingress profile).
     public var ingressTarget: RouteTarget? {
-        self.nginx.map { RouteTarget(kind: .ingress, name: "trino", namespace: self.configuration.namespace,
-                                     url: URL(string: "http://\(Self.ingressHost):\($0.port)")!, connectTo: "127.0.0.1:\($0.port)") }
+        self.target(.ingressNginx) ?? self.profiles.first { $0.api == .ingress }.flatMap(self.target)
     }
 
-    /// The HTTPRoute through Envoy, when Envoy runs.
+    /// The HTTPRoute through Envoy Gateway (else the first HTTPRoute profile).
     public var gatewayTarget: RouteTarget? {
-        self.envoy.map { RouteTarget(kind: .httpRoute, name: "trino", namespace: self.configuration.namespace,
-                                     url: URL(string: "http://\(Self.gatewayHost):\($0.port)")!, connectTo: "127.0.0.1:\($0.port)") }
+        self.target(.envoyGateway) ?? self.profiles.first { $0.api == .httpRoute }.flatMap(self.target)
     }
 
-    public var nginxPort: Int? { self.nginx?.port }
-    public var envoyPort: Int? { self.envoy?.port }
+    public var nginxPort: Int? { self.port(.ingressNginx) }
+    public var envoyPort: Int? { self.port(.envoyGateway) }
 
-    /// When each controller applied each generation of each route.
-    public func appliedGenerations() async -> (ingress: [AppliedGeneration], gateway: [AppliedGeneration]) {
-        (await self.ingressController?.loop.applied ?? [], await self.gatewayController?.loop.applied ?? [])
+    /// When a profile's data plane served each version of each route.
+    public func appliedGenerations(_ profile: LabProfile) async -> [AppliedGeneration] {
+        await self.planes[profile]?.loop.applied ?? []
     }
 
-    /// Every request Envoy logged, with its response flags (empty without Envoy).
-    public func envoyResponses() async -> [EnvoyLoggedResponse] {
-        guard let envoy = self.envoy else { return [] }
+    /// Every request an Envoy profile logged, with its response flags (empty for other profiles).
+    public func envoyResponses(_ profile: LabProfile = .envoyGateway) async -> [EnvoyLoggedResponse] {
+        guard let envoy = self.planes[profile]?.envoy else { return [] }
         return await Blocking.run { envoy.loggedResponses() }
     }
 
     /// Data planes whose process ended while the lab runs (killed or crashed), with their last log lines.
     public var deadDataPlanes: [String] {
-        var dead: [String] = []
-        if let nginx = self.nginx, nginx.exitedUnexpectedly { dead.append("nginx exited unexpectedly: \(nginx.logTail)") }
-        if let envoy = self.envoy, envoy.exitedUnexpectedly { dead.append("envoy exited unexpectedly: \(envoy.logTail)") }
-        return dead
+        self.profiles.compactMap { profile in
+            guard let plane = self.planes[profile], plane.exitedUnexpectedly else { return nil }
+            return "\(profile.rawValue) (\(profile.proxy.rawValue)) exited unexpectedly: \(plane.logTail)"
+        }
     }
 
-    /// When nginx began serving each new configuration (its reloads, as served), in order.
-    public func nginxReloads() async -> [ContinuousClock.Instant] {
-        await self.ingressController?.loop.servedConfigurations ?? []
+    /// When a profile's nginx began serving each new configuration (its reloads, as served), in order.
+    public func nginxReloads(_ profile: LabProfile = .ingressNginx) async -> [ContinuousClock.Instant] {
+        await self.planes[profile]?.loop.servedConfigurations ?? []
     }
 
     public func controllerErrors() async -> [String] {
-        (await self.ingressController?.loop.failures ?? []) + (await self.gatewayController?.loop.failures ?? [])
-            + (await self.endpointSlices.loop.failures)
+        var failures: [String] = []
+        for profile in self.profiles { failures += await self.planes[profile]?.loop.failures ?? [] }
+        return failures + (await self.endpointSlices.loop.failures)
     }
 
     public static func start(_ configuration: Configuration = Configuration()) async throws -> Lab {
@@ -144,17 +155,11 @@ public final class Lab: @unchecked Sendable {
         let processes = try LabPods(namespaces: namespaces, coordinators: configuration.coordinators, workers: configuration.workers, trino: trinoConfiguration)
         let api: FakeKubeAPIServer
         do { api = try FakeKubeAPIServer() } catch { processes.stop(); throw error }
-        var nginx: NginxDataPlane?
-        var envoy: EnvoyDataPlane?
-        var ingressController: LabIngressController?
-        var gatewayController: LabGatewayController?
+        var planes: [LabProfile: ProfileDataPlane] = [:]
         var endpointSlices: LabEndpointSliceController?
         func abandon() {
-            ingressController?.stop()
-            gatewayController?.stop()
+            planes.values.forEach { $0.stop() }
             endpointSlices?.stop()
-            nginx?.stop()
-            envoy?.stop()
             api.stop()
             processes.stop()
             try? FileManager.default.removeItem(atPath: directory)
@@ -165,35 +170,33 @@ public final class Lab: @unchecked Sendable {
             kubeConfiguration.defaultNamespace = configuration.namespace
             kubeConfiguration.userAgent = "flap-lab"
             let kube = KubeClient(configuration: kubeConfiguration)
+            var unavailable: [String] = []
+            var profiles: [LabProfile] = []
+            for profile in configuration.profiles {
+                switch profile.proxy {
+                case .nginx where binaries.nginx == nil: unavailable.append("\(profile.rawValue): nginx is not installed (scripts/lab-deps)")
+                case .envoy where binaries.envoy == nil: unavailable.append("\(profile.rawValue): envoy is not installed (scripts/lab-deps)")
+                default: profiles.append(profile)
+                }
+            }
             try await processes.publish(to: kube)
-            try await Self.seed(kube: kube, configuration: configuration)
+            try await Self.seed(kube: kube, configuration: configuration, profiles: profiles)
             if let manifests = configuration.manifests { _ = try await LabManifests.apply(manifests, kube: kube) }
             // The data planes' first configurations already see every Service's endpoints.
             try await LabEndpointSliceController.sync(kube)
             endpointSlices = LabEndpointSliceController(kube: kube)
-            var unavailable = binaries.missing
-            if let binary = binaries.nginx {
-                let plane = try NginxDataPlane(binary: binary, directory: "\(directory)/nginx", port: try FreePort.pick())
-                let ingresses = try await kube.listAll(.ingress, namespace: KubeClient.allNamespaces).typed(Ingress.self)
-                let initial = NginxConfigRenderer(prefix: plane.prefix, port: plane.port).render(ingresses: ingresses, backends: try await LabBackends.load(kube))
-                try await Blocking.run { try plane.start(initial: initial, labDirectory: directory) }
-                nginx = plane
-                ingressController = LabIngressController(kube: kube, nginx: plane, syncPeriod: configuration.syncPeriod)
+            for profile in profiles {
+                let plane = try ProfileDataPlane(profile: profile, binaries: binaries, directory: directory)
+                planes[profile] = plane
+                try await plane.start(kube: kube, gatewayNamespace: configuration.namespace, labDirectory: directory)
+                plane.run(kube: kube, gatewayNamespace: configuration.namespace, syncPeriod: configuration.syncPeriod)
+                if profile.api == .httpRoute {
+                    try await Self.programGateway(profile.gatewayName, kube: kube, port: plane.port, namespace: configuration.namespace)
+                }
             }
-            if let binary = binaries.envoy {
-                let plane = try EnvoyDataPlane(binary: binary, directory: "\(directory)/envoy", port: try FreePort.pick(), adminPort: try FreePort.pick())
-                let routes = try await kube.listAll(.httpRoute, namespace: KubeClient.allNamespaces).typed(HTTPRoute.self)
-                    .filter { route in route.spec.parentRefs.contains { $0.name == gatewayName && ($0.namespace ?? route.namespace) == configuration.namespace } }
-                let rendered = EnvoyConfigRenderer().render(routes: routes, backends: try await LabBackends.load(kube))
-                try await Blocking.run { try plane.start(routes: rendered.routes, clusters: rendered.clusters, labDirectory: directory) }
-                envoy = plane
-                gatewayController = LabGatewayController(kube: kube, namespace: configuration.namespace, gateway: gatewayName, envoy: plane)
-                try await Self.programGateway(kube: kube, port: plane.port, namespace: configuration.namespace)
-            }
-            if nginx == nil && envoy == nil { unavailable.append("no data plane started") }
+            if planes.isEmpty { unavailable.append("no data plane started") }
             let lab = Lab(configuration: configuration, directory: directory, api: api, processes: processes, endpointSlices: endpointSlices!,
-                          kube: kube, kubeconfigPath: kubeconfig, binaries: binaries, nginx: nginx, envoy: envoy,
-                          ingressController: ingressController, gatewayController: gatewayController, unavailable: unavailable)
+                          kube: kube, kubeconfigPath: kubeconfig, binaries: binaries, planes: planes, unavailable: unavailable)
             if configuration.seedRoutes { try await lab.waitUntilServing() }
             return lab
         } catch {
@@ -202,9 +205,11 @@ public final class Lab: @unchecked Sendable {
         }
     }
 
-    /// The Services the lab's routes use, the Gateway (admitting routes from every namespace) and, unless told
-    /// otherwise, the Ingresses and HTTPRoutes. Services select pods by label and target their named ports.
-    static func seed(kube: KubeClient, configuration: Configuration) async throws {
+    /// The Services the lab's routes use, a Gateway per Gateway API profile (admitting routes from every
+    /// namespace) and, unless told otherwise, the Ingresses (no class: every Ingress profile serves them, as
+    /// controllers that watch class-less Ingresses do) and HTTPRoutes (attached to every profile's Gateway).
+    /// Services select pods by label and target their named ports.
+    static func seed(kube: KubeClient, configuration: Configuration, profiles: [LabProfile]) async throws {
         let namespace = configuration.namespace
         var services: [(name: String, port: Int, target: String, selector: [String: String])] = [
             ("trino", 8080, "http", ["app.kubernetes.io/component": "coordinator", "apps.kubernetes.io/pod-index": "0"]),
@@ -224,22 +229,24 @@ public final class Lab: @unchecked Sendable {
                                                     "ports": [["name": "http", "port": .int(service.port), "targetPort": .string(service.target)]]]])
             try await kube.create(object)
         }
-        var gateway = Gateway(name: Self.gatewayName, namespace: namespace)
-        gateway.spec.gatewayClassName = "flap-lab"
-        var listener = Gateway.Listener(name: "http", port: 80)
-        listener.json[member: "allowedRoutes"] = ["namespaces": ["from": "All"]]
-        gateway.spec.listeners = [listener]
-        try await kube.create(gateway)
+        let gatewayProfiles = profiles.filter { $0.api == .httpRoute }
+        for profile in gatewayProfiles {
+            var gateway = Gateway(name: profile.gatewayName, namespace: namespace)
+            gateway.spec.gatewayClassName = profile.rawValue
+            var listener = Gateway.Listener(name: "http", port: 80)
+            listener.json[member: "allowedRoutes"] = ["namespaces": ["from": "All"]]
+            gateway.spec.listeners = [listener]
+            try await kube.create(gateway)
+        }
         guard configuration.seedRoutes else { return }
         for (name, host) in [("trino", Self.ingressHost), ("neighbour", "neighbour.ingress.lab")] {
             var ingress = Ingress(name: name, namespace: namespace)
-            ingress.spec.ingressClassName = "nginx"
             ingress.spec.rules = [Ingress.Rule(host: host, paths: [Ingress.Path(backend: Ingress.Backend(service: "trino", port: 8080))])]
             try await kube.create(ingress)
         }
         for (name, host, backends) in [("trino", Self.gatewayHost, ["trino", "trino-b"]), ("neighbour", "neighbour.gateway.lab", ["trino"])] {
             var route = HTTPRoute(name: name, namespace: namespace)
-            route.spec.parentRefs = [ParentReference(name: Self.gatewayName)]
+            route.spec.parentRefs = gatewayProfiles.map { ParentReference(name: $0.gatewayName) }
             route.spec.hostnames = [host]
             route.spec.rules = [HTTPRoute.Rule(backendRefs: backends.map { HTTPRoute.BackendRef(name: $0, port: 8080) })]
             try await kube.create(route)
@@ -248,10 +255,10 @@ public final class Lab: @unchecked Sendable {
 
     /// Sets the Gateway's Accepted and Programmed for its generation (retried on conflict: the controller's
     /// watch may write the same status concurrently).
-    static func programGateway(kube: KubeClient, port: Int, namespace: String) async throws {
+    static func programGateway(_ name: String, kube: KubeClient, port: Int, namespace: String) async throws {
         for attempt in 1...5 {
             do {
-                try await self.writeGatewayStatus(kube: kube, port: port, namespace: namespace)
+                try await self.writeGatewayStatus(name, kube: kube, port: port, namespace: namespace)
                 return
             } catch let error as KubeStatusError where error.isConflict && attempt < 5 {
                 try await Task.sleep(for: .milliseconds(10 * attempt))
@@ -259,24 +266,24 @@ public final class Lab: @unchecked Sendable {
         }
     }
 
-    private static func writeGatewayStatus(kube: KubeClient, port: Int, namespace: String) async throws {
-        var gateway = try await kube.get(Gateway.self, name: gatewayName, namespace: namespace)
+    private static func writeGatewayStatus(_ name: String, kube: KubeClient, port: Int, namespace: String) async throws {
+        var gateway = try await kube.get(Gateway.self, name: name, namespace: namespace)
         if gateway.isProgrammed { return }
         let now = ISO8601DateFormatter().string(from: Date())
         let generation = gateway.metadata.generation
         gateway.status.conditions = [
             Condition(type: "Accepted", status: "True", reason: "Accepted", observedGeneration: generation, lastTransitionTime: now),
-            Condition(type: "Programmed", status: "True", reason: "Programmed", message: "Envoy listens on 127.0.0.1:\(port)",
+            Condition(type: "Programmed", status: "True", reason: "Programmed", message: "the data plane listens on 127.0.0.1:\(port)",
                       observedGeneration: generation, lastTransitionTime: now),
         ]
         gateway.status.json[member: "addresses"] = [["type": "IPAddress", "value": "127.0.0.1"]]
         try await kube.replaceStatus(gateway)
     }
 
-    /// Both routes answer Trino's /v1/info before the lab is handed out.
+    /// The route answers Trino's /v1/info through every profile before the lab is handed out.
     func waitUntilServing(timeout: Duration = .seconds(20)) async throws {
         let probe = HTTPDataPlaneProbe()
-        for target in [self.ingressTarget, self.gatewayTarget].compactMap({ $0 }) {
+        for target in self.profiles.compactMap(self.target) {
             guard await probe.awaitProof(.status(200), target: target, timeout: timeout) != nil else {
                 throw LabError.setup("\(target) is not served through 127.0.0.1 (\(target.connectTo ?? "")) after \(timeout)")
             }
@@ -286,11 +293,8 @@ public final class Lab: @unchecked Sendable {
     public func stop() {
         let first = self.stopped.withLock { () -> Bool in defer { self.isStopped = true }; return !self.isStopped }
         guard first else { return }
-        self.ingressController?.stop()
-        self.gatewayController?.stop()
+        self.planes.values.forEach { $0.stop() }
         self.endpointSlices.stop()
-        self.nginx?.stop()
-        self.envoy?.stop()
         self.api.stop()
         self.processes.stop()
         try? FileManager.default.removeItem(atPath: self.directory)

@@ -3,34 +3,33 @@ import FlapJSON
 import Foundation
 import KubeClient
 
-/// The lab's default comparison: for the Ingress (nginx) and the HTTPRoute (Envoy), a control arm, the original
-/// experiment's two mutations (delete and recreate the route; remove and re-add a backend — HTTPRoute only, the
-/// Ingress has one backend), a config-change hammer (a harmless header toggled several times a second), and a
-/// change to a neighbour route.
+/// The lab's default comparison, API × data plane: for each profile (each API through an nginx and an Envoy
+/// data plane, each mirroring a named product), a control arm, the original experiment's two mutations (delete
+/// and recreate the route; remove and re-add a backend — HTTPRoute only, the Ingress has one backend), a
+/// config-change hammer (a harmless header toggled several times a second), and a change to a neighbour route.
+/// Arms are named `<profile>-<mutation>`; `LabFactorial` reads the run.
 public enum LabExperiment {
     /// The comparison's size; `flap-cli lab` flags override these, its help prints them.
     public struct Options: Sendable, Equatable {
-        public var rounds = 2
+        public var rounds = 1
         public var slot: Duration = .seconds(4)
         /// Queries started per second during each arm's slot.
-        public var rate: Double = 6
+        public var rate: Double = 8
         public init() {}
     }
 
     public static func configuration(lab: Lab, options: Options = Options(), journalDirectory: String? = nil) -> ExperimentConfiguration {
         let hammer = BurstMutator(base: HeaderFilterToggleMutator(), times: self.hammerBurst)
         var arms: [ExperimentConfiguration.Arm] = []
-        if let ingress = lab.ingressTarget {
-            let mutators: [any RouteMutator] = [ControlMutator(), DeleteRecreateMutator(), hammer, NeighbourChangeMutator(neighbour: "neighbour")]
-            arms += mutators.map { .init(target: ingress, mutator: $0) }
-        }
-        if let gateway = lab.gatewayTarget {
-            let mutators: [any RouteMutator] = [ControlMutator(), DeleteRecreateMutator(), RemoveReaddBackendMutator(backend: "trino-b"), hammer,
-                                                NeighbourChangeMutator(neighbour: "neighbour")]
-            arms += mutators.map { .init(target: gateway, mutator: $0) }
+        for profile in lab.profiles {
+            guard let target = lab.target(profile) else { continue }
+            var mutators: [any RouteMutator] = [ControlMutator(), DeleteRecreateMutator()]
+            if profile.api == .httpRoute { mutators.append(RemoveReaddBackendMutator(backend: "trino-b")) }
+            mutators += [hammer, NeighbourChangeMutator(neighbour: "neighbour")]
+            arms += mutators.map { .init(target: target, targetName: profile.rawValue, mutator: $0) }
         }
         var configuration = ExperimentConfiguration(arms: arms, workload: TrinoQueryWorkload(requestTimeout: .seconds(10)), kube: lab.kube)
-        configuration.name = "lab: Ingress (nginx) vs Gateway API (Envoy)"
+        configuration.name = "lab: API × data plane (\(lab.profiles.map(\.rawValue).joined(separator: ", ")))"
         configuration.load.arrival = .fixed(perSecond: options.rate)
         configuration.load.queryTimeout = .seconds(30)
         configuration.schedule.slot = options.slot
@@ -62,6 +61,11 @@ public enum LabExperiment {
         }
         var extensions = await self.delays(lab: lab, report: report, clock: runner.clock)
         extensions[member: "envoyLocalReplies"] = Self.envoyLocalRepliesJSON(await self.envoyLocalReplies(lab: lab, report: report))
+        extensions[member: "profiles"] = .array(lab.profiles.map { profile in
+            ["name": .string(profile.rawValue), "api": .string(profile.api.rawValue), "proxy": .string(profile.proxy.rawValue),
+             "product": .string(profile.product), "mechanics": .string(profile.mechanics), "port": lab.port(profile).map { .int($0) } ?? .null]
+        })
+        extensions[member: "factorial"] = LabFactorial.reading(report, profiles: lab.profiles).json
         report.extensions = ["lab": extensions]
         return report
     }
@@ -73,9 +77,11 @@ public enum LabExperiment {
         var armOfQuery: [String: ArmID] = [:]
         for query in report.queries { if let id = query.queryID { armOfQuery[id] = query.arm } }
         var out: [String: [String: Int]] = [:]
-        for response in await lab.envoyResponses() where response.isLocalReply {
-            let arm = response.queryID.flatMap { armOfQuery[$0]?.rawValue } ?? "unattributed"
-            out[arm, default: [:]]["\(response.status) \(response.flags)", default: 0] += 1
+        for profile in lab.profiles where profile.proxy == .envoy {
+            for response in await lab.envoyResponses(profile) where response.isLocalReply {
+                let arm = response.queryID.flatMap { armOfQuery[$0]?.rawValue } ?? "\(profile.rawValue) (unattributed)"
+                out[arm, default: [:]]["\(response.status) \(response.flags)", default: 0] += 1
+            }
         }
         return out
     }
@@ -88,12 +94,13 @@ public enum LabExperiment {
     /// nginx's from the reloaded workers answering, Envoy's from the xDS file renamed into place), and served ->
     /// first proof through the route.
     static func delays(lab: Lab, report: ExperimentReport, clock: RunClock) async -> JSONValue {
-        let applied = await lab.appliedGenerations()
         var out: [String: JSONValue] = [:]
-        for (plane, records, prefix) in [("nginx", applied.ingress, "ingress-"), ("envoy", applied.gateway, "gateway-")] {
+        for profile in lab.profiles {
+            let records = await lab.appliedGenerations(profile)
+            let plane = profile.rawValue
             var control: [Double] = []
             var data: [Double] = []
-            for mutation in report.mutations where mutation.arm.rawValue.hasPrefix(prefix) {
+            for mutation in report.mutations where mutation.arm.rawValue.hasPrefix(profile.rawValue + "-") {
                 guard let record = self.application(of: mutation, in: records) else { continue }
                 let at = clock.seconds(record.appliedAt)
                 control.append(max(0, at - mutation.writeEnd))
@@ -116,11 +123,19 @@ public enum LabExperiment {
         return records.filter { $0.covers(uid: uid, resourceVersion: version) }.min { $0.appliedAt < $1.appliedAt }
     }
 
+    /// The run's API × data-plane reading and the profiles it ran, from the report's lab extension.
+    public static func factorial(_ report: ExperimentReport) -> (reading: LabFactorial, profiles: [LabProfile])? {
+        guard let lab = report.extensions?["lab"], let factorial = lab["factorial"],
+              let reading = try? JSONDecoder().decode(LabFactorial.self, from: Data(factorial.serializedBytes)) else { return nil }
+        let profiles = (lab["profiles"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue }.compactMap(LabProfile.init(rawValue:))
+        return (reading, profiles)
+    }
+
     /// The delays as text for the summary.
     public static func delaysText(_ report: ExperimentReport) -> String {
         guard let lab = report.extensions?["lab"] else { return "" }
         var out = "control plane vs data plane (per mutation with a generation):\n"
-        for plane in ["nginx", "envoy"] {
+        for plane in LabProfile.allCases.map(\.rawValue) {
             guard let entry = lab[plane] else { continue }
             func text(_ key: String) -> String {
                 guard let s = entry[key], s != .null, let p50 = s["p50"]?.doubleValue, let p99 = s["p99"]?.doubleValue else { return "-" }

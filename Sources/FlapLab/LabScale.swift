@@ -4,7 +4,7 @@ import Foundation
 import HTTPWire
 import KubeClient
 
-/// `flap-cli lab scale`: per data plane and route count, the time from an API write to the new route being
+/// `flap-cli lab scale`: per profile and route count, the time from an API write to the new route being
 /// served, and an unrelated host's request latency during updates versus outside them.
 public enum LabScale {
     public struct Row: Sendable, Codable {
@@ -29,15 +29,15 @@ public enum LabScale {
         for count in counts.sorted() {
             try await self.addFillers(lab: lab, from: created, to: count)
             created = max(created, count)
-            for (name, target) in [("nginx", lab.ingressTarget), ("envoy", lab.gatewayTarget)] {
-                guard let target else { continue }
-                rows.append(try await self.measure(lab: lab, dataPlane: name, target: target, routes: count, updates: updates))
+            for profile in lab.profiles {
+                guard let target = lab.target(profile) else { continue }
+                rows.append(try await self.measure(lab: lab, profile: profile, target: target, routes: count, updates: updates))
             }
         }
         return rows
     }
 
-    /// Filler Ingresses and HTTPRoutes on their own hosts, then waits until both data planes serve the last one.
+    /// Filler Ingresses and HTTPRoutes on their own hosts, then waits until every profile serves the last one.
     static func addFillers(lab: Lab, from: Int, to: Int) async throws {
         guard to > from else { return }
         for index in from..<to {
@@ -47,34 +47,41 @@ public enum LabScale {
     }
 
     static func createRoutes(lab: Lab, name: String) async throws {
-        if lab.ingressTarget != nil {
-            var ingress = Ingress(name: name, namespace: lab.configuration.namespace)
-            ingress.spec.rules = [Ingress.Rule(host: "\(name).ingress.lab", paths: [Ingress.Path(backend: Ingress.Backend(service: "trino", port: 8080))])]
-            try await lab.kube.create(ingress)
-        }
-        if lab.gatewayTarget != nil {
-            var route = HTTPRoute(name: name, namespace: lab.configuration.namespace)
-            route.spec.parentRefs = [ParentReference(name: Lab.gatewayName)]
-            route.spec.hostnames = ["\(name).gateway.lab"]
-            route.spec.rules = [HTTPRoute.Rule(backendRefs: [HTTPRoute.BackendRef(name: "trino", port: 8080)])]
-            try await lab.kube.create(route)
-        }
+        if lab.profiles.contains(where: { $0.api == .ingress }) { try await lab.kube.create(self.ingress(name, host: "\(name).ingress.lab", lab: lab)) }
+        if lab.profiles.contains(where: { $0.api == .httpRoute }) { try await lab.kube.create(self.httpRoute(name, host: "\(name).gateway.lab", lab: lab)) }
+    }
+
+    /// A class-less Ingress (every Ingress profile serves it) to Service trino.
+    static func ingress(_ name: String, host: String, lab: Lab) -> Ingress {
+        var ingress = Ingress(name: name, namespace: lab.configuration.namespace)
+        ingress.spec.rules = [Ingress.Rule(host: host, paths: [Ingress.Path(backend: Ingress.Backend(service: "trino", port: 8080))])]
+        return ingress
+    }
+
+    /// An HTTPRoute attached to every Gateway API profile's Gateway, to Service trino.
+    static func httpRoute(_ name: String, host: String, lab: Lab) -> HTTPRoute {
+        var route = HTTPRoute(name: name, namespace: lab.configuration.namespace)
+        route.spec.parentRefs = lab.profiles.filter { $0.api == .httpRoute }.map { ParentReference(name: $0.gatewayName) }
+        route.spec.hostnames = [host]
+        route.spec.rules = [HTTPRoute.Rule(backendRefs: [HTTPRoute.BackendRef(name: "trino", port: 8080)])]
+        return route
     }
 
     static func waitServed(lab: Lab, name: String, timeout: Duration) async throws {
         let probe = HTTPDataPlaneProbe()
-        for (suffix, target) in [("ingress", lab.ingressTarget), ("gateway", lab.gatewayTarget)] {
-            guard var target else { continue }
-            target.url = URL(string: "http://\(name).\(suffix).lab")!
+        for profile in lab.profiles {
+            guard var target = lab.target(profile) else { continue }
+            target.url = URL(string: "http://\(name).\(profile.api == .ingress ? "ingress" : "gateway").lab")!
             guard await probe.awaitProof(.status(200), target: target, timeout: timeout, required: 1) != nil else {
-                throw LabError.setup("\(name) was not served through \(suffix) within \(timeout)")
+                throw LabError.setup("\(name) was not served through \(profile.rawValue) within \(timeout)")
             }
         }
     }
 
-    static func measure(lab: Lab, dataPlane: String, target: RouteTarget, routes: Int, updates: Int) async throws -> Row {
+    static func measure(lab: Lab, profile: LabProfile, target: RouteTarget, routes: Int, updates: Int) async throws -> Row {
+        let dataPlane = profile.rawValue
         var steady = target
-        steady.url = URL(string: "http://neighbour.\(dataPlane == "nginx" ? "ingress" : "gateway").lab")!
+        steady.url = URL(string: "http://neighbour.\(profile.api == .ingress ? "ingress" : "gateway").lab")!
         let samples = SteadyLoad.start(target: steady)
         try await Task.sleep(for: .seconds(1))
         var windows: [(Double, Double)] = []
@@ -83,16 +90,10 @@ public enum LabScale {
         for update in 0..<updates {
             let name = "scale-\(dataPlane)-\(routes)-\(update)"
             let start = ContinuousClock.now
-            if dataPlane == "nginx" {
-                var ingress = Ingress(name: name, namespace: lab.configuration.namespace)
-                ingress.spec.rules = [Ingress.Rule(host: "\(name).lab", paths: [Ingress.Path(backend: Ingress.Backend(service: "trino", port: 8080))])]
-                try await lab.kube.create(ingress)
+            if profile.api == .ingress {
+                try await lab.kube.create(self.ingress(name, host: "\(name).lab", lab: lab))
             } else {
-                var route = HTTPRoute(name: name, namespace: lab.configuration.namespace)
-                route.spec.parentRefs = [ParentReference(name: Lab.gatewayName)]
-                route.spec.hostnames = ["\(name).lab"]
-                route.spec.rules = [HTTPRoute.Rule(backendRefs: [HTTPRoute.BackendRef(name: "trino", port: 8080)])]
-                try await lab.kube.create(route)
+                try await lab.kube.create(self.httpRoute(name, host: "\(name).lab", lab: lab))
             }
             var probeTarget = target
             probeTarget.url = URL(string: "http://\(name).lab")!
@@ -112,12 +113,12 @@ public enum LabScale {
     }
 
     public static func table(_ rows: [Row]) -> String {
-        var out = "routes  data plane  write->served (ms, each update)   unrelated host p99/max during updates   outside      failures  keep-alive races\n"
+        var out = "routes  profile               write->served (ms, each update)   unrelated host p99/max during updates   outside      failures  keep-alive races\n"
         for row in rows {
             let times = row.writeToServed.map { String(format: "%.0f", $0 * 1000) }.joined(separator: ", ")
             let during = row.steadyDuring.map { String(format: "%.1f/%.1f ms", $0.p99 * 1000, $0.max * 1000) } ?? "-"
             let outside = row.steadyOutside.map { String(format: "%.1f/%.1f ms", $0.p99 * 1000, $0.max * 1000) } ?? "-"
-            out += String(format: "%6d  ", row.routes) + row.dataPlane.padding(toLength: 10, withPad: " ", startingAt: 0) + "  "
+            out += String(format: "%6d  ", row.routes) + row.dataPlane.padding(toLength: 20, withPad: " ", startingAt: 0) + "  "
                 + times.padding(toLength: 32, withPad: " ", startingAt: 0) + "  " + during.padding(toLength: 38, withPad: " ", startingAt: 0) + "  "
                 + outside.padding(toLength: 11, withPad: " ", startingAt: 0) + "  " + String(row.steadyFailures).padding(toLength: 8, withPad: " ", startingAt: 0)
                 + "  \(row.steadyKeepAliveRaces)" + (row.steadyFailureReasons.isEmpty ? "" : "  \(row.steadyFailureReasons)") + "\n"
@@ -158,6 +159,8 @@ final class SteadyLoad: @unchecked Sendable {
                     } catch {
                         failure = "\(error)"
                     }
+                    // Stopping the load cancels a request in flight: that is the instrument ending, not a failure.
+                    if Task.isCancelled || failure == "\(CancellationError())" { break }
                     if let response, response.status != 200 { failure = "HTTP \(response.status)" }
                     let latency = failure == nil ? load.seconds(.now) - load.seconds(start) : nil
                     load.lock.withLock { load.samples.append(Sample(at: load.seconds(start), latency: latency, raced: raced, failure: failure)) }

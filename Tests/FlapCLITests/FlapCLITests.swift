@@ -1,5 +1,6 @@
 import FlapCore
 import FlapFakes
+import FlapLab
 import FlapSystem
 import FlapTesting
 import Foundation
@@ -25,9 +26,10 @@ final class CommandParsingTests: XCTestCase {
               case .help(let benchHelp) = try FlapCommand.parse(["bench", "engine", "--help"]) else { return XCTFail() }
         XCTAssertTrue(benchHelp.contains("[--levels \(levels.map(String.init).joined(separator: ","))] [--hold \(DurationText.format(hold))]"), benchHelp)
         XCTAssertTrue(benchHelp.contains("[--ramp \(DurationText.format(ramp))]"), benchHelp)
-        guard case .lab(let options, nil) = try FlapCommand.parse(["lab"]), case .labScale(let routes) = try FlapCommand.parse(["lab", "scale"]),
+        guard case .lab(let options, let profiles, nil) = try FlapCommand.parse(["lab"]), case .labScale(let routes, _) = try FlapCommand.parse(["lab", "scale"]),
               case .help(let labHelp) = try FlapCommand.parse(["lab", "--help"]) else { return XCTFail() }
-        XCTAssertTrue(labHelp.contains("[--rounds \(options.rounds)] [--slot \(DurationText.format(options.slot))] [--rate \(Int(options.rate))]"), labHelp)
+        XCTAssertTrue(labHelp.contains("[--profiles \(profiles.map(\.rawValue).joined(separator: ","))|all] [--rounds \(options.rounds)]"), labHelp)
+        XCTAssertTrue(labHelp.contains("[--slot \(DurationText.format(options.slot))] [--rate \(Int(options.rate))]"), labHelp)
         XCTAssertTrue(labHelp.contains("[--routes \(routes.map(String.init).joined(separator: ","))]"), labHelp)
         guard case .help(let runHelp) = try FlapCommand.parse(["run", "--help"]) else { return XCTFail() }
         for kind in MutatorRegistry.builtIn.usage { XCTAssertTrue(runHelp.contains(kind), "run --help lists \(kind)") }
@@ -55,6 +57,7 @@ final class CommandParsingTests: XCTestCase {
             (["lab", "up", "--workers", "-1"], "--workers must be a whole number from 0 to 64, not \"-1\""),
             (["lab", "up", "--pod-namespace", "Team_A"], "--pod-namespace \"Team_A\" is not a namespace name"),
             (["lab", "up", "--query-duration", "soon"], "--query-duration: \"soon\" is not a duration"),
+            (["lab", "--profiles", "traefik"], "--profiles: unknown profile \"traefik\" (profiles: ingress-nginx, contour, nginx-gateway-fabric, envoy-gateway, or all)"),
         ]
         for (arguments, message) in cases {
             XCTAssertThrowsError(try FlapCommand.parse(arguments), "\(arguments)") { error in
@@ -75,6 +78,11 @@ final class CommandParsingTests: XCTestCase {
         XCTAssertEqual(configuration.queryDuration, .seconds(3))
         guard case .labUp(let defaults) = try FlapCommand.parse(["lab", "up"]) else { return XCTFail() }
         XCTAssertEqual(defaults.coordinators, 1)
+        XCTAssertEqual(defaults.profiles, LabProfile.factorial)
+        guard case .lab(_, let all, _) = try FlapCommand.parse(["lab", "--profiles", "all"]),
+              case .lab(_, let two, _) = try FlapCommand.parse(["lab", "--profiles", "envoy-gateway,ingress-nginx"]) else { return XCTFail() }
+        XCTAssertEqual(all, LabProfile.allCases)
+        XCTAssertEqual(two, [.ingressNginx, .envoyGateway], "in the factorial's order")
         XCTAssertEqual(defaults.workers, 1)
         XCTAssertTrue(defaults.seedRoutes)
     }

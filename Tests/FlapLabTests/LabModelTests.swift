@@ -96,16 +96,17 @@ final class LabModelTests: XCTestCase {
             route.spec.rules = [HTTPRoute.Rule(backendRefs: [HTTPRoute.BackendRef(name: "trino", port: 8080)], pathPrefix: prefix)]
             return route
         }
-        let rendered = EnvoyConfigRenderer().render(routes: [route("new", "default", created: "2026-02-01T00:00:00Z", prefix: "/"),
-                                                             route("old", "team", created: "2026-01-01T00:00:00Z", prefix: "/"),
-                                                             route("long", "default", created: "2026-03-01T00:00:00Z", prefix: "/v1/statement")],
-                                                    backends: backends)
+        let rendered = EnvoyGatewayTranslator().translate(routes: [route("new", "default", created: "2026-02-01T00:00:00Z", prefix: "/"),
+                                                                   route("old", "team", created: "2026-01-01T00:00:00Z", prefix: "/"),
+                                                                   route("long", "default", created: "2026-03-01T00:00:00Z", prefix: "/v1/statement")],
+                                                          backends: backends)
         let hosts = rendered.routes.arrayValue?.first?["virtual_hosts"]?.arrayValue ?? []
         XCTAssertEqual(hosts.count, 1, "Envoy refuses a domain in two virtual hosts")
         let prefixes = hosts.first?["routes"]?.arrayValue?.compactMap { $0.value(at: "match.prefix")?.stringValue }
         XCTAssertEqual(prefixes, ["/v1/statement", "/", "/"], "the longer match first")
         let names = hosts.first?["routes"]?.arrayValue?.compactMap { $0["name"]?.stringValue }
-        XCTAssertEqual(names, ["httproute/default/long/rule/0", "httproute/team/old/rule/0", "httproute/default/new/rule/0"], "then the older route")
+        XCTAssertEqual(names, ["httproute/default/long/rule/0/match/0", "httproute/team/old/rule/0/match/0", "httproute/default/new/rule/0/match/0"],
+                       "then the older route")
         XCTAssertEqual(hosts.first?["routes"]?.arrayValue?[1]["direct_response"], ["status": 500], "team has no Service trino: an invalid backend")
 
         func ingress(_ name: String, created: String, service: String) -> Ingress {

@@ -14,67 +14,83 @@ final class LabTests: XCTestCase {
         let lab = try await Lab.start()
         defer { lab.stop() }
         XCTAssertTrue(lab.unavailable.isEmpty, "run scripts/lab-deps: \(lab.unavailable)")
+        XCTAssertEqual(lab.profiles, LabProfile.factorial)
         var options = LabExperiment.Options()
         options.rounds = 1
-        options.slot = .seconds(5)
-        var configuration = LabExperiment.configuration(lab: lab, options: options)
-        configuration.arms = configuration.arms.filter { !$0.id.rawValue.contains("remove-readd") }
+        options.slot = .seconds(4)
+        let configuration = LabExperiment.configuration(lab: lab, options: options)
         let before = lab.api.snapshot()
         let runner = ExperimentRunner(configuration: configuration)
         let report = try await runner.run()
-        func arm(_ name: ArmID) throws -> ArmReport { try XCTUnwrap(report.arm(name), name.rawValue) }
-
-        // Deleting the route fails in-flight queries on both data planes, with a 404 on the next poll.
-        for name: ArmID in ["ingress-delete-recreate", "gateway-delete-recreate"] {
-            let deleted = try arm(name)
-            XCTAssertGreaterThan(deleted.failures["http-404"] ?? 0, 0, "\(name): \(deleted.failures)")
+        func arm(_ profile: LabProfile, _ mutation: String) throws -> ArmReport {
+            try XCTUnwrap(report.arm(ArmID("\(profile.rawValue)-\(mutation)")), "\(profile.rawValue)-\(mutation)")
         }
-        // Envoy fails them with its own 404 (NR: no route). When the route comes back, Envoy may meet the new route
-        // before the cluster it names (CDS and RDS are separate updates): a 503 of its own with NC, and only inside
-        // the recreate window. nginx's reloads may add the keep-alive race (a reset or close).
         let envoyReplies = await LabExperiment.envoyLocalReplies(lab: lab, report: report)
-        try Self.assertEnvoyDeleteRecreateMechanics(report: report, replies: envoyReplies["gateway-delete-recreate"] ?? [:])
-        XCTAssertTrue(Set(try arm("ingress-delete-recreate").failures.keys).isSubset(of: ["http-404", "connection-reset", "connection-closed"]))
-        // Every nginx reload makes keep-alive clients reconnect; Envoy route updates make none. The hammer's toggles
-        // come faster than the controller syncs (as ingress-nginx batches), so how many reloads it causes varies: the
-        // claim is checked for the reloads that were served while the arm's queries were in flight.
-        let hammer = report.queries.filter { $0.arm == "ingress-toggle-header-x6" }
-        let reloads = await lab.nginxReloads().map(runner.clock.seconds)
-        let hit = reloads.filter { reload in hammer.contains { $0.actualStart < reload - 0.05 && $0.end > reload + 0.5 } }
-        print("nginx reloads served under the hammer's queries: \(hit.count)")
-        if !hit.isEmpty { XCTAssertGreaterThan(try arm("ingress-toggle-header-x6").connections.reconnects, 0, "reloads at \(hit)") }
-        XCTAssertEqual(try arm("gateway-toggle-header-x6").connections.reconnects, 0)
-        XCTAssertEqual(try arm("gateway-toggle-header-x6").survival.estimate, 1, "Envoy route updates fail no query")
-        // A change to an unrelated route breaks no routing on either: Envoy fails nothing; nginx still reloads, so
-        // clients reconnect and at most the reload's keep-alive race shows (never a 404 or 5xx).
-        XCTAssertEqual(try arm("gateway-neighbour-neighbour").survival.estimate, 1)
-        let neighbour = try arm("ingress-neighbour-neighbour")
-        XCTAssertTrue(Set(neighbour.failures.keys).isSubset(of: ["connection-reset", "connection-closed"]), "\(neighbour.failures)")
-        XCTAssertGreaterThan(try arm("ingress-neighbour-neighbour").connections.reconnects, 0)
-        XCTAssertEqual(try arm("gateway-neighbour-neighbour").connections.reconnects, 0)
-        // Controls are untouched, and the gateway controller reported Accepted for the generations it applied.
-        XCTAssertEqual(try arm("ingress-control").survival.estimate, 1)
-        XCTAssertEqual(try arm("gateway-control").survival.estimate, 1)
-        XCTAssertTrue(report.mutations.filter { $0.arm == "gateway-toggle-header-x6" }.contains { $0.acceptedAt != nil })
-        // Every change of a single flap was proven on the data plane. (Inside a burst a step may be undone before a
+        let reloadWindows = report.queries.filter { $0.arm.rawValue.hasSuffix("toggle-header-x6") }
+
+        for profile in lab.profiles {
+            // Deleting the route fails in-flight queries on every profile, with a 404 on the next poll.
+            let deleted = try arm(profile, "delete-recreate")
+            XCTAssertGreaterThan(deleted.failures["http-404"] ?? 0, 0, "\(profile.rawValue): \(deleted.failures)")
+            switch profile.proxy {
+            case .envoy:
+                // Envoy answers the 404 itself (NR). When the route comes back, Envoy may meet the new route before
+                // the cluster it names (CDS and RDS are separate updates; both products remove the cluster with the
+                // route and add it back with it): its own 503 NC, only inside the recreate window.
+                try Self.assertEnvoyDeleteRecreateMechanics(report: report, arm: deleted.name, replies: envoyReplies[deleted.name.rawValue] ?? [:])
+                // Route updates close no connection and fail no query.
+                for mutation in ["toggle-header-x6", "neighbour-neighbour"] {
+                    XCTAssertEqual(try arm(profile, mutation).survival.estimate, 1, "\(profile.rawValue) \(mutation)")
+                    XCTAssertEqual(try arm(profile, mutation).connections.reconnects, 0, "\(profile.rawValue) \(mutation)")
+                }
+            case .nginx:
+                // A reload may add the keep-alive race (a reset or close) to the 404s.
+                XCTAssertTrue(Set(deleted.failures.keys).isSubset(of: ["http-404", "connection-reset", "connection-closed"]), "\(deleted.failures)")
+                // Every reload makes keep-alive clients reconnect, an unrelated route's change included; what breaks
+                // is at most the reload's keep-alive race, never routing. (ingress-nginx batches the hammer's toggles
+                // into fewer reloads, so its reconnects are checked where a served reload met its queries.)
+                let neighbour = try arm(profile, "neighbour-neighbour")
+                XCTAssertTrue(Set(neighbour.failures.keys).isSubset(of: ["connection-reset", "connection-closed"]), "\(neighbour.failures)")
+                XCTAssertGreaterThan(neighbour.connections.reconnects, 0, "\(profile.rawValue) reloads for an unrelated route")
+                let hammerArm = ArmID("\(profile.rawValue)-toggle-header-x6")
+                let reloads = await lab.nginxReloads(profile).map(runner.clock.seconds)
+                let hit = reloads.filter { reload in reloadWindows.contains { $0.arm == hammerArm && $0.actualStart < reload - 0.05 && $0.end > reload + 0.5 } }
+                if !hit.isEmpty { XCTAssertGreaterThan(try arm(profile, "toggle-header-x6").connections.reconnects, 0, "\(profile.rawValue): reloads at \(hit)") }
+            }
+            // Controls are untouched.
+            XCTAssertEqual(try arm(profile, "control").survival.estimate, 1, profile.rawValue)
+        }
+        // Removing and re-adding one of two backends (the same coordinator behind both) fails no query through
+        // Envoy Gateway: only the rule's endpoints change (its cluster keeps its name). NGINX Gateway Fabric reloads
+        // for it, so at most the keep-alive race shows.
+        XCTAssertEqual(try arm(.envoyGateway, "remove-readd-trino-b").survival.estimate, 1)
+        XCTAssertTrue(Set(try arm(.nginxGatewayFabric, "remove-readd-trino-b").failures.keys).isSubset(of: ["connection-reset", "connection-closed"]))
+        XCTAssertTrue(report.mutations.filter { $0.arm.rawValue.hasPrefix("envoy-gateway-") && $0.step == 0 && $0.uid != nil }.contains { $0.acceptedAt != nil },
+                      "Envoy Gateway reported Accepted for the generations it applied")
+        // Every change of a single flap was proven on its data plane. (Inside a burst a step may be undone before a
         // reload serves it; the runner never holds the next write back for a proof, so such steps have none.)
         let single = report.mutations.filter { !$0.arm.rawValue.contains("-x") && $0.expectation != .none }
         XCTAssertTrue(single.allSatisfy { $0.propagatedAt != nil }, "every change was proven: \(single.filter { $0.propagatedAt == nil }.map(\.description))")
-        // Both planes' control-plane delays: every version a step wrote (a recreated route under its new uid, an
-        // annotation change under its new resourceVersion) is matched to when its data plane served it.
-        for (plane, prefix) in [("nginx", "ingress-"), ("envoy", "gateway-")] {
-            let written = report.mutations.filter { $0.arm.rawValue.hasPrefix(prefix) && $0.uid != nil && $0.error == nil }
+        // Every profile's control-plane delays: every version a step wrote (a recreated route under its new uid, an
+        // annotation change under its new resourceVersion) is matched to when that profile's data plane served it.
+        for profile in lab.profiles {
+            let written = report.mutations.filter { $0.arm.rawValue.hasPrefix(profile.rawValue + "-") && $0.uid != nil && $0.error == nil }
             XCTAssertFalse(written.isEmpty)
             var matched: Int64 = -1
             let deadline = ContinuousClock.now + .seconds(10)   // the controller may still be applying the last step
             while ContinuousClock.now < deadline {
                 let delays = await LabExperiment.delays(lab: lab, report: report, clock: runner.clock)
-                matched = delays[plane]?["writeToControllerApplied"]?["count"]?.int64Value ?? 0
+                matched = delays[profile.rawValue]?["writeToControllerApplied"]?["count"]?.int64Value ?? 0
                 if matched == Int64(written.count) { break }
                 try await Task.sleep(for: .milliseconds(100))
             }
-            XCTAssertEqual(matched, Int64(written.count), "\(plane): every written version was served and matched")
+            XCTAssertEqual(matched, Int64(written.count), "\(profile.rawValue): every written version was served and matched")
         }
+        // The factorial reading names each mutation and has both effects for the mutations both APIs have.
+        let reading = LabFactorial.reading(report, profiles: lab.profiles)
+        XCTAssertNotNil(reading.rows.first { $0.mutation == "delete-recreate" }?.api)
+        XCTAssertNotNil(reading.rows.first { $0.mutation == "delete-recreate" }?.dataPlane)
+        XCTAssertNil(reading.rows.first { $0.mutation == "remove-readd-trino-b" }?.api, "the Ingress has no second backend")
         let errors = await lab.controllerErrors()
         XCTAssertTrue(errors.isEmpty, "\(errors)")
         XCTAssertEqual(lab.api.snapshot().mapValues(Self.spec), before.mapValues(Self.spec), "the run restored every route")
@@ -85,14 +101,14 @@ final class LabTests: XCTestCase {
     func testEnvoysOwnAnswersAreLoggedWithTheirResponseFlags() async throws {
         let lab = try await Lab.start()
         defer { lab.stop() }
-        let envoy = try XCTUnwrap(lab.envoy)
+        let envoy = try XCTUnwrap(lab.planes[.envoyGateway]?.envoy)
         // The controller's first sync writes the routes; the ghost route is written after it, so it stays.
         let synced = ContinuousClock.now + .seconds(10)
-        while await lab.appliedGenerations().gateway.isEmpty, ContinuousClock.now < synced { try await Task.sleep(for: .milliseconds(20)) }
+        while await lab.appliedGenerations(.envoyGateway).isEmpty, ContinuousClock.now < synced { try await Task.sleep(for: .milliseconds(20)) }
         let ghost: JSONValue = ["@type": "type.googleapis.com/envoy.config.route.v3.RouteConfiguration", "name": "gateway-routes",
                                 "virtual_hosts": [["name": "ghost", "domains": ["ghost.lab", "ghost.lab:*"],
                                                    "routes": [["match": ["prefix": "/"], "route": ["cluster": "no-such-cluster"]]]]]]
-        try await envoy.apply(routes: [ghost], clusters: [])
+        try await envoy.apply(EnvoyResources(routes: [ghost], clusters: [], assignments: [:]))
         let probe = HTTPDataPlaneProbe()
         for (host, status) in [("ghost.lab", 503), ("nohost.lab", 404)] {
             var target = try XCTUnwrap(lab.gatewayTarget)
@@ -107,8 +123,8 @@ final class LabTests: XCTestCase {
     }
 
     /// The Envoy delete-recreate arm: 404s (Envoy's NR), and any 503 is Envoy's NC, inside a recreate window.
-    static func assertEnvoyDeleteRecreateMechanics(report: ExperimentReport, replies: [String: Int]) throws {
-        let deleted = try XCTUnwrap(report.arm("gateway-delete-recreate"))
+    static func assertEnvoyDeleteRecreateMechanics(report: ExperimentReport, arm: ArmID, replies: [String: Int]) throws {
+        let deleted = try XCTUnwrap(report.arm(arm))
         XCTAssertTrue(Set(deleted.failures.keys).isSubset(of: ["http-404", "http-503"]), "\(deleted.failures)")
         // Each failed poll is one Envoy answer with the query's ID in its path (failed submits carry no ID).
         func failedPolls(_ status: Int) -> Int {
@@ -118,8 +134,8 @@ final class LabTests: XCTestCase {
         XCTAssertEqual(replies["404 NR"] ?? 0, failedPolls(404), "every 404 is Envoy's no-route answer: \(replies)")
         XCTAssertEqual(replies["503 NC"] ?? 0, failedPolls(503), "every 503 is Envoy's cluster-not-found answer: \(replies)")
         XCTAssertTrue(Set(replies.keys).isSubset(of: ["404 NR", "503 NC"]), "Envoy's own answers: \(replies)")
-        let recreates = report.mutations.filter { $0.arm == "gateway-delete-recreate" && $0.step % 2 == 1 }
-        for query in report.queries where query.arm == "gateway-delete-recreate" && query.outcome.httpStatus == 503 {
+        let recreates = report.mutations.filter { $0.arm == arm && $0.step % 2 == 1 }
+        for query in report.queries where query.arm == arm && query.outcome.httpStatus == 503 {
             let hop = try XCTUnwrap(query.hops.first { $0.index == query.outcome.failedHop }, "query \(query.id) names its failed hop")
             let window = try XCTUnwrap(recreates.first { $0.round == query.round }, "round \(query.round) recreated the route")
             let proof = try XCTUnwrap(window.propagatedAt, "the recreate was proven: \(window.description)")
@@ -136,15 +152,15 @@ final class LabTests: XCTestCase {
         defer { lab.stop() }
         let rows = try await LabScale.run(lab: lab, counts: [10, 1000], updates: 3)
         print(LabScale.table(rows))
-        func median(_ plane: String, _ routes: Int) throws -> Double {
-            let row = try XCTUnwrap(rows.first { $0.dataPlane == plane && $0.routes == routes })
+        func median(_ profile: LabProfile, _ routes: Int) throws -> Double {
+            let row = try XCTUnwrap(rows.first { $0.dataPlane == profile.rawValue && $0.routes == routes })
             XCTAssertEqual(row.writeToServed.count, 3, "every new route was served")
             XCTAssertEqual(row.steadyFailures, 0, "the unrelated host lost no request (beyond the keep-alive race): \(LabScale.table(rows))")
-            if plane == "envoy" { XCTAssertEqual(row.steadyKeepAliveRaces, 0, "Envoy closes no connection on a route update") }
+            if profile.proxy == .envoy { XCTAssertEqual(row.steadyKeepAliveRaces, 0, "Envoy closes no connection on a route update") }
             return row.writeToServed.sorted()[1]
         }
-        XCTAssertGreaterThan(try median("nginx", 1000), try median("nginx", 10) * 1.5, LabScale.table(rows))
-        _ = try median("envoy", 1000)
+        XCTAssertGreaterThan(try median(.ingressNginx, 1000), try median(.ingressNginx, 10) * 1.5, LabScale.table(rows))
+        for profile in [LabProfile.contour, .nginxGatewayFabric, .envoyGateway] { _ = try median(profile, 1000) }
     }
 
     func testASecondCoordinatorDoesNotKnowTheFirstOnesQueries() async throws {

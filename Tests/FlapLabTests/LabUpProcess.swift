@@ -36,8 +36,10 @@ final class LabUpProcess {
     }
 
     var kubeconfig: String { get throws { try self.value("kubeconfig:") } }
-    var ingressURL: String { get throws { try self.value("Ingress (nginx):") } }
-    var gatewayURL: String { get throws { try self.value("Gateway (Envoy):") } }
+    /// The route through ingress-nginx and through Envoy Gateway.
+    var ingressURL: String { get throws { try self.value("ingress-nginx:") } }
+    var gatewayURL: String { get throws { try self.value("envoy-gateway:") } }
+    func url(_ profile: String) throws -> String { try self.value(profile + ":") }
     var ingressPort: Int { get throws { try XCTUnwrap(URL(string: try self.ingressURL)?.port) } }
     var gatewayPort: Int { get throws { try XCTUnwrap(URL(string: try self.gatewayURL)?.port) } }
 

@@ -90,3 +90,35 @@ extension Proportion {
         self.trials == 0 ? "no data" : String(format: "%.1f\(separator)%.1f%%", self.lower * 100, self.upper * 100)
     }
 }
+
+/// A linear combination of independent proportions, Σ cᵢ·pᵢ, with a 95% interval by the MOVER method (Zou and
+/// Donner 2008): each proportion's Wilson limits combine on the side its coefficient's sign points to, as Newcombe's
+/// interval does for one difference. Used for a factorial's main effects (e.g. the mean over data planes of
+/// "HTTPRoute minus Ingress").
+public struct ProportionCombination: Sendable, Codable, Equatable {
+    public var estimate: Double
+    public var lower: Double
+    public var upper: Double
+
+    public init(_ terms: [(coefficient: Double, proportion: Proportion)]) {
+        guard terms.allSatisfy({ $0.proportion.trials > 0 }) else {
+            let span = terms.map { abs($0.coefficient) }.reduce(0, +)
+            self.estimate = .nan
+            self.lower = -span
+            self.upper = span
+            return
+        }
+        self.estimate = terms.map { $0.coefficient * $0.proportion.estimate }.reduce(0, +)
+        var down = 0.0, up = 0.0
+        for (c, p) in terms {
+            let below = p.estimate - p.lower, above = p.upper - p.estimate
+            down += c >= 0 ? (c * below) * (c * below) : (c * above) * (c * above)
+            up += c >= 0 ? (c * above) * (c * above) : (c * below) * (c * below)
+        }
+        self.lower = self.estimate - down.squareRoot()
+        self.upper = self.estimate + up.squareRoot()
+    }
+
+    /// Whether the interval excludes zero.
+    public var excludesZero: Bool { self.lower > 0 || self.upper < 0 }
+}

@@ -1,0 +1,112 @@
+@testable import FlapLab
+import FlapJSON
+import Foundation
+import KubeClient
+import XCTest
+
+/// Each profile's translation of the same objects, against golden configurations (Tests/FlapLabTests/Golden;
+/// `FLAP_UPDATE_GOLDEN=1 swift test --filter ProfileTranslationTests` rewrites them, then read the diff), and the
+/// mechanics each product's translation implies.
+final class ProfileTranslationTests: XCTestCase {
+    /// Services trino (two pods), trino-b (one), empty (no pods); Ingress trino (class-less) with a path to a
+    /// missing Service; HTTPRoute trino with two rules: weighted trino/trino-b, and a rule to a missing Service.
+    static func objects() -> (ingresses: [Ingress], routes: [HTTPRoute], backends: LabBackends) {
+        let pods = [LabModelTests.pod("trino-coordinator-0", labels: ["app": "trino"], ports: [("http", 4001), ("http-alt", 4002)]),
+                    LabModelTests.pod("trino-coordinator-1", labels: ["app": "trino"], ports: [("http", 4003), ("http-alt", 4004)])]
+        let services = [
+            LabModelTests.service("trino", selector: ["app": "trino"], ports: [["name": "http", "port": 8080, "targetPort": "http"]]),
+            LabModelTests.service("trino-b", selector: ["app": "trino"], ports: [["name": "http", "port": 8080, "targetPort": "http-alt"]]),
+            LabModelTests.service("empty", selector: ["app": "nobody"], ports: [["name": "http", "port": 8080, "targetPort": "http"]]),
+        ]
+        let backends = LabBackends(services: services, slices: EndpointSliceDerivation.slices(services: services, pods: pods))
+        var ingress = Ingress(name: "trino", namespace: "default")
+        ingress.metadata.json[member: "creationTimestamp"] = "2026-01-01T00:00:00Z"
+        ingress.spec.rules = [
+            Ingress.Rule(host: "localhost", paths: [Ingress.Path(backend: Ingress.Backend(service: "trino", port: 8080)),
+                                                    Ingress.Path(path: "/v1/missing", backend: Ingress.Backend(service: "missing", port: 8080))]),
+            Ingress.Rule(host: "empty.lab", paths: [Ingress.Path(backend: Ingress.Backend(service: "empty", port: 8080))]),
+        ]
+        var route = HTTPRoute(name: "trino", namespace: "default")
+        route.metadata.json[member: "creationTimestamp"] = "2026-01-01T00:00:00Z"
+        route.spec.parentRefs = LabProfile.allCases.filter { $0.api == .httpRoute }.map { ParentReference(name: $0.gatewayName) }
+        route.spec.hostnames = ["localhost"]
+        route.spec.rules = [
+            HTTPRoute.Rule(backendRefs: [HTTPRoute.BackendRef(name: "trino", port: 8080, weight: 90), HTTPRoute.BackendRef(name: "trino-b", port: 8080, weight: 10)]),
+            HTTPRoute.Rule(backendRefs: [HTTPRoute.BackendRef(name: "missing", port: 8080)], pathPrefix: "/v1/missing"),
+            HTTPRoute.Rule(backendRefs: [HTTPRoute.BackendRef(name: "empty", port: 8080)], pathPrefix: "/v1/empty"),
+        ]
+        return ([ingress], [route], backends)
+    }
+
+    static var goldenDirectory: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().appending(path: "Golden").path
+    }
+
+    static func rendered(_ profile: LabProfile) -> String {
+        let (ingresses, routes, backends) = self.objects()
+        switch profile {
+        case .ingressNginx: return NginxConfigRenderer(prefix: "/lab/ingress-nginx", port: 30001).render(ingresses: ingresses, backends: backends)
+        case .nginxGatewayFabric: return NginxGatewayFabricTranslator(prefix: "/lab/nginx-gateway-fabric", port: 30002).render(routes: routes, backends: backends)
+        case .envoyGateway: return self.pretty(EnvoyGatewayTranslator().translate(routes: routes, backends: backends))
+        case .contour: return self.pretty(ContourTranslator().translate(ingresses: ingresses, backends: backends))
+        }
+    }
+
+    static func pretty(_ resources: EnvoyResources) -> String {
+        let document: JSONValue = ["routes": resources.routes, "clusters": .array(resources.clusters),
+                                   "assignments": .object(resources.assignments)]
+        let data = try! JSONSerialization.data(withJSONObject: JSONSerialization.jsonObject(with: Data(document.serializedBytes)),
+                                               options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        return String(decoding: data, as: UTF8.self) + "\n"
+    }
+
+    func testEachProfileTranslatesTheSameObjectsAsItsProductDoes() throws {
+        let update = ProcessInfo.processInfo.environment["FLAP_UPDATE_GOLDEN"] == "1"
+        for profile in LabProfile.allCases {
+            let path = "\(Self.goldenDirectory)/\(profile.rawValue).\(profile.proxy == .nginx ? "conf" : "json")"
+            let text = Self.rendered(profile)
+            if update { try text.write(toFile: path, atomically: true, encoding: .utf8) }
+            let golden = try String(contentsOfFile: path, encoding: .utf8)
+            XCTAssertEqual(text, golden, "\(profile.rawValue) differs from \(path)")
+        }
+    }
+
+    func testEnvoyGatewayNamesClustersPerRuleAndWeighsBackendsAsLocalities() throws {
+        let (_, routes, backends) = Self.objects()
+        let resources = EnvoyGatewayTranslator().translate(routes: routes, backends: backends)
+        XCTAssertEqual(resources.clusters.compactMap { $0["name"]?.stringValue }, ["httproute/default/trino/rule/0", "httproute/default/trino/rule/2"],
+                       "a cluster per rule; rule 1's only backend is invalid, so it has none")
+        let weighted = try XCTUnwrap(resources.assignments["httproute/default/trino/rule/0"]?["endpoints"]?.arrayValue)
+        XCTAssertEqual(weighted.compactMap { $0["load_balancing_weight"]?.intValue }, [90, 10])
+        XCTAssertEqual(weighted.map { $0["lb_endpoints"]?.arrayValue?.count }, [2, 2], "each backend's endpoints in its locality")
+        let routeEntries = try XCTUnwrap(resources.routes.arrayValue?.first?["virtual_hosts"]?.arrayValue?.first?["routes"]?.arrayValue)
+        XCTAssertEqual(routeEntries.first { $0["name"] == "httproute/default/trino/rule/1/match/0" }?["direct_response"], ["status": 500])
+        XCTAssertEqual(resources.assignments["httproute/default/trino/rule/2"]?["endpoints"], [["lb_endpoints": []]], "no endpoints: Envoy answers 503")
+
+        // Swapping a rule's backend keeps the cluster's name (only its endpoints change: no cluster_not_found
+        // window), while reordering rules renames the clusters the routes point to (envoyproxy/gateway#9029).
+        var swapped = routes[0]
+        swapped.spec.rules[0].backendRefs = [HTTPRoute.BackendRef(name: "trino-b", port: 8080)]
+        let afterSwap = EnvoyGatewayTranslator().translate(routes: [swapped], backends: backends)
+        XCTAssertEqual(afterSwap.clusters.compactMap { $0["name"]?.stringValue }, resources.clusters.compactMap { $0["name"]?.stringValue })
+        XCTAssertNotEqual(afterSwap.assignments["httproute/default/trino/rule/0"], resources.assignments["httproute/default/trino/rule/0"])
+        var reordered = routes[0]
+        reordered.spec.rules = [routes[0].spec.rules[2], routes[0].spec.rules[0]]
+        let afterReorder = EnvoyGatewayTranslator().translate(routes: [reordered], backends: backends)
+        let weightedNow = afterReorder.assignments["httproute/default/trino/rule/1"]?["endpoints"]?.arrayValue?.count
+        XCTAssertEqual(weightedNow, 2, "the weighted backends now live in rule/1's cluster")
+    }
+
+    func testContourAndTheNginxProfilesAnswerForMissingAndEmptyServicesAsTheirProductsDo() throws {
+        let contour = Self.rendered(.contour)
+        XCTAssertTrue(contour.contains("\"default/trino/8080/da39a3ee5e\""), "Contour's cluster name: namespace/service/port/hash")
+        XCTAssertTrue(contour.contains("\"status\" : 503"), "a path to a missing Service is a 503")
+        let ngf = Self.rendered(.nginxGatewayFabric)
+        XCTAssertTrue(ngf.contains("split_clients $request_id $group_default__trino_rule0"), ngf)
+        XCTAssertTrue(ngf.contains("90.00% default_trino_8080;") && ngf.contains("* default_trino-b_8080;"), "weights in a split")
+        XCTAssertTrue(ngf.contains("proxy_pass http://invalid-backend-ref$request_uri;"), "the missing Service goes to the 500 stub")
+        XCTAssertTrue(ngf.contains("server unix:/lab/nginx-gateway-fabric/run/nginx-503-server.sock;"), "the empty Service to the 503 stub")
+        let ingressNginx = Self.rendered(.ingressNginx)
+        XCTAssertTrue(ingressNginx.contains("return 503 \"no endpoints for service default/missing"), ingressNginx)
+    }
+}
