@@ -50,9 +50,10 @@ enum LabCommands {
             print("lab: \(profile.rawValue) (\(profile.api == .ingress ? "Ingress" : "HTTPRoute") through \(profile.proxy.rawValue)) on 127.0.0.1:\(lab.port(profile) ?? 0): \(profile.mechanics)")
         }
         let report = try await LabExperiment.run(lab: lab, options: options, eventLog: "\(directory)/events.jsonl")
-        try OutputFiles.write(try report.encoded(), to: "\(directory)/report.json")
-        try OutputFiles.write(Data(HTMLRenderer.render(report).utf8), to: "\(directory)/report.html")
         let factorial = LabExperiment.factorial(report)
+        try OutputFiles.write(try report.encoded(), to: "\(directory)/report.json")
+        let sections = factorial.map { [("API × data plane", $0.reading.html(profiles: $0.profiles))] } ?? []
+        try OutputFiles.write(Data(HTMLRenderer.render(report, sections: sections).utf8), to: "\(directory)/report.html")
         if let factorial { print(factorial.reading.headline) }
         print(TextRenderer.render(report))
         if let factorial { print(factorial.reading.text(profiles: factorial.profiles)) }

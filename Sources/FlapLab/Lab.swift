@@ -124,7 +124,7 @@ public final class Lab: @unchecked Sendable {
     public var deadDataPlanes: [String] {
         self.profiles.compactMap { profile in
             guard let plane = self.planes[profile], plane.exitedUnexpectedly else { return nil }
-            return "\(profile.rawValue) (\(profile.proxy.rawValue)) exited unexpectedly: \(plane.logTail)"
+            return "\(profile.rawValue): \(profile.proxy.rawValue) exited unexpectedly: \(plane.logTail)"
         }
     }
 

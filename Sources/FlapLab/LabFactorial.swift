@@ -107,6 +107,27 @@ public struct LabFactorial: Sendable, Codable, Equatable {
         return "survival change against each profile's control, and the main effects (95% intervals):\n" + lines.joined(separator: "\n") + "\n"
     }
 
+    /// The table as HTML for the report (escaped; the headline first).
+    public func html(profiles: [LabProfile]) -> String {
+        func percent(_ value: Double?) -> String {
+            guard let value, !value.isNaN else { return "-" }
+            return String(format: "%+.0f%%", value * 100)
+        }
+        func effect(_ value: ProportionCombination?) -> String {
+            guard let value, !value.estimate.isNaN else { return "n/a" }
+            return "\(percent(value.estimate)) [\(percent(value.lower)), \(percent(value.upper))]"
+        }
+        let escape = HTMLRenderer.escape
+        var html = "<p><b>\(escape(self.headline))</b></p><table><tr><th>mutation</th>"
+        html += profiles.map { "<th>\(escape($0.rawValue))<br><small>\($0.api == .ingress ? "Ingress" : "HTTPRoute") · \($0.proxy.rawValue)</small></th>" }.joined()
+        html += "<th>API (HTTPRoute − Ingress)</th><th>data plane (Envoy − nginx)</th><th>decided</th></tr>"
+        for row in self.rows {
+            html += "<tr><td>\(escape(row.mutation))</td>" + profiles.map { "<td>\(percent(row.change[$0.rawValue]))</td>" }.joined()
+            html += "<td>\(effect(row.api))</td><td>\(effect(row.dataPlane))</td><td><b>\(escape(row.decided))</b></td></tr>"
+        }
+        return html + "</table><p><small>Survival change against each profile's own control arm; effects are means of differences with 95% MOVER intervals. An effect decides when its interval excludes zero.</small></p>"
+    }
+
     var json: JSONValue {
         (try? JSONValue.parse(Array((try? JSONEncoder().encode(self)) ?? Data()))) ?? .null
     }

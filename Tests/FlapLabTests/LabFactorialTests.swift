@@ -32,6 +32,15 @@ final class LabFactorialTests: XCTestCase {
         XCTAssertEqual(try XCTUnwrap(reading.rows.first?.api).estimate, 0.5, accuracy: 1e-9, "HTTPRoute minus Ingress")
     }
 
+    func testTheHTMLTableLeadsWithTheHeadlineAndNamesEachProfilesAPIAndProxy() throws {
+        let reading = LabFactorial.reading(survival: Self.survival([.ingressNginx: 20, .nginxGatewayFabric: 20], trials: 40), profiles: LabProfile.factorial)
+        let html = reading.html(profiles: LabProfile.factorial)
+        XCTAssertTrue(html.hasPrefix("<p><b>API × data plane on this run: delete-recreate: data plane</b></p>"), html)
+        XCTAssertTrue(html.contains("<th>contour<br><small>Ingress · envoy</small></th>"), html)
+        XCTAssertTrue(html.contains("<td><b>data plane</b></td>"), html)
+        XCTAssertFalse(html.contains("<script"))
+    }
+
     func testASmallRunSaysItCannotTellRatherThanNoDifference() throws {
         let reading = LabFactorial.reading(survival: Self.survival([.ingressNginx: 1], trials: 3), profiles: LabProfile.factorial)
         XCTAssertEqual(reading.rows.first?.decided, "neither (this run cannot tell)")

@@ -20,22 +20,28 @@ struct EnvoyResources: Equatable {
         return cluster
     }
 
-    /// Endpoints grouped in localities with weights (Envoy Gateway's weighted backends), or one locality.
-    static func assignment(_ name: String, localities: [(weight: Int, endpoints: [String])]) -> JSONValue {
+    /// Endpoints grouped in localities with weights (Envoy Gateway's weighted backends), or one locality. Each
+    /// endpoint carries its Service's name as metadata, for the lab's `X-Flap-Backend` answer header.
+    static func assignment(_ name: String, localities: [(weight: Int, backend: String, endpoints: [String])]) -> JSONValue {
         let groups: [JSONValue] = localities.map { locality in
-            var group: JSONValue = ["lb_endpoints": .array(locality.endpoints.map(Self.endpoint))]
+            var group: JSONValue = ["lb_endpoints": .array(locality.endpoints.map { Self.endpoint($0, backend: locality.backend) })]
             if localities.count > 1 { group[member: "load_balancing_weight"] = .int(max(1, locality.weight)) }
             return group
         }
         return ["@type": .string(assignmentType), "cluster_name": .string(name), "endpoints": .array(groups)]
     }
 
-    static func endpoint(_ address: String) -> JSONValue {
+    static func endpoint(_ address: String, backend: String) -> JSONValue {
         let parts = address.split(separator: ":")
         return ["endpoint": ["address": ["socket_address": ["address": .string(String(parts.first ?? "127.0.0.1")),
                                                           "port_value": .int(Int(parts.last ?? "0") ?? 0)]]],
-                "load_balancing_weight": 1]
+                "load_balancing_weight": 1, "metadata": ["filter_metadata": ["flap": ["backend": .string(backend)]]]]
     }
+
+    /// The lab's instrumentation, not the product's: which Service answered, from the chosen endpoint's metadata
+    /// (the probe proves a backend swap with it).
+    static let backendHeader: JSONValue = ["header": ["key": "X-Flap-Backend", "value": #"%UPSTREAM_METADATA(["flap","backend"])%"#],
+                                           "append_action": "OVERWRITE_IF_EXISTS_OR_ADD"]
 
     static func routeConfiguration(_ virtualHosts: [JSONValue], ignorePortInHostMatching: Bool) -> JSONValue {
         var configuration: JSONValue = ["@type": "type.googleapis.com/envoy.config.route.v3.RouteConfiguration",
@@ -86,25 +92,25 @@ struct EnvoyGatewayTranslator {
             let namespace = route.namespace ?? "default"
             for (index, rule) in route.spec.rules.enumerated() {
                 let name = Self.clusterName(namespace: namespace, route: route.name, rule: index)
-                var localities: [(weight: Int, endpoints: [String])] = []
+                var localities: [(weight: Int, backend: String, endpoints: [String])] = []
                 var anyValid = false
                 for ref in rule.backendRefs where (ref.weight ?? 1) > 0 {
                     switch backends.resolve(ref, from: namespace) {
                     case .endpoints(let endpoints):
-                        localities.append((ref.weight ?? 1, endpoints))
+                        localities.append((ref.weight ?? 1, ref.name, endpoints))
                         anyValid = true
                     case .noEndpoints:
-                        localities.append((ref.weight ?? 1, []))
+                        localities.append((ref.weight ?? 1, ref.name, []))
                         anyValid = true
                     case .invalid:
-                        localities.append((ref.weight ?? 1, []))
+                        localities.append((ref.weight ?? 1, ref.name, []))
                     }
                 }
                 if anyValid {
                     clusters.append(EnvoyResources.cluster(name, connectTimeout: "10s", localityWeighted: localities.count > 1))
                     assignments[name] = EnvoyResources.assignment(name, localities: localities)
                 }
-                let headers: [JSONValue] = rule.filters.flatMap(\.responseHeadersSet).map { header in
+                var headers: [JSONValue] = rule.filters.flatMap(\.responseHeadersSet).map { header in
                     ["header": ["key": .string(header.name), "value": .string(header.value)], "append_action": "OVERWRITE_IF_EXISTS_OR_ADD"]
                 }
                 let matches: [JSONValue?] = rule.matches.isEmpty ? [nil] : rule.matches.map { $0 }
@@ -113,6 +119,7 @@ struct EnvoyGatewayTranslator {
                     var entry: JSONValue = ["name": .string("\(name)/match/\(matchIndex)"), "match": matcher]
                     if anyValid {
                         entry[member: "route"] = ["cluster": .string(name)]
+                        if matchIndex == 0 { headers.append(EnvoyResources.backendHeader) }
                     } else {
                         entry[member: "direct_response"] = ["status": 500]
                     }
@@ -168,12 +175,13 @@ struct ContourTranslator {
                     case .endpoints(let endpoints):
                         let name = Self.clusterName(namespace: namespace, service: service, port: port)
                         clusters[name] = EnvoyResources.cluster(name, connectTimeout: "2s", localityWeighted: false)
-                        assignments[name] = EnvoyResources.assignment(name, localities: [(1, endpoints)])
+                        assignments[name] = EnvoyResources.assignment(name, localities: [(1, service, endpoints)])
                         entry[member: "route"] = ["cluster": .string(name)]
+                        entry[member: "response_headers_to_add"] = [EnvoyResources.backendHeader]
                     case .noEndpoints:
                         let name = Self.clusterName(namespace: namespace, service: service, port: port)
                         clusters[name] = EnvoyResources.cluster(name, connectTimeout: "2s", localityWeighted: false)
-                        assignments[name] = EnvoyResources.assignment(name, localities: [(1, [])])
+                        assignments[name] = EnvoyResources.assignment(name, localities: [(1, service, [])])
                         entry[member: "route"] = ["cluster": .string(name)]
                     case .invalid:
                         entry[member: "direct_response"] = ["status": 503]

@@ -22,6 +22,7 @@ struct NginxGatewayFabricTranslator {
 
     func render(routes: [HTTPRoute], backends: LabBackends) -> String {
         var upstreams: [String: [String]] = [:]
+        var serviceOfEndpoint: [String: String] = [:]
         var splits: [String: [(percent: Double, upstream: String)]] = [:]
         var hostLocations: [String: [(precedence: RulePrecedence, block: String)]] = [:]
         for route in routes {
@@ -33,6 +34,7 @@ struct NginxGatewayFabricTranslator {
                     case .endpoints(let endpoints):
                         let name = Self.upstreamName(namespace: namespace, service: ref.name, port: ref.port ?? 0)
                         upstreams[name] = endpoints
+                        for endpoint in endpoints { serviceOfEndpoint[endpoint] = ref.name }
                         return (ref.weight ?? 1, name)
                     case .noEndpoints:
                         let name = Self.upstreamName(namespace: namespace, service: ref.name, port: ref.port ?? 0)
@@ -71,6 +73,7 @@ struct NginxGatewayFabricTranslator {
                                 proxy_pass \(pass);
 
                     """
+                    block += "            add_header X-Flap-Backend $flap_backend always;\n"
                     for header in headers { block += "            add_header \(header.name) \"\(header.value)\" always;\n" }
                     block += "        }\n"
                     let precedence = RulePrecedence(exact: exact, length: value.count, created: route.metadata.creationTimestamp ?? "",
@@ -103,6 +106,10 @@ struct NginxGatewayFabricTranslator {
             map $http_host $gw_api_compliant_host { '' $host; default $http_host; }
 
         """
+        // The lab's instrumentation, not NGF's: which Service answered, from the endpoint nginx chose.
+        text += "    map $upstream_addr $flap_backend {\n        default \"\";\n"
+        text += serviceOfEndpoint.sorted { $0.key < $1.key }.map { "        \"\($0.key)\" \"\($0.value)\";\n" }.joined()
+        text += "    }\n"
         for (variable, distribution) in splits.sorted(by: { $0.key < $1.key }) {
             text += "    split_clients $request_id $\(variable) {\n"
             for (index, part) in distribution.enumerated() {
