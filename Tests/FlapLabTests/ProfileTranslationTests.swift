@@ -8,34 +8,14 @@ import XCTest
 /// `FLAP_UPDATE_GOLDEN=1 swift test --filter ProfileTranslationTests` rewrites them, then read the diff), and the
 /// mechanics each product's translation implies.
 final class ProfileTranslationTests: XCTestCase {
-    /// Services trino (two pods), trino-b (one), empty (no pods); Ingress trino (class-less) with a path to a
-    /// missing Service; HTTPRoute trino with two rules: weighted trino/trino-b, and a rule to a missing Service.
+    /// The objects in Golden/objects.yaml, as the lab's controllers see them.
     static func objects() -> (ingresses: [Ingress], routes: [HTTPRoute], backends: LabBackends) {
-        let pods = [LabModelTests.pod("trino-coordinator-0", labels: ["app": "trino"], ports: [("http", 4001), ("http-alt", 4002)]),
-                    LabModelTests.pod("trino-coordinator-1", labels: ["app": "trino"], ports: [("http", 4003), ("http-alt", 4004)])]
-        let services = [
-            LabModelTests.service("trino", selector: ["app": "trino"], ports: [["name": "http", "port": 8080, "targetPort": "http"]]),
-            LabModelTests.service("trino-b", selector: ["app": "trino"], ports: [["name": "http", "port": 8080, "targetPort": "http-alt"]]),
-            LabModelTests.service("empty", selector: ["app": "nobody"], ports: [["name": "http", "port": 8080, "targetPort": "http"]]),
-        ]
+        let objects = try! Manifests.load(path: "\(self.goldenDirectory)/objects.yaml")
+        let services = objects.filter { $0.kind == "Service" }
+        let pods = objects.filter { $0.kind == "Pod" }
         let backends = LabBackends(services: services, slices: EndpointSliceDerivation.slices(services: services, pods: pods))
-        var ingress = Ingress(name: "trino", namespace: "default")
-        ingress.metadata.json[member: "creationTimestamp"] = "2026-01-01T00:00:00Z"
-        ingress.spec.rules = [
-            Ingress.Rule(host: "localhost", paths: [Ingress.Path(backend: Ingress.Backend(service: "trino", port: 8080)),
-                                                    Ingress.Path(path: "/v1/missing", backend: Ingress.Backend(service: "missing", port: 8080))]),
-            Ingress.Rule(host: "empty.lab", paths: [Ingress.Path(backend: Ingress.Backend(service: "empty", port: 8080))]),
-        ]
-        var route = HTTPRoute(name: "trino", namespace: "default")
-        route.metadata.json[member: "creationTimestamp"] = "2026-01-01T00:00:00Z"
-        route.spec.parentRefs = LabProfile.allCases.filter { $0.api == .httpRoute }.map { ParentReference(name: $0.gatewayName) }
-        route.spec.hostnames = ["localhost"]
-        route.spec.rules = [
-            HTTPRoute.Rule(backendRefs: [HTTPRoute.BackendRef(name: "trino", port: 8080, weight: 90), HTTPRoute.BackendRef(name: "trino-b", port: 8080, weight: 10)]),
-            HTTPRoute.Rule(backendRefs: [HTTPRoute.BackendRef(name: "missing", port: 8080)], pathPrefix: "/v1/missing"),
-            HTTPRoute.Rule(backendRefs: [HTTPRoute.BackendRef(name: "empty", port: 8080)], pathPrefix: "/v1/empty"),
-        ]
-        return ([ingress], [route], backends)
+        return (objects.filter { $0.kind == "Ingress" }.map { Ingress(json: $0.json) }, objects.filter { $0.kind == "HTTPRoute" }.map { HTTPRoute(json: $0.json) },
+                backends)
     }
 
     static var goldenDirectory: String {

@@ -14,8 +14,9 @@ struct EnvoyResources: Equatable {
     static let assignmentType = "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment"
 
     /// An EDS cluster; the data plane adds where its endpoints come from.
-    static func cluster(_ name: String, connectTimeout: String, localityWeighted: Bool) -> JSONValue {
-        var cluster: JSONValue = ["@type": .string(clusterType), "name": .string(name), "type": "EDS", "connect_timeout": .string(connectTimeout)]
+    static func cluster(_ name: String, connectTimeout: String, localityWeighted: Bool, policy: String = "ROUND_ROBIN") -> JSONValue {
+        var cluster: JSONValue = ["@type": .string(clusterType), "name": .string(name), "type": "EDS", "connect_timeout": .string(connectTimeout),
+                                  "lb_policy": .string(policy)]
         if localityWeighted { cluster[member: "common_lb_config"] = ["locality_weighted_lb_config": [:]] }
         return cluster
     }
@@ -107,7 +108,8 @@ struct EnvoyGatewayTranslator {
                     }
                 }
                 if anyValid {
-                    clusters.append(EnvoyResources.cluster(name, connectTimeout: "10s", localityWeighted: localities.count > 1))
+                    // Envoy Gateway's defaults: least-request balancing, a 10 s connect timeout.
+                    clusters.append(EnvoyResources.cluster(name, connectTimeout: "10s", localityWeighted: localities.count > 1, policy: "LEAST_REQUEST"))
                     assignments[name] = EnvoyResources.assignment(name, localities: localities)
                 }
                 var headers: [JSONValue] = rule.filters.flatMap(\.responseHeadersSet).map { header in
