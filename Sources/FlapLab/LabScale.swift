@@ -158,6 +158,8 @@ final class SteadyLoad: @unchecked Sendable {
                     } catch {
                         failure = "\(error)"
                     }
+                    // Stopping the load cancels a request in flight: that is the instrument ending, not a failure.
+                    if Task.isCancelled || failure == "\(CancellationError())" { break }
                     if let response, response.status != 200 { failure = "HTTP \(response.status)" }
                     let latency = failure == nil ? load.seconds(.now) - load.seconds(start) : nil
                     load.lock.withLock { load.samples.append(Sample(at: load.seconds(start), latency: latency, raced: raced, failure: failure)) }
