@@ -40,18 +40,21 @@ enum LabCommands {
         let lab = try await Lab.start()
         defer { lab.stop() }
         for missing in lab.unavailable { Output.note("note: \(missing)") }
-        let directory = output ?? "flap-results/lab-\(ExperimentRunner.makeRunID().dropFirst(5))"
+        let runID = ExperimentRunner.makeRunID()
+        let directory = output ?? "flap-results/\(runID)"
         try OutputFiles.prepare(directory: directory)
         print("lab: nginx \(lab.nginxPort.map { "127.0.0.1:\($0)" } ?? "missing"), Envoy \(lab.envoyPort.map { "127.0.0.1:\($0)" } ?? "missing"), "
               + "fake Trino \(lab.trino.urls.map(\.absoluteString).joined(separator: " + ")), fake API \(lab.api.url)")
-        let report = try await LabExperiment.run(lab: lab, options: options, eventLog: "\(directory)/events.jsonl")
-        try OutputFiles.write(try report.encoded(), to: "\(directory)/report.json")
-        try OutputFiles.write(Data(HTMLRenderer.render(report).utf8), to: "\(directory)/report.html")
+        let runner = LabExperiment.runner(lab: lab, options: options, eventLog: "\(directory)/events.jsonl", runID: runID)
+        let progress = Progress.start(runner)
+        let report = try await LabExperiment.run(lab: lab, runner: runner)
+        progress?.cancel()
+        try ResultFiles.write(report, to: directory)
         print(TextRenderer.render(report))
         print(LabExperiment.delaysText(report))
         let errors = await lab.controllerErrors()
         if !errors.isEmpty { Output.note("lab controller errors: \(errors.prefix(5).joined(separator: "; "))") }
-        print("report: \(directory)/report.json, \(directory)/report.html")
+        print(ResultFiles.line(directory, events: true))
         if report.judged == .unreliable { Output.note("warning: this run is unreliable (the machine, not the proxies): \(report.integrityLines.joined(separator: "; "))") }
         return ExitCode.of(report)
     }

@@ -70,10 +70,9 @@ enum RunCommand {
             report = error.report!
         }
         progress?.cancel()
-        try OutputFiles.write(try report.encoded(), to: "\(directory)/report.json")
-        try OutputFiles.write(Data(HTMLRenderer.render(report).utf8), to: "\(directory)/report.html")
+        try ResultFiles.write(report, to: directory)
         print(TextRenderer.render(report))
-        print("report: \(directory)/report.json, \(directory)/report.html, events: \(directory)/events.jsonl")
+        print(ResultFiles.line(directory, events: true))
         if let why = report.notRestored {
             Output.note("flap: the end-of-run restore failed: \(why); the journal is kept, run `flap-cli restore`")
         }

@@ -64,6 +64,9 @@ final class AnalysisTests: XCTestCase {
         let header = csv.split(separator: "\n")[0].split(separator: ",", omittingEmptySubsequences: false)
         let row = csv.split(separator: "\n")[1].split(separator: ",", omittingEmptySubsequences: false)
         XCTAssertEqual(row[header.firstIndex(of: "failure_class")!], "http-404")
+        XCTAssertEqual(row[header.firstIndex(of: "http_status")!], "404")
+        XCTAssertEqual(header.count, CSVRenderer.queryColumns.count)
+        XCTAssertEqual(row.count, header.count, "every row has every column")
     }
 
     func testClientProfilesAreComputedFromTheAttempts() {
@@ -295,5 +298,20 @@ final class ProbeExpectationEncodingTests: XCTestCase {
             XCTAssertEqual(try JSONDecoder().decode(ProbeExpectation.self, from: Data(old.utf8)), expectation, old)
         }
         XCTAssertThrowsError(try JSONDecoder().decode(ProbeExpectation.self, from: Data(#"{"kind":"teapot"}"#.utf8)))
+    }
+}
+
+final class PhaseLatenciesEncodingTests: XCTestCase {
+    func testAllIsAlwaysInTheJSONAndNullWhenNoQuerySucceeded() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        XCTAssertEqual(String(decoding: try encoder.encode(PhaseLatencies()), as: UTF8.self), #"{"all":null}"#)
+        let summary = try XCTUnwrap(LatencySummary(seconds: [0.5, 1.0]))
+        let some: PhaseLatencies = ["all": summary, "during": summary]
+        let decoded = try JSONDecoder().decode(PhaseLatencies.self, from: encoder.encode(some))
+        XCTAssertEqual(decoded, some)
+        let empty = try JSONDecoder().decode(PhaseLatencies.self, from: Data(#"{"all":null}"#.utf8))
+        XCTAssertNil(empty["all"])
+        XCTAssertEqual(try JSONDecoder().decode(PhaseLatencies.self, from: Data("{}".utf8)), PhaseLatencies(), "schema 1-3 reports without the key still read")
     }
 }

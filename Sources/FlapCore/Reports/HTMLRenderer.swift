@@ -5,7 +5,11 @@ import Foundation
 public enum HTMLRenderer {
     static let palette = ["#2b6cb0", "#c05621", "#2f855a", "#6b46c1", "#b83280", "#2c7a7b", "#975a16"]
 
-    public static func render(_ report: ExperimentReport) -> String {
+    public static func render(_ report: ExperimentReport) -> String { self.render(report, sections: []) }
+
+    /// `sections` (title and already-escaped HTML) follow the verdict: a caller's own reading of the run, such as
+    /// the lab's API × data-plane table.
+    public static func render(_ report: ExperimentReport, sections: [(title: String, html: String)]) -> String {
         let colors = Dictionary(uniqueKeysWithValues: report.arms.enumerated().map { ($0.element.name, self.palette[$0.offset % self.palette.count]) })
         var html = """
         <!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>flap \(self.escape(report.runID))</title>
@@ -20,6 +24,7 @@ public enum HTMLRenderer {
         <div class="legend">\(report.arms.map { "<span><i class=\"sw\" style=\"background:\(colors[$0.name]!)\"></i>\(self.escape($0.name.rawValue))</span>" }.joined())
         <span><i class="sw" style="background:#e53e3e"></i>failed query</span><span><i class="sw" style="background:#fbd38d"></i>propagation</span></div>
         """
+        for section in sections { html += "<h2>\(self.escape(section.title))</h2>" + section.html }
         html += "<h2>Survival per arm (95% Wilson interval)</h2>" + self.survival(report, colors: colors)
         html += "<h2>Timeline: queries as lanes, mutation writes as lines</h2>" + self.timeline(report, colors: colors)
         html += "<h2>Latency over time (successful queries, by intended start)</h2>" + self.scatter(report, colors: colors)
@@ -109,7 +114,7 @@ public enum HTMLRenderer {
         return table + "</table>"
     }
 
-    static func escape(_ text: String) -> String {
+    public static func escape(_ text: String) -> String {
         text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
             .replacingOccurrences(of: "\"", with: "&quot;")
     }
