@@ -315,3 +315,15 @@ final class PhaseLatenciesEncodingTests: XCTestCase {
         XCTAssertEqual(try JSONDecoder().decode(PhaseLatencies.self, from: Data("{}".utf8)), PhaseLatencies(), "schema 1-3 reports without the key still read")
     }
 }
+
+final class RunProgressLineTests: XCTestCase {
+    func testTheLineNamesTheSlotCountsAndTimeLeft() {
+        var progress = RunProgress(elapsed: 12.34, inFlight: 4, completed: 40, failuresByArm: ["a": 2, "b": 1], nextMutation: ("b", 1.5))
+        XCTAssertEqual(progress.line, "  12.3s  done 40, 3 failed  in flight 4  next write b in 1.5s", "before the first slot")
+        progress.slot = RunProgress.Slot(arm: "envoy-gateway-delete-recreate", round: 1, number: 5, of: 18)
+        progress.remaining = 52.4
+        progress.nextMutation = nil
+        XCTAssertEqual(progress.line, "  12.3s  slot 5/18 envoy-gateway-delete-recreate round 1  done 40, 3 failed  in flight 4  ~52s left")
+        XCTAssertFalse(progress.line.contains("\u{1B}"), "no colour or escape codes in the line itself")
+    }
+}
