@@ -65,7 +65,11 @@ enum LabCommands {
         let lab = try await Lab.start(configuration)
         defer { lab.stop() }
         for missing in lab.unavailable { Output.note("note: \(missing)") }
-        let rows = try await LabScale.run(lab: lab, counts: routes)
+        let start = ContinuousClock.now
+        let rows = try await LabScale.run(lab: lab, counts: routes) { step in
+            Progress.show(String(format: "%6.1fs  ", Double((ContinuousClock.now - start).components.seconds)) + step)
+        }
+        Progress.clear()
         print(LabScale.table(rows))
         let path = "flap-results/lab-scale-\(ExperimentRunner.makeRunID().dropFirst(5)).json"
         try OutputFiles.prepare(directory: "flap-results")

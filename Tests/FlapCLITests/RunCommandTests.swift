@@ -77,6 +77,7 @@ final class RunCommandTests: XCTestCase {
         let mutations = try String(contentsOfFile: "\(env.directory)/out/mutations.csv", encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(mutations.count - 1, report.mutations.count)
         XCTAssertTrue(passing.stdout.contains("\(env.directory)/out/mutations.csv"), passing.stdout)
+        XCTAssertFalse(passing.stderr.contains("\u{1B}[") || passing.stderr.contains("\r"), "no progress line when stderr is not a terminal")
         XCTAssertEqual(env.api.snapshot().mapValues(Self.withoutAnnotations), before.mapValues(Self.withoutAnnotations), "the Ingress is back")
 
         let failing = try CLI.run(["report", "\(env.directory)/out/report.json", "--require", "survival(ingress-delete-recreate) >= 0.9999"],
