@@ -49,7 +49,9 @@ enum LabCommands {
         let progress = Progress.start(runner)
         let report = try await LabExperiment.run(lab: lab, runner: runner)
         progress?.cancel()
-        try ResultFiles.write(report, to: directory)
+        // The lab's own reading: control-plane and data-plane delays per data plane, and Envoy's own answers.
+        try ResultFiles.write(report, to: directory, htmlSections: [("Control plane and data plane, per data plane",
+                                                                   "<pre>\(HTMLRenderer.escape(LabExperiment.delaysText(report)))</pre>")])
         print(TextRenderer.render(report))
         print(LabExperiment.delaysText(report))
         let errors = await lab.controllerErrors()
