@@ -44,23 +44,28 @@ enum LabCommands {
         let lab = try await Lab.start(configuration)
         defer { lab.stop() }
         for missing in lab.unavailable { Output.note("note: \(missing)") }
-        let directory = output ?? "flap-results/lab-\(ExperimentRunner.makeRunID().dropFirst(5))"
+        let runID = ExperimentRunner.makeRunID()
+        let directory = output ?? "flap-results/\(runID)"
         try OutputFiles.prepare(directory: directory)
         for profile in lab.profiles {
             print("lab: \(profile.rawValue) (\(profile.api == .ingress ? "Ingress" : "HTTPRoute") through \(profile.proxy.rawValue)) on 127.0.0.1:\(lab.port(profile) ?? 0): \(profile.mechanics)")
         }
-        let report = try await LabExperiment.run(lab: lab, options: options, eventLog: "\(directory)/events.jsonl")
+        let runner = LabExperiment.runner(lab: lab, options: options, eventLog: "\(directory)/events.jsonl", runID: runID)
+        let progress = Progress.start(runner)
+        let report = try await LabExperiment.run(lab: lab, runner: runner)
+        progress?.cancel()
         let factorial = LabExperiment.factorial(report)
-        try OutputFiles.write(try report.encoded(), to: "\(directory)/report.json")
-        let sections = factorial.map { [("API × data plane", $0.reading.html(profiles: $0.profiles))] } ?? []
-        try OutputFiles.write(Data(HTMLRenderer.render(report, sections: sections).utf8), to: "\(directory)/report.html")
+        // The lab's own readings: the API × data-plane table, and control-plane and data-plane delays per profile.
+        var sections = factorial.map { [(title: "API × data plane", html: $0.reading.html(profiles: $0.profiles))] } ?? []
+        sections.append((title: "Control plane and data plane, per profile", html: "<pre>\(HTMLRenderer.escape(LabExperiment.delaysText(report)))</pre>"))
+        try ResultFiles.write(report, to: directory, htmlSections: sections)
         if let factorial { print(factorial.reading.headline) }
         print(TextRenderer.render(report))
         if let factorial { print(factorial.reading.text(profiles: factorial.profiles)) }
         print(LabExperiment.delaysText(report))
         let errors = await lab.controllerErrors()
         if !errors.isEmpty { Output.note("lab controller errors: \(errors.prefix(5).joined(separator: "; "))") }
-        print("report: \(directory)/report.json, \(directory)/report.html")
+        print(ResultFiles.line(directory, events: true))
         if report.judged == .unreliable { Output.note("warning: this run is unreliable (the machine, not the proxies): \(report.integrityLines.joined(separator: "; "))") }
         return ExitCode.of(report)
     }
@@ -72,7 +77,11 @@ enum LabCommands {
         let lab = try await Lab.start(configuration)
         defer { lab.stop() }
         for missing in lab.unavailable { Output.note("note: \(missing)") }
-        let rows = try await LabScale.run(lab: lab, counts: routes)
+        let start = ContinuousClock.now
+        let rows = try await LabScale.run(lab: lab, counts: routes) { step in
+            Progress.show(String(format: "%6.1fs  ", Double((ContinuousClock.now - start).components.seconds)) + step)
+        }
+        Progress.clear()
         print(LabScale.table(rows))
         let path = "flap-results/lab-scale-\(ExperimentRunner.makeRunID().dropFirst(5)).json"
         try OutputFiles.prepare(directory: "flap-results")

@@ -1,3 +1,4 @@
+import FlapCore
 import Foundation
 
 /// Writing results where the user asked, with errors that say which path and why (not a raw Foundation error).
@@ -43,5 +44,34 @@ enum OutputFiles {
         case .fileNoSuchFile, .fileReadNoSuchFile: return "no such directory"
         default: return "the file system refused (\(nsError.localizedDescription))"
         }
+    }
+}
+
+/// A run's results directory: report.json (naming its event log relative to itself, so the directory can move),
+/// report.html, queries.csv and mutations.csv.
+enum ResultFiles {
+    static let names = ["report.json", "report.html", "queries.csv", "mutations.csv"]
+
+    @discardableResult
+    static func write(_ report: ExperimentReport, to directory: String, htmlSections: [(title: String, html: String)] = []) throws -> ExperimentReport {
+        var report = report
+        report.eventLog = report.eventLog.map { self.relative($0, to: directory) }
+        try OutputFiles.write(try report.encoded(), to: "\(directory)/report.json")
+        try OutputFiles.write(Data(HTMLRenderer.render(report, sections: htmlSections).utf8), to: "\(directory)/report.html")
+        try OutputFiles.write(Data(CSVRenderer.render(report).utf8), to: "\(directory)/queries.csv")
+        try OutputFiles.write(Data(CSVRenderer.mutations(report).utf8), to: "\(directory)/mutations.csv")
+        return report
+    }
+
+    /// `path` relative to `directory` when it lies inside it, else absolute.
+    static func relative(_ path: String, to directory: String) -> String {
+        let file = URL(fileURLWithPath: path).standardizedFileURL.path
+        let base = URL(fileURLWithPath: directory).standardizedFileURL.path
+        return file.hasPrefix(base + "/") ? String(file.dropFirst(base.count + 1)) : file
+    }
+
+    /// "report: DIR/report.json, DIR/report.html, ..." for the summary's last line.
+    static func line(_ directory: String, events: Bool) -> String {
+        "report: " + (self.names + (events ? ["events.jsonl"] : [])).map { "\(directory)/\($0)" }.joined(separator: ", ")
     }
 }

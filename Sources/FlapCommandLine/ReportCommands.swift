@@ -4,7 +4,7 @@ import KubeClient
 
 enum ReportCommands {
     static let reportUsage = """
-    usage: flap-cli report REPORT.json [--format text|markdown|csv|junit|html|json] [--output FILE] [--require GATE]...
+    usage: flap-cli report REPORT.json [--format text|markdown|csv|mutations-csv|junit|html|json] [--output FILE] [--require GATE]...
 
     Renders a run's report. With --require, evaluates gates and exits 3 when one fails.
     """

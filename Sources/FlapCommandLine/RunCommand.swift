@@ -70,10 +70,9 @@ enum RunCommand {
             report = error.report!
         }
         progress?.cancel()
-        try OutputFiles.write(try report.encoded(), to: "\(directory)/report.json")
-        try OutputFiles.write(Data(HTMLRenderer.render(report).utf8), to: "\(directory)/report.html")
+        try ResultFiles.write(report, to: directory)
         print(TextRenderer.render(report))
-        print("report: \(directory)/report.json, \(directory)/report.html, events: \(directory)/events.jsonl")
+        print(ResultFiles.line(directory, events: true))
         if let why = report.notRestored {
             Output.note("flap: the end-of-run restore failed: \(why); the journal is kept, run `flap-cli restore`")
         }
@@ -128,16 +127,23 @@ final class SignalRelay: @unchecked Sendable {
 }
 
 /// Live progress on stderr, only when stderr is a terminal.
+/// The one updating line on stderr, only when stderr is a terminal (no colours, so NO_COLOR needs nothing).
 enum Progress {
+    static func show(_ line: String) {
+        guard isatty(2) == 1 else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8))
+    }
+
+    static func clear() { self.show("") }
+
     static func start(_ runner: ExperimentRunner) -> Task<Void, Never>? {
         guard isatty(2) == 1 else { return nil }
         return Task {
             while !Task.isCancelled {
-                let line = await runner.progress().line
-                FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8))
+                self.show(await runner.progress().line)
                 try? await Task.sleep(for: .milliseconds(500))
             }
-            FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+            self.clear()
         }
     }
 }

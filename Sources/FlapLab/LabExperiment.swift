@@ -50,9 +50,18 @@ public enum LabExperiment {
 
     /// Runs the comparison.
     public static func run(lab: Lab, options: Options = Options(), eventLog: String? = nil) async throws -> ExperimentReport {
+        try await self.run(lab: lab, runner: self.runner(lab: lab, options: options, eventLog: eventLog))
+    }
+
+    /// The comparison's runner (a caller that shows progress or names files by the run id makes it first).
+    public static func runner(lab: Lab, options: Options = Options(), eventLog: String? = nil, runID: String = ExperimentRunner.makeRunID()) -> ExperimentRunner {
         var configuration = self.configuration(lab: lab, options: options)
         configuration.eventLogPath = eventLog
-        let runner = ExperimentRunner(configuration: configuration)
+        return ExperimentRunner(configuration: configuration, runID: runID)
+    }
+
+    /// Runs `runner` and adds the lab's own readings to its report.
+    public static func run(lab: Lab, runner: ExperimentRunner) async throws -> ExperimentReport {
         var report: ExperimentReport
         do {
             report = try await runner.run()

@@ -119,7 +119,7 @@ public struct LabFactorial: Sendable, Codable, Equatable {
         }
         let escape = HTMLRenderer.escape
         var html = "<p><b>\(escape(self.headline))</b></p><table><tr><th>mutation</th>"
-        html += profiles.map { "<th>\(escape($0.rawValue))<br><small>\($0.api == .ingress ? "Ingress" : "HTTPRoute") · \($0.proxy.rawValue)</small></th>" }.joined()
+        html += profiles.map { "<th>\(escape($0.rawValue))<br/><small>\($0.api == .ingress ? "Ingress" : "HTTPRoute") · \($0.proxy.rawValue)</small></th>" }.joined()
         html += "<th>API (HTTPRoute − Ingress)</th><th>data plane (Envoy − nginx)</th><th>decided</th></tr>"
         for row in self.rows {
             html += "<tr><td>\(escape(row.mutation))</td>" + profiles.map { "<td>\(percent(row.change[$0.rawValue]))</td>" }.joined()

@@ -23,14 +23,17 @@ public enum LabScale {
         public var steadyFailureReasons: [String: Int]
     }
 
-    public static func run(lab: Lab, counts: [Int], updates: Int = 3) async throws -> [Row] {
+    /// `progress` hears what is being measured now (for a terminal's progress line).
+    public static func run(lab: Lab, counts: [Int], updates: Int = 3, progress: (@Sendable (String) -> Void)? = nil) async throws -> [Row] {
         var rows: [Row] = []
         var created = 0
         for count in counts.sorted() {
+            progress?("creating \(count) routes per data plane (\(created) exist)")
             try await self.addFillers(lab: lab, from: created, to: count)
             created = max(created, count)
             for profile in lab.profiles {
                 guard let target = lab.target(profile) else { continue }
+                progress?("\(count) routes: measuring \(profile.rawValue), \(updates) updates")
                 rows.append(try await self.measure(lab: lab, profile: profile, target: target, routes: count, updates: updates))
             }
         }

@@ -67,6 +67,17 @@ final class RunCommandTests: XCTestCase {
         let report = try ExperimentReport.decode(try Data(contentsOf: URL(fileURLWithPath: "\(env.directory)/out/report.json")))
         XCTAssertEqual(report.arms.map(\.name), ["ingress-control", "ingress-delete-recreate"])
         XCTAssertTrue(FileManager.default.fileExists(atPath: "\(env.directory)/out/report.html"))
+        // The results directory can move: the report names its event log relative to itself; both CSV files carry
+        // the run id on every row, and agree with the JSON.
+        XCTAssertEqual(report.eventLog, "events.jsonl")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: "\(env.directory)/out/\(try XCTUnwrap(report.eventLog))"))
+        let queries = try String(contentsOfFile: "\(env.directory)/out/queries.csv", encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(queries.count - 1, report.queries.count)
+        XCTAssertTrue(queries.dropFirst().allSatisfy { $0.hasPrefix(report.runID + ",") })
+        let mutations = try String(contentsOfFile: "\(env.directory)/out/mutations.csv", encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(mutations.count - 1, report.mutations.count)
+        XCTAssertTrue(passing.stdout.contains("\(env.directory)/out/mutations.csv"), passing.stdout)
+        XCTAssertFalse(passing.stderr.contains("\u{1B}[") || passing.stderr.contains("\r"), "no progress line when stderr is not a terminal")
         XCTAssertEqual(env.api.snapshot().mapValues(Self.withoutAnnotations), before.mapValues(Self.withoutAnnotations), "the Ingress is back")
 
         let failing = try CLI.run(["report", "\(env.directory)/out/report.json", "--require", "survival(ingress-delete-recreate) >= 0.9999"],

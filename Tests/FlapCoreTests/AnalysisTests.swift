@@ -64,6 +64,9 @@ final class AnalysisTests: XCTestCase {
         let header = csv.split(separator: "\n")[0].split(separator: ",", omittingEmptySubsequences: false)
         let row = csv.split(separator: "\n")[1].split(separator: ",", omittingEmptySubsequences: false)
         XCTAssertEqual(row[header.firstIndex(of: "failure_class")!], "http-404")
+        XCTAssertEqual(row[header.firstIndex(of: "http_status")!], "404")
+        XCTAssertEqual(header.count, CSVRenderer.queryColumns.count)
+        XCTAssertEqual(row.count, header.count, "every row has every column")
     }
 
     func testClientProfilesAreComputedFromTheAttempts() {
@@ -295,5 +298,32 @@ final class ProbeExpectationEncodingTests: XCTestCase {
             XCTAssertEqual(try JSONDecoder().decode(ProbeExpectation.self, from: Data(old.utf8)), expectation, old)
         }
         XCTAssertThrowsError(try JSONDecoder().decode(ProbeExpectation.self, from: Data(#"{"kind":"teapot"}"#.utf8)))
+    }
+}
+
+final class PhaseLatenciesEncodingTests: XCTestCase {
+    func testAllIsAlwaysInTheJSONAndNullWhenNoQuerySucceeded() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        XCTAssertEqual(String(decoding: try encoder.encode(PhaseLatencies()), as: UTF8.self), #"{"all":null}"#)
+        let summary = try XCTUnwrap(LatencySummary(seconds: [0.5, 1.0]))
+        let some: PhaseLatencies = ["all": summary, "during": summary]
+        let decoded = try JSONDecoder().decode(PhaseLatencies.self, from: encoder.encode(some))
+        XCTAssertEqual(decoded, some)
+        let empty = try JSONDecoder().decode(PhaseLatencies.self, from: Data(#"{"all":null}"#.utf8))
+        XCTAssertNil(empty["all"])
+        XCTAssertEqual(try JSONDecoder().decode(PhaseLatencies.self, from: Data("{}".utf8)), PhaseLatencies(), "schema 1-3 reports without the key still read")
+    }
+}
+
+final class RunProgressLineTests: XCTestCase {
+    func testTheLineNamesTheSlotCountsAndTimeLeft() {
+        var progress = RunProgress(elapsed: 12.34, inFlight: 4, completed: 40, failuresByArm: ["a": 2, "b": 1], nextMutation: ("b", 1.5))
+        XCTAssertEqual(progress.line, "  12.3s  done 40, 3 failed  in flight 4  next write b in 1.5s", "before the first slot")
+        progress.slot = RunProgress.Slot(arm: "envoy-gateway-delete-recreate", round: 1, number: 5, of: 18)
+        progress.remaining = 52.4
+        progress.nextMutation = nil
+        XCTAssertEqual(progress.line, "  12.3s  slot 5/18 envoy-gateway-delete-recreate round 1  done 40, 3 failed  in flight 4  ~52s left")
+        XCTAssertFalse(progress.line.contains("\u{1B}"), "no colour or escape codes in the line itself")
     }
 }

@@ -36,7 +36,7 @@ final class LabFactorialTests: XCTestCase {
         let reading = LabFactorial.reading(survival: Self.survival([.ingressNginx: 20, .nginxGatewayFabric: 20], trials: 40), profiles: LabProfile.factorial)
         let html = reading.html(profiles: LabProfile.factorial)
         XCTAssertTrue(html.hasPrefix("<p><b>API × data plane on this run: delete-recreate: data plane</b></p>"), html)
-        XCTAssertTrue(html.contains("<th>contour<br><small>Ingress · envoy</small></th>"), html)
+        XCTAssertTrue(html.contains("<th>contour<br/><small>Ingress · envoy</small></th>"), html)
         XCTAssertTrue(html.contains("<td><b>data plane</b></td>"), html)
         XCTAssertFalse(html.contains("<script"))
     }

@@ -93,7 +93,7 @@ enum ArmAnalysis {
             }
             for hop in query.hops { hops.record(micros: Int64(((hop.end - hop.start) * 1e6).rounded())) }
         }
-        var latency: [String: LatencySummary] = [:]
+        var latency = PhaseLatencies()
         latency["all"] = LatencySummary(all)
         for (phase, histogram) in byPhase { latency[phase] = LatencySummary(histogram) }
         var profiles: [String: ProfileSurvival] = [:]

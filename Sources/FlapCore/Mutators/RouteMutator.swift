@@ -162,6 +162,17 @@ public enum ProbeExpectation: Sendable, Equatable {
     case headerAbsent(name: String)
     /// Responses come from this backend (the `X-Flap-Backend` identity the lab and fakes send).
     case backend(String)
+
+    /// What the probe waits for, in words (CSV, summaries).
+    public var text: String {
+        switch self {
+        case .none: "none"
+        case .status(let status): "status \(status)"
+        case .header(let name, let value): "header \(name): \(value)"
+        case .headerAbsent(let name): "header \(name) absent"
+        case .backend(let backend): "backend \(backend)"
+        }
+    }
 }
 
 /// A mutator could not do what it was asked.

@@ -7,7 +7,7 @@ public struct ExperimentReport: Sendable, Codable, Equatable {
     /// `sinceMutation` (was `sinceNearestMutation`) counts from the last write before the failure.
     /// 3: `verdict`, `schedule` (the run's own lateness and stalls), `arms[].invalid`, `mutations[].intendedAt`/`slotEnd`,
     /// and `arms[].profiles` as bounds (`lower`, `upper`, `unknown`).
-    public static let currentSchemaVersion = 3
+    public static let currentSchemaVersion = 4
 
     public var schemaVersion: Int
     public var runID: String
@@ -23,6 +23,7 @@ public struct ExperimentReport: Sendable, Codable, Equatable {
     public var notRestored: String?
     /// The scenario as the user wrote it.
     public var scenario: JSONValue?
+    /// The event log, relative to the report file's directory when it lies inside it (the results directory can move).
     public var eventLog: String?
     public var arms: [ArmReport]
     public var comparisons: [ArmComparison]
@@ -57,8 +58,9 @@ public struct ArmReport: Sendable, Codable, Equatable {
     public var versusControl: ProportionDifference?
     /// Failure label (`http-404`, `trino:ABANDONED_QUERY`, `connection-reset`) -> count.
     public var failures: [String: Int]
-    /// Query latency (from the intended start) per phase, and over all queries.
-    public var latency: [String: LatencySummary]
+    /// Query latency (from the intended start) per phase, and over all queries (`all`, always in the JSON: null
+    /// when no query succeeded).
+    public var latency: PhaseLatencies
     package var latencyHistogram: LatencyHistogram
     public var hopLatency: LatencySummary?
     public var connections: ConnectionSummary
@@ -69,6 +71,33 @@ public struct ArmReport: Sendable, Codable, Equatable {
     public var accepted: LatencySummary?
     /// Why this arm's figures do not measure its mutation (a failed or skipped step); nil when they do.
     public var invalid: [String]? = nil
+}
+
+/// Latency summaries by phase name (`before`, `during`, `after`, `control`) and `all`. Reads like a dictionary;
+/// encodes `all` even when there is no summary (as null), so readers can rely on the key.
+public struct PhaseLatencies: Sendable, Codable, Equatable, ExpressibleByDictionaryLiteral {
+    public var summaries: [String: LatencySummary]
+
+    public init(_ summaries: [String: LatencySummary] = [:]) { self.summaries = summaries }
+    public init(dictionaryLiteral elements: (String, LatencySummary)...) { self.summaries = Dictionary(elements) { $1 } }
+
+    public subscript(_ phase: String) -> LatencySummary? {
+        get { self.summaries[phase] }
+        set { self.summaries[phase] = newValue }
+    }
+
+    public var isEmpty: Bool { self.summaries.isEmpty }
+
+    public init(from decoder: any Decoder) throws {
+        self.summaries = try decoder.singleValueContainer().decode([String: LatencySummary?].self).compactMapValues { $0 }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var all: [String: LatencySummary?] = self.summaries.mapValues { $0 }
+        if self.summaries["all"] == nil { all["all"] = .some(nil) }
+        var container = encoder.singleValueContainer()
+        try container.encode(all)
+    }
 }
 
 public struct ArmComparison: Sendable, Codable, Equatable {

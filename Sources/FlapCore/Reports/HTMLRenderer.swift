@@ -1,117 +1,144 @@
 import Foundation
 
-/// One self-contained HTML file with inline SVG: a timeline of queries as lanes with mutation markers and
-/// propagation bands, latency over time, survival per arm with interval bars, and the failure table.
+/// One self-contained HTML file (inline CSS and SVG; no scripts, no external resources), read top down: the verdict
+/// and what failed, the gates, the arms' table, survival with intervals, a timeline with a labelled row per arm,
+/// latency per arm, propagation per route, and failures by class. Queries are binned, so the page's size depends on
+/// the number of arms, not of queries. It is well-formed XML (XHTML syntax), fits a phone (`viewport`, every SVG
+/// scales by its `viewBox`) and prints with every column.
 public enum HTMLRenderer {
-    static let palette = ["#2b6cb0", "#c05621", "#2f855a", "#6b46c1", "#b83280", "#2c7a7b", "#975a16"]
+    /// Outcome colours (Okabe and Ito's colour-blind-safe palette); every mark also says its class in words.
+    static let outcomeColors: [(label: String, color: String)] = [
+        ("succeeded", "#0072B2"), ("http-404", "#D55E00"), ("http-5xx", "#E69F00"), ("connection", "#CC79A7"), ("other failure", "#000000"),
+    ]
 
     public static func render(_ report: ExperimentReport) -> String { self.render(report, sections: []) }
 
     /// `sections` (title and already-escaped HTML) follow the verdict: a caller's own reading of the run, such as
     /// the lab's API × data-plane table.
     public static func render(_ report: ExperimentReport, sections: [(title: String, html: String)]) -> String {
-        let colors = Dictionary(uniqueKeysWithValues: report.arms.enumerated().map { ($0.element.name, self.palette[$0.offset % self.palette.count]) })
         var html = """
-        <!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>flap \(self.escape(report.runID))</title>
-        <style>body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#1a202c}h1{font-size:20px}h2{font-size:16px;margin-top:28px}
-        table{border-collapse:collapse}td,th{border:1px solid #cbd5e0;padding:4px 8px;text-align:left}th{background:#edf2f7}
-        .legend span{display:inline-block;margin-right:14px}.sw{display:inline-block;width:10px;height:10px;margin-right:4px}
-        svg text{font:11px system-ui,sans-serif;fill:#4a5568}</style></head><body>
-        <h1>flap run <code>\(self.escape(report.runID))</code></h1>
-        <p>\(report.queries.count) queries, \(report.mutations.count) mutation steps, \(String(format: "%.1f", report.duration)) s\(report.partial ? " — <b>partial</b>" : "").
-        Latency is measured from each query's intended start.</p>
-        <p><b>Verdict: \(report.judged.rawValue)</b></p>\(report.integrityLines.map { "<p style=\"color:#c53030\"><b>\(self.escape($0))</b></p>" }.joined())\(report.notRestored.map { "\n<p style=\"color:#c53030\"><b>NOT RESTORED</b>: routes may still be changed (\(self.escape($0))); run <code>flap-cli restore</code>.</p>" } ?? "")
-        <div class="legend">\(report.arms.map { "<span><i class=\"sw\" style=\"background:\(colors[$0.name]!)\"></i>\(self.escape($0.name.rawValue))</span>" }.joined())
-        <span><i class="sw" style="background:#e53e3e"></i>failed query</span><span><i class="sw" style="background:#fbd38d"></i>propagation</span></div>
+        <!DOCTYPE html>
+        <html xmlns="http://www.w3.org/1999/xhtml" lang="en"><head><meta charset="utf-8"/>
+        <meta name="viewport" content="width=device-width, initial-scale=1"/>
+        <title>flap \(self.escape(report.name)): \(report.judged.rawValue)</title>
+        <style>\(self.css)</style></head><body>
         """
-        for section in sections { html += "<h2>\(self.escape(section.title))</h2>" + section.html }
-        html += "<h2>Survival per arm (95% Wilson interval)</h2>" + self.survival(report, colors: colors)
-        html += "<h2>Timeline: queries as lanes, mutation writes as lines</h2>" + self.timeline(report, colors: colors)
-        html += "<h2>Latency over time (successful queries, by intended start)</h2>" + self.scatter(report, colors: colors)
-        html += "<h2>Failures</h2>" + self.failures(report)
-        if !report.gates.isEmpty {
-            html += "<h2>Gates</h2><ul>" + report.gates.map { "<li>\($0.passed ? "✅" : "❌") \(self.escape($0.message))</li>" }.joined() + "</ul>"
-        }
-        html += "<h2>Summary</h2><pre>\(self.escape(TextRenderer.render(report, width: .max)))</pre></body></html>\n"
-        return html
+        html += self.header(report)
+        for section in sections { html += "<section><h2>\(self.escape(section.title))</h2>\(section.html)</section>" }
+        html += "<section><h2>Arms</h2><div class=\"scroll\">\(self.armTable(report))</div></section>"
+        html += "<section><h2>Survival per arm (95% Wilson interval)</h2>\(HTMLCharts.survival(report))</section>"
+        html += "<section><h2>Timeline: queries started per arm, mutation writes and their propagation</h2>\(HTMLCharts.timeline(report))</section>"
+        html += "<section><h2>Latency per arm (successful queries, from the intended start)</h2>\(HTMLCharts.latency(report))</section>"
+        html += "<section><h2>Propagation per route (write to first proof)</h2><div class=\"scroll\">\(self.propagation(report))</div></section>"
+        html += "<section><h2>Failures by class</h2><div class=\"scroll\">\(self.failures(report))</div></section>"
+        html += "<section><h2>Text summary</h2><pre>\(self.escape(TextRenderer.render(report, width: .max)))</pre></section>"
+        return html + "</body></html>\n"
     }
 
-    static func survival(_ report: ExperimentReport, colors: [ArmID: String]) -> String {
-        let width = 720.0, row = 26.0, left = 160.0, plot = width - left - 20
-        var svg = "<svg width=\"\(Int(width))\" height=\"\(Int(Double(report.arms.count) * row + 30))\" xmlns=\"http://www.w3.org/2000/svg\">"
-        for (i, arm) in report.arms.enumerated() {
-            let y = Double(i) * row + 10
-            let s = arm.survival
-            let x = { (p: Double) in left + plot * (p.isNaN ? 0 : p) }
-            svg += "<text x=\"4\" y=\"\(y + 13)\">\(self.escape(arm.name.rawValue))</text>"
+    static let css = """
+    body{font:14px/1.45 system-ui,sans-serif;margin:16px auto;max-width:1200px;padding:0 12px;color:#1a202c}
+    h1{font-size:20px;margin:0 0 6px}h2{font-size:16px;margin:26px 0 8px}
+    .verdict{display:inline-block;padding:2px 10px;border-radius:4px;font-weight:700;color:#fff}
+    .pass{background:#2f6f4e}.fail{background:#b23a00}.invalid{background:#6b2c91}.unreliable{background:#7a5a00}
+    .alert{color:#9b2c2c;font-weight:600}
+    table{border-collapse:collapse;font-variant-numeric:tabular-nums}td,th{border:1px solid #cbd5e0;padding:3px 7px;text-align:left;vertical-align:top}
+    th{background:#edf2f7}td.n{text-align:right}.scroll{overflow-x:auto}
+    svg{width:100%;height:auto;display:block}svg text{font:11px system-ui,sans-serif;fill:#2d3748}
+    pre{overflow-x:auto;font-size:12px;background:#f7fafc;padding:8px}
+    .key span{display:inline-block;margin-right:14px}.sw{display:inline-block;width:10px;height:10px;margin-right:4px;vertical-align:middle}
+    @media print{body{max-width:none;margin:0;font-size:10px}.scroll{overflow:visible}table{font-size:9px}pre{white-space:pre-wrap;font-size:8px}
+    section{break-inside:avoid-page}}
+    """
+
+    /// The run, the verdict, one line per arm that failed, is invalid or unreliable (with its failure classes), the gates.
+    static func header(_ report: ExperimentReport) -> String {
+        let verdict = report.judged
+        var html = "<header><h1>\(self.escape(report.name))</h1><p><span class=\"verdict \(verdict.rawValue)\">\(verdict.rawValue.uppercased())</span> "
+        html += "run <code>\(self.escape(report.runID))</code>, started \(self.escape(ISO8601DateFormatter().string(from: report.startedAt))), "
+        html += "\(report.queries.count) queries, \(report.mutations.count) mutation steps, \(String(format: "%.1f", report.duration)) s"
+        html += report.partial ? ", <b>partial</b>" : ""
+        html += "</p>"
+        for line in report.integrityLines { html += "<p class=\"alert\">\(self.escape(line))</p>" }
+        if let why = report.notRestored {
+            html += "<p class=\"alert\">NOT RESTORED: routes may still be changed (\(self.escape(why))); run <code>flap-cli restore</code>.</p>"
+        }
+        var lines: [String] = []
+        for arm in report.arms {
+            let classes = arm.failures.sorted { $0.value > $1.value }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ")
             if arm.invalid != nil {
-                svg += "<text x=\"\(left)\" y=\"\(y + 14)\" fill=\"#c53030\">invalid: the mutation failed (no survival figure)</text>"
-                continue
+                lines.append("<b>\(self.escape(arm.name.rawValue))</b>: invalid, its mutation failed: \(self.escape((arm.invalid ?? []).joined(separator: "; ")))")
+            } else if (report.schedule?.affectedArms ?? []).contains(arm.name) {
+                lines.append("<b>\(self.escape(arm.name.rawValue))</b>: unreliable (the run left its schedule)\(classes.isEmpty ? "" : "; failures \(self.escape(classes))")")
+            } else if !arm.failures.isEmpty {
+                let survival = arm.survival
+                lines.append("<b>\(self.escape(arm.name.rawValue))</b>: \(survival.successes)/\(survival.trials) survived; \(self.escape(classes))")
             }
-            svg += "<rect x=\"\(left)\" y=\"\(y + 4)\" width=\"\(plot)\" height=\"12\" fill=\"#edf2f7\"/>"
-            svg += "<rect x=\"\(x(s.lower))\" y=\"\(y + 4)\" width=\"\(max(1, x(s.upper) - x(s.lower)))\" height=\"12\" fill=\"\(colors[arm.name]!)\" opacity=\"0.35\"/>"
-            svg += "<line x1=\"\(x(s.estimate))\" x2=\"\(x(s.estimate))\" y1=\"\(y + 1)\" y2=\"\(y + 19)\" stroke=\"\(colors[arm.name]!)\" stroke-width=\"3\"/>"
-            svg += "<text x=\"\(left + plot - 150)\" y=\"\(y + 14)\">\(s.successes)/\(s.trials) (\(s.intervalText(separator: "–")))</text>"
         }
-        let axis = Double(report.arms.count) * row + 24
-        svg += "<text x=\"\(left)\" y=\"\(axis)\">0%</text><text x=\"\(left + plot - 30)\" y=\"\(axis)\">100%</text></svg>"
-        return svg
+        html += lines.isEmpty ? "<p>Every query of every arm succeeded.</p>" : "<ul>" + lines.map { "<li>\($0)</li>" }.joined() + "</ul>"
+        if !report.gates.isEmpty {
+            html += "<p><b>Gates</b></p><ul>" + report.gates.map { "<li>\($0.passed ? "PASS" : "<span class=\"alert\">FAIL</span>") \(self.escape($0.message))</li>" }.joined() + "</ul>"
+        }
+        return html + "</header>"
     }
 
-    static func timeline(_ report: ExperimentReport, colors: [ArmID: String]) -> String {
-        let width = 1100.0, lane = 5.0, left = 40.0
-        let queries = report.queries
-        let end = max(report.duration, queries.map(\.end).max() ?? 1)
-        let scale = (width - left - 10) / max(end, 0.001)
-        let height = Double(queries.count) * lane + 30
-        var svg = "<svg width=\"\(Int(width))\" height=\"\(Int(height))\" xmlns=\"http://www.w3.org/2000/svg\">"
-        for m in report.mutations {
-            if let p = m.propagatedAt {
-                svg += "<rect x=\"\(left + m.writeStart * scale)\" y=\"0\" width=\"\(max(1, (p - m.writeStart) * scale))\" height=\"\(height - 20)\" fill=\"#fbd38d\" opacity=\"0.5\"><title>\(self.escape(m.description)): propagated in \(String(format: "%.0f ms", (p - m.writeStart) * 1000))</title></rect>"
-            }
-            svg += "<line x1=\"\(left + m.writeStart * scale)\" x2=\"\(left + m.writeStart * scale)\" y1=\"0\" y2=\"\(height - 20)\" stroke=\"#1a202c\" stroke-dasharray=\"3,2\"><title>\(self.escape(m.arm.rawValue)): \(self.escape(m.description))</title></line>"
+    static func armTable(_ report: ExperimentReport) -> String {
+        var html = "<table><tr><th>arm</th><th>route</th><th>mutation</th><th>survival</th><th>95% CI</th><th>vs control</th>"
+        html += "<th>p50</th><th>p99</th><th>max</th><th>reconnects</th><th>failures</th></tr>"
+        for arm in report.arms {
+            let latency = arm.latency["all"]
+            let survival = arm.invalid != nil ? "invalid: the mutation failed" : "\(arm.survival.successes)/\(arm.survival.trials)"
+            html += "<tr><td>\(self.escape(arm.name.rawValue))</td><td>\(self.escape(arm.target.description))</td><td>\(self.escape(arm.mutator))</td>"
+            html += "<td class=\"n\">\(self.escape(survival))</td><td class=\"n\">\(arm.invalid != nil ? "–" : self.escape(arm.survival.intervalText(separator: "–")))</td>"
+            html += "<td class=\"n\">\(arm.versusControl.map { String(format: "%+.1f%%", $0.difference * 100) } ?? "–")</td>"
+            for value in [latency?.p50, latency?.p99, latency?.max] { html += "<td class=\"n\">\(value.map(self.duration) ?? "–")</td>" }
+            html += "<td class=\"n\">\(arm.connections.reconnects)</td>"
+            html += "<td>\(self.escape(arm.failures.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", ")))</td></tr>"
         }
-        for (i, q) in queries.enumerated() {
-            let y = Double(i) * lane
-            let color = q.outcome.succeeded ? colors[q.arm] ?? "#718096" : "#e53e3e"
-            svg += "<rect x=\"\(left + q.intendedStart * scale)\" y=\"\(y)\" width=\"\(max(1, (q.end - q.intendedStart) * scale))\" height=\"\(lane - 1)\" fill=\"\(color)\"><title>#\(q.id) \(self.escape(q.arm.rawValue)) \(self.escape(q.outcome.label)) \(String(format: "%.0f ms", q.latency * 1000))</title></rect>"
-        }
-        for t in stride(from: 0.0, through: end, by: max(1, (end / 10).rounded())) {
-            svg += "<text x=\"\(left + t * scale)\" y=\"\(height - 6)\">\(Int(t))s</text>"
-        }
-        return svg + "</svg>"
+        return html + "</table>"
     }
 
-    static func scatter(_ report: ExperimentReport, colors: [ArmID: String]) -> String {
-        let width = 1100.0, height = 260.0, left = 60.0, bottom = 24.0
-        let ok = report.queries.filter(\.outcome.succeeded)
-        let end = max(report.duration, 0.001)
-        let top = max(ok.map(\.latency).max() ?? 1, 0.001)
-        var svg = "<svg width=\"\(Int(width))\" height=\"\(Int(height))\" xmlns=\"http://www.w3.org/2000/svg\">"
-        svg += "<line x1=\"\(left)\" x2=\"\(left)\" y1=\"0\" y2=\"\(height - bottom)\" stroke=\"#a0aec0\"/><line x1=\"\(left)\" x2=\"\(width)\" y1=\"\(height - bottom)\" y2=\"\(height - bottom)\" stroke=\"#a0aec0\"/>"
-        svg += "<text x=\"4\" y=\"12\">\(String(format: "%.0f ms", top * 1000))</text><text x=\"4\" y=\"\(height - bottom)\">0</text>"
-        for m in report.mutations {
-            let x = left + m.writeStart / end * (width - left)
-            svg += "<line x1=\"\(x)\" x2=\"\(x)\" y1=\"0\" y2=\"\(height - bottom)\" stroke=\"#1a202c\" stroke-dasharray=\"3,2\"/>"
+    /// Propagation by route (each route is its data plane's: comparing them is the lab's point).
+    static func propagation(_ report: ExperimentReport) -> String {
+        var byRoute: [String: [Double]] = [:]
+        for arm in report.arms {
+            let values = report.mutations.filter { $0.arm == arm.name }.compactMap(\.propagation)
+            byRoute[arm.target.description, default: []] += values
         }
-        for q in ok {
-            let x = left + q.intendedStart / end * (width - left)
-            let y = (height - bottom) * (1 - q.latency / top)
-            svg += "<circle cx=\"\(x)\" cy=\"\(y)\" r=\"2.5\" fill=\"\(colors[q.arm] ?? "#718096")\"/>"
+        let routes = byRoute.filter { !$0.value.isEmpty }.sorted { $0.key < $1.key }
+        guard !routes.isEmpty else { return "<p>No step was proven on a data plane.</p>" }
+        var html = "<table><tr><th>route</th><th>steps</th><th>p50</th><th>p99</th><th>max</th></tr>"
+        for (route, values) in routes {
+            guard let summary = LatencySummary(seconds: values) else { continue }
+            html += "<tr><td>\(self.escape(route))</td><td class=\"n\">\(summary.count)</td><td class=\"n\">\(self.duration(summary.p50))</td>"
+            html += "<td class=\"n\">\(self.duration(summary.p99))</td><td class=\"n\">\(self.duration(summary.max))</td></tr>"
         }
-        return svg + "</svg>"
+        return html + "</table>"
     }
 
+    /// Class × arm counts, then the first queries of each class (bounded, whatever the number of queries).
     static func failures(_ report: ExperimentReport) -> String {
         let failed = report.queries.filter { !$0.outcome.succeeded }
         guard !failed.isEmpty else { return "<p>No query failed.</p>" }
-        var table = "<table><tr><th>query</th><th>arm</th><th>phase</th><th>class</th><th>hop</th><th>since mutation</th><th>detail</th></tr>"
-        for q in failed.prefix(500) {
-            table += "<tr><td>\(q.id)</td><td>\(self.escape(q.arm.rawValue))</td><td>\(q.phase.rawValue)</td><td>\(self.escape(q.outcome.label))</td>"
-            table += "<td>\(q.outcome.failedHop.map(String.init) ?? "–")</td><td>\(q.sinceMutation.map { String(format: "%+.0f ms", $0 * 1000) } ?? "–")</td>"
-            table += "<td>\(self.escape(q.outcome.detail ?? ""))</td></tr>"
+        let classes = Set(failed.map(\.outcome.label)).sorted()
+        let arms = report.arms.filter { !$0.failures.isEmpty }
+        var html = "<table><tr><th>class</th>" + arms.map { "<th>\(self.escape($0.name.rawValue))</th>" }.joined() + "</tr>"
+        for label in classes {
+            html += "<tr><td>\(self.escape(label))</td>" + arms.map { "<td class=\"n\">\($0.failures[label].map(String.init) ?? "")</td>" }.joined() + "</tr>"
         }
-        return table + "</table>"
+        html += "</table><p>First failed queries of each class:</p><table><tr><th>query</th><th>arm</th><th>phase</th><th>class</th><th>hop</th><th>since mutation</th><th>detail</th></tr>"
+        for label in classes {
+            for q in failed.filter({ $0.outcome.label == label }).prefix(5) {
+                html += "<tr><td class=\"n\">\(q.id)</td><td>\(self.escape(q.arm.rawValue))</td><td>\(q.phase.rawValue)</td><td>\(self.escape(label))</td>"
+                html += "<td class=\"n\">\(q.outcome.failedHop.map(String.init) ?? "–")</td><td class=\"n\">\(q.sinceMutation.map { String(format: "%+.0f ms", $0 * 1000) } ?? "–")</td>"
+                html += "<td>\(self.escape(q.outcome.detail ?? ""))</td></tr>"
+            }
+        }
+        return html + "</table>"
+    }
+
+    /// `850 ms`, `1.81 s`.
+    static func duration(_ seconds: Double) -> String {
+        seconds < 1 ? String(format: "%.0f ms", seconds * 1000) : String(format: "%.2f s", seconds)
     }
 
     public static func escape(_ text: String) -> String {

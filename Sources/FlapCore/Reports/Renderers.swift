@@ -16,6 +16,7 @@ extension HTMLRenderer: ReportRenderer {}
 /// The formats `flap-cli report --format` writes.
 public enum ReportFormat: String, Sendable, CaseIterable {
     case json, text, markdown, csv, junit, html
+    case mutationsCSV = "mutations-csv"
 
     public func render(_ report: ExperimentReport) throws -> String {
         switch self {
@@ -23,6 +24,7 @@ public enum ReportFormat: String, Sendable, CaseIterable {
         case .text: TextRenderer.render(report)
         case .markdown: MarkdownRenderer.render(report)
         case .csv: CSVRenderer.render(report)
+        case .mutationsCSV: CSVRenderer.mutations(report)
         case .junit: JUnitRenderer.render(report)
         case .html: HTMLRenderer.render(report)
         }
@@ -97,22 +99,49 @@ public enum MarkdownRenderer {
 }
 
 /// One row per query.
+/// One row per query (`render`, queries.csv) and one per mutation step (`mutations`, mutations.csv); both carry
+/// the run id, so files from several runs concatenate. Times are seconds on the run's clock (docs/report-schema.md).
 public enum CSVRenderer {
+    public static let queryColumns = ["run_id", "id", "arm", "arm_status", "round", "phase", "label", "intended_start_s", "actual_start_s", "end_s",
+                                      "latency_s", "lateness_s", "outcome", "failure_class", "http_status", "detail", "failed_hop", "since_mutation_s",
+                                      "hops", "connections_opened", "reconnects", "query_id"]
+    public static let mutationColumns = ["run_id", "arm", "arm_status", "round", "step", "description", "intended_s", "write_start_s", "write_end_s",
+                                         "accepted_s", "propagated_s", "propagation_s", "expectation", "uid", "resource_version", "generation", "error"]
+
     public static func render(_ report: ExperimentReport) -> String {
-        var out = "id,arm,round,phase,label,intended_start_s,actual_start_s,end_s,latency_s,lateness_s,outcome,failure_class,failed_hop,since_mutation_s,hops,connections_opened,reconnects,query_id,arm_status\n"
-        let invalid = Set(report.arms.filter { $0.invalid != nil }.map(\.name))
-        let unreliable = report.schedule?.affectedArms ?? []
+        var out = self.queryColumns.joined(separator: ",") + "\n"
         for q in report.queries {
-            let status = invalid.contains(q.arm) ? "invalid" : unreliable.contains(q.arm) ? "unreliable" : "valid"
             let fields: [String] = [
-                String(q.id), q.arm.rawValue, String(q.round), q.phase.rawValue, q.label, self.number(q.intendedStart), self.number(q.actualStart),
-                self.number(q.end), self.number(q.latency), self.number(q.lateness), q.outcome.label, q.outcome.succeeded ? "" : q.outcome.label,
+                report.runID, String(q.id), q.arm.rawValue, self.status(of: q.arm, in: report), String(q.round), q.phase.rawValue, q.label,
+                self.number(q.intendedStart), self.number(q.actualStart), self.number(q.end), self.number(q.latency), self.number(q.lateness),
+                q.outcome.label, q.outcome.succeeded ? "" : q.outcome.label, q.outcome.httpStatus.map(String.init) ?? "", q.outcome.detail ?? "",
                 q.outcome.failedHop.map(String.init) ?? "", q.sinceMutation.map(self.number) ?? "", String(q.hops.count),
-                String(q.connectionsOpened), String(q.reconnects), q.queryID ?? "", status,
+                String(q.connectionsOpened), String(q.reconnects), q.queryID ?? "",
             ]
             out += fields.map(self.escape).joined(separator: ",") + "\n"
         }
         return out
+    }
+
+    /// mutations.csv: every step the run wrote (or failed to write), with its timing and proof.
+    public static func mutations(_ report: ExperimentReport) -> String {
+        var out = self.mutationColumns.joined(separator: ",") + "\n"
+        for m in report.mutations {
+            let fields: [String] = [
+                report.runID, m.arm.rawValue, self.status(of: m.arm, in: report), String(m.round), String(m.step), m.description,
+                m.intendedAt.map(self.number) ?? "", self.number(m.writeStart), self.number(m.writeEnd), m.acceptedAt.map(self.number) ?? "",
+                m.propagatedAt.map(self.number) ?? "", m.propagation.map(self.number) ?? "", m.expectation.text, m.uid ?? "", m.resourceVersion ?? "",
+                m.generation.map(String.init) ?? "", m.error ?? "",
+            ]
+            out += fields.map(self.escape).joined(separator: ",") + "\n"
+        }
+        return out
+    }
+
+    /// `valid`, `invalid` (a step failed) or `unreliable` (the run left its schedule there).
+    static func status(of arm: ArmID, in report: ExperimentReport) -> String {
+        if report.arm(arm)?.invalid != nil { return "invalid" }
+        return (report.schedule?.affectedArms ?? []).contains(arm) ? "unreliable" : "valid"
     }
 
     static func number(_ value: Double) -> String { String(format: "%.6f", value) }

@@ -25,7 +25,7 @@ public enum TextRenderer {
         var table = [["arm", "route", "mutation", "survival", "95% CI", "vs control", "p50", "p99", "max", "reconnects", "failures"]]
         for arm in report.arms {
             let s = arm.survival
-            let vs = arm.versusControl.map { String(format: "%+.1f%% (p=%.3f)", $0.difference * 100, $0.fisherP) } ?? (arm.survival.trials == 0 ? "no data" : "-")
+            let vs = arm.versusControl.map { String(format: "%+.1f%% (p=%@)", $0.difference * 100, MarkdownRenderer.pValue($0.fisherP)) } ?? (arm.survival.trials == 0 ? "no data" : "-")
             let latency = arm.latency["all"]
             // An invalid arm's count does not measure its mutation, so it is not shown as a survival figure.
             table.append([arm.name.rawValue, arm.target.description, arm.mutator, arm.invalid == nil ? "\(s.successes)/\(s.trials)" : "INVALID",

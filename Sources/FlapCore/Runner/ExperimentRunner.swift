@@ -85,12 +85,24 @@ public actor ExperimentRunner {
         self.arrivalClock.stop()
     }
 
-    /// A snapshot for live progress (elapsed, in flight, failures per arm, next mutation).
+    /// The slot running now: its arm, round, number (from 1) and start.
+    private var currentSlot: (arm: ArmID, round: Int, index: Int, start: ContinuousClock.Instant)?
+
+    /// A snapshot for live progress (elapsed, the slot, in flight, failures per arm, next mutation, time left).
     public func progress() -> RunProgress {
         let failures = Dictionary(grouping: self.collector.queries.filter { !$0.outcome.succeeded }, by: \.arm).mapValues(\.count)
         let next = self.upcoming.min { $0.value < $1.value }
-        return RunProgress(elapsed: self.clock.now, inFlight: self.collector.inFlight, completed: self.collector.queries.count,
-                           failuresByArm: failures, nextMutation: next.map { ($0.key, max(0, self.clock.seconds($0.value) - self.clock.now)) })
+        let total = self.configuration.schedule.rounds * self.configuration.arms.count
+        let slot = self.configuration.schedule.slot.components
+        let slotSeconds = Double(slot.seconds) + Double(slot.attoseconds) / 1e18
+        var progress = RunProgress(elapsed: self.clock.now, inFlight: self.collector.inFlight, completed: self.collector.queries.count,
+                                   failuresByArm: failures, nextMutation: next.map { ($0.key, max(0, self.clock.seconds($0.value) - self.clock.now)) })
+        if let current = self.currentSlot {
+            progress.slot = RunProgress.Slot(arm: current.arm, round: current.round + 1, number: current.index, of: total)
+            let inSlot = max(0, self.clock.now - self.clock.seconds(current.start))
+            progress.remaining = max(0, Double(total - current.index) * slotSeconds + slotSeconds - inSlot)
+        }
+        return progress
     }
 
     private func setUpcoming(_ arm: ArmID, _ time: ContinuousClock.Instant?) { self.upcoming[arm] = time }
@@ -227,6 +239,7 @@ public actor ExperimentRunner {
                 for (arm, context) in order {
                     if self.stopRequested || Task.isCancelled { break }
                     let slotStart = ContinuousClock.now
+                    self.currentSlot = (arm.id, round, (self.currentSlot?.index ?? 0) + 1, slotStart)
                     log.write("slot", at: self.clock.seconds(slotStart), ["arm": .string(arm.id.rawValue), "round": .int(round)])
                     let mutations = self.mutationTimes(arm: arm, slotStart: slotStart, generator: &generator)
                     let slotEnd = slotStart + configuration.schedule.slot
@@ -486,13 +499,33 @@ public struct RunProgress: Sendable {
     public var failuresByArm: [ArmID: Int]
     /// The arm whose mutation comes next, and in how many seconds.
     public var nextMutation: (arm: ArmID, inSeconds: Double)?
+    public struct Slot: Sendable, Equatable {
+        public var arm: ArmID
+        public var round: Int
+        public var number: Int
+        public var of: Int
+    }
+    /// The slot running now (numbers from 1), once the first has started.
+    public var slot: Slot?
+    /// Seconds until the last slot ends (the drain after it is not counted).
+    public var remaining: Double?
 
+    public init(elapsed: Double, inFlight: Int, completed: Int, failuresByArm: [ArmID: Int], nextMutation: (arm: ArmID, inSeconds: Double)?) {
+        self.elapsed = elapsed
+        self.inFlight = inFlight
+        self.completed = completed
+        self.failuresByArm = failuresByArm
+        self.nextMutation = nextMutation
+    }
+
+    /// One line for a terminal: `12.3s  slot 5/18 envoy-gateway-delete-recreate round 1  done 40, 3 failed  in flight 4  ~52s left`.
     public var line: String {
-        var text = String(format: "%6.1fs  in flight %d  done %d", self.elapsed, self.inFlight, self.completed)
-        if !self.failuresByArm.isEmpty {
-            text += "  failures " + self.failuresByArm.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-        }
-        if let next = self.nextMutation { text += String(format: "  next mutation %@ in %.1fs", next.arm.rawValue, next.inSeconds) }
+        var text = String(format: "%6.1fs", self.elapsed)
+        if let slot = self.slot { text += "  slot \(slot.number)/\(slot.of) \(slot.arm.rawValue) round \(slot.round)" }
+        let failed = self.failuresByArm.values.reduce(0, +)
+        text += "  done \(self.completed)\(failed > 0 ? ", \(failed) failed" : "")  in flight \(self.inFlight)"
+        if let next = self.nextMutation { text += String(format: "  next write %@ in %.1fs", next.arm.rawValue, next.inSeconds) }
+        if let remaining = self.remaining { text += String(format: "  ~%.0fs left", remaining) }
         return text
     }
 }
