@@ -100,7 +100,7 @@ final class HTMLReportTests: XCTestCase {
             XCTAssertTrue(attributes.contains("viewBox"), "every chart scales: \(attributes)")
             XCTAssertFalse(attributes.contains("width"), "no fixed width")
         }
-        XCTAssertTrue(html.contains("@media print{") && html.contains(".scroll{overflow:visible}"), "printing shows every column")
+        XCTAssertTrue(html.contains("@media print{") && html.contains(".scroll,.chart{overflow:visible}"), "printing shows every column")
         XCTAssertFalse(html.contains("<script"))
         XCTAssertFalse(html.contains("http://") && html.contains("src=\"http"), "no external resources")
     }

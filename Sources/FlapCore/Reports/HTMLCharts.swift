@@ -10,7 +10,8 @@ enum HTMLCharts {
     static let bins = 200
 
     static func svg(height: Double, _ body: String) -> String {
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(Int(width)) \(Int(height.rounded(.up)))\" role=\"img\">\(body)</svg>"
+        // On a phone the chart keeps a legible size and scrolls sideways, as the tables do.
+        "<div class=\"chart\"><svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(Int(width)) \(Int(height.rounded(.up)))\" role=\"img\">\(body)</svg></div>"
     }
 
     static func label(_ text: String, y: Double, emphasis: String? = nil) -> String {

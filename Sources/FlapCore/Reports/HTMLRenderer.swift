@@ -42,11 +42,11 @@ public enum HTMLRenderer {
     .pass{background:#2f6f4e}.fail{background:#b23a00}.invalid{background:#6b2c91}.unreliable{background:#7a5a00}
     .alert{color:#9b2c2c;font-weight:600}
     table{border-collapse:collapse;font-variant-numeric:tabular-nums}td,th{border:1px solid #cbd5e0;padding:3px 7px;text-align:left;vertical-align:top}
-    th{background:#edf2f7}td.n{text-align:right}.scroll{overflow-x:auto}
-    svg{width:100%;height:auto;display:block}svg text{font:11px system-ui,sans-serif;fill:#2d3748}
+    th{background:#edf2f7}td.n{text-align:right;white-space:nowrap}.scroll,.chart{overflow-x:auto}
+    svg{width:100%;height:auto;display:block}.chart svg{min-width:760px}svg text{font:11px system-ui,sans-serif;fill:#2d3748}
     pre{overflow-x:auto;font-size:12px;background:#f7fafc;padding:8px}
     .key span{display:inline-block;margin-right:14px}.sw{display:inline-block;width:10px;height:10px;margin-right:4px;vertical-align:middle}
-    @media print{body{max-width:none;margin:0;font-size:10px}.scroll{overflow:visible}table{font-size:9px}pre{white-space:pre-wrap;font-size:8px}
+    @media print{body{max-width:none;margin:0;font-size:10px}.scroll,.chart{overflow:visible}.chart svg{min-width:0}table{font-size:9px}pre{white-space:pre-wrap;font-size:8px}
     section{break-inside:avoid-page}}
     """
 
