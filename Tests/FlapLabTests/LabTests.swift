@@ -99,7 +99,7 @@ final class LabTests: XCTestCase {
     /// Envoy's own answers reach the lab with their response flags: a route naming a cluster Envoy lacks gives
     /// 503 `NC` (the warming window's answer, made permanent here), an unknown host 404 `NR`.
     func testEnvoysOwnAnswersAreLoggedWithTheirResponseFlags() async throws {
-        let lab = try await Lab.start()
+        let lab = try await Lab.start(Self.twoProfiles)
         defer { lab.stop() }
         let envoy = try XCTUnwrap(lab.planes[.envoyGateway]?.envoy)
         // The controller's first sync writes the routes; the ghost route is written after it, so it stays.
@@ -164,7 +164,7 @@ final class LabTests: XCTestCase {
     }
 
     func testASecondCoordinatorDoesNotKnowTheFirstOnesQueries() async throws {
-        var configuration = Lab.Configuration()
+        var configuration = Self.twoProfiles
         configuration.coordinators = 2
         let lab = try await Lab.start(configuration)
         defer { lab.stop() }
@@ -190,7 +190,7 @@ final class LabTests: XCTestCase {
     /// machine busy with a compiler saw none, so the burst spans ~60 reloads (the controller syncs at most every
     /// 250 ms, as ingress-nginx rate-limits its syncs).
     func testFrequentReloadsRaceIdleKeepAliveConnectionsOnNginxOnly() async throws {
-        let lab = try await Lab.start()
+        let lab = try await Lab.start(Self.twoProfiles)
         defer { lab.stop() }
         let ingress = try XCTUnwrap(lab.ingressTarget)
         let gateway = try XCTUnwrap(lab.gatewayTarget)
@@ -251,7 +251,7 @@ final class LabTests: XCTestCase {
     }
 
     func testStoppingTheLabLeavesNoProcessOrDirectory() async throws {
-        let lab = try await Lab.start()
+        let lab = try await Lab.start(Self.twoProfiles)
         let directory = lab.directory
         XCTAssertFalse(Self.processes(mentioning: directory).isEmpty, "nginx and Envoy run from the lab directory")
         lab.stop()
@@ -345,5 +345,12 @@ final class LabTests: XCTestCase {
     }
 
     static func spec(_ object: JSONValue) -> JSONValue { object["spec"] ?? .null }
+
+    /// ingress-nginx and Envoy Gateway only, for tests about one nginx and one Envoy mechanism.
+    static var twoProfiles: Lab.Configuration {
+        var configuration = Lab.Configuration()
+        configuration.profiles = [.ingressNginx, .envoyGateway]
+        return configuration
+    }
 }
 
