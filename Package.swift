@@ -55,7 +55,7 @@ let package = Package(
         .testTarget(name: "FlapCoreTests", dependencies: ["FlapCore", "FlapFakes", "FlapTesting", "KubeClient", "TrinoClient", "HTTPWire", "FlapJSON"], swiftSettings: strictness),
         .testTarget(name: "FlapLabTests", dependencies: ["FlapLab", "FlapCore", "FlapFakes", "FlapTesting", "KubeClient", "flap-cli", "FlapSystem", "FlapJSON", "HTTPWire"],
                     exclude: ["Golden"], swiftSettings: strictness),
-        .testTarget(name: "FlapCLITests", dependencies: ["flap-cli", "FlapCommandLine", "FlapJSON", "FlapFakes", "FlapTesting", "FlapCore", "KubeClient", "FlapSystem"], swiftSettings: strictness),
+        .testTarget(name: "FlapCLITests", dependencies: ["flap-cli", "FlapCommandLine", "FlapJSON", "FlapFakes", "FlapLab", "FlapTesting", "FlapCore", "KubeClient", "FlapSystem"], swiftSettings: strictness),
         .testTarget(name: "FlapFakesTests", dependencies: ["FlapFakes", "FlapJSON", "KubeClient", "TrinoClient", "HTTPWire", "FlapSystem"], swiftSettings: strictness),
         .testTarget(name: "FlapTestingTests", dependencies: ["FlapTesting", "FlapCore", "KubeClient"], swiftSettings: strictness),
     ],
