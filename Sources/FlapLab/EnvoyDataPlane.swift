@@ -15,14 +15,13 @@ final class EnvoyDataPlane: @unchecked Sendable {
     private let lock = NSLock()
     private var version = 0
     private var servedClusters: JSONValue = []
-    private var servedAssignments: [String: JSONValue] = [:]
 
     init(binary: String, directory: String, port: Int, adminPort: Int) throws {
         self.binary = binary
         self.directory = directory
         self.port = port
         self.adminPort = adminPort
-        try FileManager.default.createDirectory(atPath: "\(directory)/xds/eds", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: "\(directory)/xds", withIntermediateDirectories: true)
     }
 
     var lds: String { "\(self.directory)/xds/lds.json" }
@@ -30,36 +29,27 @@ final class EnvoyDataPlane: @unchecked Sendable {
     var rds: String { "\(self.directory)/xds/rds.json" }
     var accessLog: String { "\(self.directory)/access.log" }
 
-    /// Where a cluster's endpoints are: one EDS file per cluster (Envoy expects exactly one assignment per update).
-    func edsPath(_ cluster: String) -> String {
-        let safe = String(cluster.map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : "_" })
-        return "\(self.directory)/xds/eds/\(safe)-\(UInt32(truncatingIfNeeded: cluster.utf8.reduce(5381) { ($0 << 5) &+ $0 &+ Int($1) })).json"
-    }
-
-    /// The clusters with their EDS source filled in.
-    private func sourced(_ clusters: [JSONValue]) -> JSONValue {
-        .array(clusters.map { cluster in
+    /// The clusters with their endpoints inline (STATIC), where the products use EDS: file-based EDS needs an
+    /// inotify instance per cluster, and Linux allows a user 128 by default (thousands of routes are thousands of
+    /// clusters). An endpoint change is then a cluster update: Envoy warms the new version and swaps it in (no
+    /// cluster_not_found window, in-flight requests finish; upstream connections are drained, which clients do not see).
+    private func sourced(_ resources: EnvoyResources) -> JSONValue {
+        .array(resources.clusters.map { cluster in
             var cluster = cluster
             let name = cluster["name"]?.stringValue ?? ""
-            cluster[member: "eds_cluster_config"] = ["service_name": .string(name),
-                                                     "eds_config": ["resource_api_version": "V3", "path_config_source": ["path": .string(self.edsPath(name))]]]
+            cluster[member: "type"] = "STATIC"
+            cluster[member: "load_assignment"] = resources.assignments[name].map { assignment in
+                var inline = assignment
+                inline[member: "@type"] = nil
+                return inline
+            } ?? ["cluster_name": .string(name), "endpoints": []]
             return cluster
         })
     }
 
-    /// Writes each changed assignment to its cluster's EDS file: an endpoint change touches nothing else.
-    private func writeAssignments(_ assignments: [String: JSONValue]) throws {
-        let served = self.lock.withLock { self.servedAssignments }
-        for (name, assignment) in assignments.sorted(by: { $0.key < $1.key }) where served[name] != assignment {
-            try self.write([assignment], to: self.edsPath(name))
-        }
-        self.lock.withLock { self.servedAssignments.merge(assignments) { $1 } }
-    }
-
     func start(_ resources: EnvoyResources, labDirectory: String) throws {
         try self.write(self.listener(), to: self.lds)
-        try self.writeAssignments(resources.assignments)
-        let clusters = self.sourced(resources.clusters)
+        let clusters = self.sourced(resources)
         try self.write(clusters, to: self.cds)
         try self.write(resources.routes, to: self.rds)
         self.lock.withLock { self.servedClusters = clusters }
@@ -87,8 +77,7 @@ final class EnvoyDataPlane: @unchecked Sendable {
     /// ACK would). What ordering cannot remove stays: Envoy warms a new cluster while the route naming it may
     /// already be active, so a request can meet it and get Envoy's own 503 `NC`.
     func apply(_ resources: EnvoyResources) async throws {
-        try await Blocking.run { try self.writeAssignments(resources.assignments) }
-        let clusters = self.sourced(resources.clusters)
+        let clusters = self.sourced(resources)
         let current = self.lock.withLock { self.servedClusters }
         let kept = Self.merging(current, clusters)
         if kept != current { try await self.writeOffPool(kept, to: self.cds) }

@@ -47,6 +47,29 @@ actor ControllerLoop {
         kinds.map { kind in Task { for try await _ in kube.watchChanges(kind, namespace: KubeClient.allNamespaces) { await self.markDirty() } } }
     }
 
+    /// Marks the state dirty when a route's served content changes (spec, labels, annotations; added or deleted),
+    /// not when only its status does: the controllers' own status writes (two Gateway API profiles write every
+    /// route's) would otherwise re-render everything once per write, which at thousands of routes never settles.
+    nonisolated func watchRoutes(_ kind: ResourceType, with kube: KubeClient) -> Task<Void, any Error> {
+        Task {
+            var served: [String: JSONValue] = [:]
+            for try await event in kube.watchChanges(kind, namespace: KubeClient.allNamespaces) {
+                let key = "\(event.object.namespace ?? "")/\(event.object.name)"
+                if event.kind == .deleted {
+                    served[key] = nil
+                    await self.markDirty()
+                    continue
+                }
+                let content: JSONValue = ["uid": event.object.metadata.uid.map(JSONValue.string) ?? .null, "spec": event.object.json["spec"] ?? .null,
+                                          "labels": event.object.json["metadata"]?["labels"] ?? .null,
+                                          "annotations": event.object.json["metadata"]?["annotations"] ?? .null]
+                guard served[key] != content else { continue }
+                served[key] = content
+                await self.markDirty()
+            }
+        }
+    }
+
     func fail(_ error: String) { self.errors.append(error) }
     /// When the data plane began serving a new configuration (nginx: a reload's workers answering).
     func served(at instant: ContinuousClock.Instant) { self.servedConfigurations.append(instant) }

@@ -75,7 +75,7 @@ final class ProfileDataPlane: Sendable {
     func run(kube: KubeClient, gatewayNamespace: String, syncPeriod: Duration) {
         let loop = self.loop
         let task = Task {
-            let watchers = loop.watch([self.profile.api == .ingress ? .ingress : .httpRoute, .service, .endpointSlice], with: kube)
+            let watchers = loop.watch([.service, .endpointSlice], with: kube) + [loop.watchRoutes(self.profile.api == .ingress ? .ingress : .httpRoute, with: kube)]
             defer { watchers.forEach { $0.cancel() } }
             // A Gateway API profile keeps its Gateway's status current (a changed Gateway is a new generation).
             let gateway = Task {
@@ -181,13 +181,22 @@ struct RouteStatus: Equatable {
                       message: resolved ? "All references resolved" : self.unresolved.joined(separator: "; "), observedGeneration: self.generation,
                       lastTransitionTime: now),
         ]
-        var updated = route
-        updated.status.parents = route.status.parents.filter { $0.controllerName != profile.controllerName } + [parent]
-        do {
-            try await kube.replaceStatus(updated)
-            return true
-        } catch let error as KubeStatusError where error.isConflict || error.isNotFound {
-            return error.isNotFound
+        var current = route
+        // Another implementation writes its own entry of the same route's status: on a conflict, re-read the route
+        // and write again (a newer generation is the next sync's to describe).
+        for _ in 1...5 {
+            var updated = current
+            updated.status.parents = current.status.parents.filter { $0.controllerName != profile.controllerName } + [parent]
+            do {
+                try await kube.replaceStatus(updated)
+                return true
+            } catch let error as KubeStatusError where error.isNotFound {
+                return true
+            } catch let error as KubeStatusError where error.isConflict {
+                current = try await kube.get(HTTPRoute.self, name: route.name, namespace: route.namespace)
+                guard current.metadata.generation == self.generation else { return false }
+            }
         }
+        return false
     }
 }
