@@ -5,7 +5,8 @@ import Foundation
 /// The lab's API × data-plane reading: for each mutation, each profile's survival change against its own control
 /// arm, and two main effects with 95% intervals: the API's (HTTPRoute minus Ingress, averaged over the data planes
 /// that serve both) and the data plane's (Envoy minus nginx, averaged over the APIs both serve). An effect whose
-/// interval excludes zero decided; when neither does, the run is too small to say (never "no difference").
+/// interval excludes zero decided; when neither does, the reading says how large an effect the run rules out (never
+/// "no difference").
 public struct LabFactorial: Sendable, Codable, Equatable {
     public struct Row: Sendable, Codable, Equatable {
         /// The mutation's arm label (`delete-recreate`, `toggle-header-x6`, ...).
@@ -14,7 +15,7 @@ public struct LabFactorial: Sendable, Codable, Equatable {
         public var change: [String: Double]
         public var api: ProportionCombination?
         public var dataPlane: ProportionCombination?
-        /// `API`, `data plane`, `both`, or `neither (this run cannot tell)`.
+        /// `API`, `data plane`, `both`, or `neither (each within ±N points)`: the largest effect the run rules out.
         public var decided: String
     }
 
@@ -71,7 +72,10 @@ public struct LabFactorial: Sendable, Codable, Equatable {
         case (true, true): decided = "both"
         case (true, false): decided = "API"
         case (false, true): decided = "data plane"
-        case (false, false): decided = "neither (this run cannot tell)"
+        case (false, false):
+            // Neither interval excludes zero: say how large an effect the run rules out, not "no difference".
+            let bound = [api, dataPlane].compactMap { $0 }.map { max(abs($0.lower), abs($0.upper)) }.max() ?? 1
+            decided = "neither (each within ±\(Int((bound * 100).rounded(.up))) points)"
         }
         var change: [String: Double] = [:]
         for (profile, cell) in cells { change[profile.rawValue] = cell.arm.estimate - cell.control.estimate }

@@ -41,9 +41,15 @@ final class LabFactorialTests: XCTestCase {
         XCTAssertFalse(html.contains("<script"))
     }
 
-    func testASmallRunSaysItCannotTellRatherThanNoDifference() throws {
-        let reading = LabFactorial.reading(survival: Self.survival([.ingressNginx: 1], trials: 3), profiles: LabProfile.factorial)
-        XCTAssertEqual(reading.rows.first?.decided, "neither (this run cannot tell)")
+    func testWhenNeitherDecidesTheReadingSaysHowLargeAnEffectTheRunRulesOut() throws {
+        let small = LabFactorial.reading(survival: Self.survival([.ingressNginx: 1], trials: 3), profiles: LabProfile.factorial)
+        let smallBound = try XCTUnwrap(small.rows.first?.decided)
+        XCTAssertTrue(smallBound.hasPrefix("neither (each within ±"), smallBound)
+        // Every profile lost every query: no factor decided, and forty queries a cell rule out more than a small effect.
+        let all = Dictionary(uniqueKeysWithValues: LabProfile.factorial.map { ($0, 40) })
+        let large = try XCTUnwrap(LabFactorial.reading(survival: Self.survival(all, trials: 40), profiles: LabProfile.factorial).rows.first?.decided)
+        func points(_ text: String) -> Int { Int(text.split(separator: "±").last!.split(separator: " ").first!)! }
+        XCTAssertLessThan(points(large), points(smallBound), "\(large) vs \(smallBound)")
     }
 
     func testAMutationOnlyOneAPIHasGetsOnlyTheDataPlaneEffect() throws {

@@ -41,9 +41,9 @@ public enum LabProfile: String, CaseIterable, Sendable, Codable, Comparable {
     public var mechanics: String {
         switch self {
         case .ingressNginx: "renders nginx.conf and reloads on route changes, batched by a sync period"
-        case .contour: "xDS: clusters per Service port, endpoints by EDS, routes by RDS; 503 for a route whose Service is missing"
+        case .contour: "xDS: a cluster per Service port, routes by RDS; 503 for a route whose Service is missing"
         case .nginxGatewayFabric: "renders nginx.conf and reloads on every change, endpoint changes included"
-        case .envoyGateway: "xDS: one cluster per route rule (httproute/<ns>/<name>/rule/<i>), backends as weighted localities by EDS"
+        case .envoyGateway: "xDS: one cluster per route rule (httproute/<ns>/<name>/rule/<i>), its backends as weighted localities"
         }
     }
 
