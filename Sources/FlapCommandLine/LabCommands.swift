@@ -18,7 +18,8 @@ enum LabCommands {
     Trino coordinator, and real data planes programmed from the API's objects: nginx as ingress-nginx (reloads)
     and Envoy with file-based xDS as a Gateway API implementation. Arms: control, delete-and-recreate the route,
     remove and re-add a backend (HTTPRoute), a config-change hammer, and a neighbour-route change. Prints the
-    summary and writes report.json and report.html (default flap-results/<run id>).
+    summary and writes report.json, report.html, queries.csv, mutations.csv and events.jsonl (default
+    flap-results/<run id>). Exit codes: 0 pass, 1 error, 3 a gate failed, 5 invalid, 6 unreliable.
 
     lab up: starts the lab and prints its endpoints (API server, kubeconfig, Trino through each route) and its
     pods' labels and ports until Ctrl-C, so kubectl, the Trino CLI or Python client, `flap-cli run` or your own
