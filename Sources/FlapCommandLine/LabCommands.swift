@@ -19,7 +19,8 @@ enum LabCommands {
     \(LabProfile.allCases.map { "  \($0.rawValue): \($0.api == .ingress ? "Ingress" : "HTTPRoute") through \($0.proxy.rawValue), \($0.mechanics)" }.joined(separator: "\n    "))
     Arms per profile: control, delete-and-recreate the route, remove and re-add a backend (HTTPRoute), a
     config-change hammer, and a neighbour-route change. Prints which factor (the API or the data plane) decided
-    each mutation's effect, with intervals, then the summary; writes report.json and report.html (default
+    each mutation's effect, with intervals, then the summary; writes report.json, report.html, queries.csv,
+    mutations.csv and events.jsonl (default
     flap-results/<run id>). Exit codes: 0 pass, 1 error, 3 a gate failed, 5 invalid, 6 unreliable.
 
     lab up: starts the lab and prints its endpoints (API server, kubeconfig, Trino through each route) and its

@@ -24,8 +24,8 @@ struct RunOptions {
 
     Flaps the routes while Trino queries run through them, interleaving a control arm and one arm per
     mutation for each route; restores every object at the end (also on Ctrl-C and SIGTERM; after a crash run
-    `flap-cli restore`). Writes report.json, report.html and events.jsonl to --output (default
-    flap-results/<run id>) and prints the summary.
+    `flap-cli restore`). Writes report.json, report.html, queries.csv, mutations.csv and events.jsonl to
+    --output (default flap-results/<run id>) and prints the summary.
 
     -n and --connect-to apply to both routes unless --ingress-namespace/--httproute-namespace or
     --ingress-connect-to/--httproute-connect-to say otherwise. A --mutation applies to every route unless it
