@@ -88,48 +88,46 @@ public struct LabFactorial: Sendable, Codable, Equatable {
         return "API × data plane on this run: " + (parts.isEmpty ? "no mutation measured on two profiles" : parts.joined(separator: "; "))
     }
 
-    /// The table: survival change per profile, then each effect with its interval.
+    private static func percent(_ value: Double?) -> String {
+        guard let value, !value.isNaN else { return "-" }
+        return String(format: "%+.0f%%", value * 100)
+    }
+
+    private static func effect(_ value: ProportionCombination?) -> String {
+        guard let value, !value.estimate.isNaN else { return "n/a" }
+        return "\(percent(value.estimate)) [\(percent(value.lower)), \(percent(value.upper))]"
+    }
+
+    /// The table: survival change per profile, then each effect with its interval, then where each stand-in errs.
     public func text(profiles: [LabProfile]) -> String {
-        func percent(_ value: Double?) -> String {
-            guard let value, !value.isNaN else { return "-" }
-            return String(format: "%+.0f%%", value * 100)
-        }
-        func effect(_ value: ProportionCombination?) -> String {
-            guard let value, !value.estimate.isNaN else { return "n/a" }
-            return "\(percent(value.estimate)) [\(percent(value.lower)), \(percent(value.upper))]"
-        }
         let header = ["mutation"] + profiles.map(\.rawValue) + ["API (HTTPRoute − Ingress)", "data plane (Envoy − nginx)", "decided"]
         var rows = [header]
         for row in self.rows {
-            rows.append([row.mutation] + profiles.map { percent(row.change[$0.rawValue]) } + [effect(row.api), effect(row.dataPlane), row.decided])
+            rows.append([row.mutation] + profiles.map { Self.percent(row.change[$0.rawValue]) }
+                        + [Self.effect(row.api), Self.effect(row.dataPlane), row.decided])
         }
         let widths = header.indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
         let lines = rows.map { row in
             row.enumerated().map { index, cell in cell.padding(toLength: widths[index], withPad: " ", startingAt: 0) }.joined(separator: "  ")
                 .trimmingCharacters(in: .whitespaces)
         }
-        return "survival change against each profile's control, and the main effects (95% intervals):\n" + lines.joined(separator: "\n") + "\n"
+        let caveats = profiles.map { "  \($0.rawValue): \($0.fidelity)" }
+        return "survival change against each profile's control, and the main effects (95% intervals):\n" + lines.joined(separator: "\n")
+            + "\nwhere each stand-in errs:\n" + caveats.joined(separator: "\n") + "\n"
     }
 
-    /// The table as HTML for the report (escaped; the headline first).
+    /// The table as HTML for the report (escaped; the headline first, each stand-in's known error last).
     public func html(profiles: [LabProfile]) -> String {
-        func percent(_ value: Double?) -> String {
-            guard let value, !value.isNaN else { return "-" }
-            return String(format: "%+.0f%%", value * 100)
-        }
-        func effect(_ value: ProportionCombination?) -> String {
-            guard let value, !value.estimate.isNaN else { return "n/a" }
-            return "\(percent(value.estimate)) [\(percent(value.lower)), \(percent(value.upper))]"
-        }
         let escape = HTMLRenderer.escape
         var html = "<p><b>\(escape(self.headline))</b></p><table><tr><th>mutation</th>"
         html += profiles.map { "<th>\(escape($0.rawValue))<br/><small>\($0.api == .ingress ? "Ingress" : "HTTPRoute") · \($0.proxy.rawValue)</small></th>" }.joined()
         html += "<th>API (HTTPRoute − Ingress)</th><th>data plane (Envoy − nginx)</th><th>decided</th></tr>"
         for row in self.rows {
-            html += "<tr><td>\(escape(row.mutation))</td>" + profiles.map { "<td>\(percent(row.change[$0.rawValue]))</td>" }.joined()
-            html += "<td>\(effect(row.api))</td><td>\(effect(row.dataPlane))</td><td><b>\(escape(row.decided))</b></td></tr>"
+            html += "<tr><td>\(escape(row.mutation))</td>" + profiles.map { "<td>\(Self.percent(row.change[$0.rawValue]))</td>" }.joined()
+            html += "<td>\(Self.effect(row.api))</td><td>\(Self.effect(row.dataPlane))</td><td><b>\(escape(row.decided))</b></td></tr>"
         }
-        return html + "</table><p><small>Survival change against each profile's own control arm; effects are means of differences with 95% MOVER intervals. An effect decides when its interval excludes zero.</small></p>"
+        html += "</table><p><small>Survival change against each profile's own control arm; effects are means of differences with 95% MOVER intervals. An effect decides when its interval excludes zero.</small></p>"
+        return html + "<ul>" + profiles.map { "<li><small>\(escape($0.rawValue)): \(escape($0.fidelity))</small></li>" }.joined() + "</ul>"
     }
 
     var json: JSONValue {

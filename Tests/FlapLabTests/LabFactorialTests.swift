@@ -24,6 +24,9 @@ final class LabFactorialTests: XCTestCase {
         XCTAssertTrue(reading.headline.contains("delete-recreate: data plane"), reading.headline)
         let table = reading.text(profiles: LabProfile.factorial)
         XCTAssertTrue(table.contains("+50% ["), table)
+        XCTAssertTrue(table.contains("envoy-gateway: endpoints inline") && table.contains("lower bound"),
+                      "the table says in which direction each stand-in errs: \(table)")
+        XCTAssertTrue(table.contains("ingress-nginx: reloads on endpoint changes") && table.contains("upper bound"), table)
     }
 
     func testTheAPIDecidesWhenOnlyTheIngressProfilesLoseQueries() throws {

@@ -47,6 +47,18 @@ public enum LabProfile: String, CaseIterable, Sendable, Codable, Comparable {
         }
     }
 
+    /// Where the lab's stand-in errs in a known direction, so a reader takes its figures as a bound.
+    public var fidelity: String {
+        switch self {
+        case .ingressNginx:
+            "reloads on endpoint changes too (ingress-nginx's Lua balancer does not): on a backend change its losses are an upper bound"
+        case .contour, .envoyGateway:
+            "endpoints inline, not by EDS, so clusters never warm again: on a backend change or rule reorder its losses are a lower bound (envoyproxy/gateway#6287, #9029)"
+        case .nginxGatewayFabric:
+            "nginx's own timeouts where NGF sets none; no NGINX Plus API (Plus changes upstreams without a reload)"
+        }
+    }
+
     /// The Gateway a Gateway API profile serves (in the lab's namespace), and the controller name its status carries.
     public var gatewayName: String { self == .envoyGateway ? "lab-gateway" : "lab-gateway-\(self.rawValue)" }
     var controllerName: String {
