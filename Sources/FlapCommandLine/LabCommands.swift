@@ -105,7 +105,7 @@ enum LabCommands {
         for profile in lab.profiles {
             guard let port = lab.port(profile) else { continue }
             let serves = profile.api == .ingress
-                ? "Ingresses without a class or of class \(profile == .ingressNginx ? "nginx" : "contour") in every namespace\(routes ? "; Ingress \(namespace)/trino" : "")"
+                ? "Ingresses without a class or of class \(profile.ingressClass ?? "") in every namespace\(routes ? "; Ingress \(namespace)/trino" : "")"
                 : "Gateway \(namespace)/\(profile.gatewayName): HTTPRoutes from every namespace\(routes ? "; HTTPRoute \(namespace)/trino" : "")"
             print("\((profile.rawValue + ":").padding(toLength: 22, withPad: " ", startingAt: 0))http://\(profile.api == .ingress ? Lab.ingressHost : Lab.gatewayHost):\(port)  "
                   + "(\(profile.product); \(serves))")

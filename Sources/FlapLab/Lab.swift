@@ -176,6 +176,7 @@ public final class Lab: @unchecked Sendable {
                 switch profile.proxy {
                 case .nginx where binaries.nginx == nil: unavailable.append("\(profile.rawValue): nginx is not installed (scripts/lab-deps)")
                 case .envoy where binaries.envoy == nil: unavailable.append("\(profile.rawValue): envoy is not installed (scripts/lab-deps)")
+                case .haproxy where binaries.haproxy == nil: unavailable.append("\(profile.rawValue): haproxy is not installed (scripts/lab-deps)")
                 default: profiles.append(profile)
                 }
             }

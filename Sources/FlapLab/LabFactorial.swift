@@ -15,6 +15,8 @@ public struct LabFactorial: Sendable, Codable, Equatable {
         public var change: [String: Double]
         public var api: ProportionCombination?
         public var dataPlane: ProportionCombination?
+        /// HAProxy minus nginx, averaged over the APIs both serve (with the haproxy profiles).
+        public var haproxy: ProportionCombination?
         /// `API`, `data plane`, `both`, or `neither (each within ±N points)`: the largest effect the run rules out.
         public var decided: String
     }
@@ -33,8 +35,8 @@ public struct LabFactorial: Sendable, Codable, Equatable {
     static func reading(survival: [String: Proportion], profiles: [LabProfile]) -> LabFactorial {
         var mutations: [String] = []
         for profile in profiles {
-            for name in survival.keys.sorted() where name.hasPrefix(profile.rawValue + "-") && name != profile.rawValue + "-control" {
-                let label = String(name.dropFirst(profile.rawValue.count + 1))
+            for name in survival.keys.sorted() {
+                guard let (owner, label) = LabProfile.owner(ofArm: name), owner == profile, label != "control" else { continue }
                 if !mutations.contains(label) { mutations.append(label) }
             }
         }
@@ -60,26 +62,26 @@ public struct LabFactorial: Sendable, Codable, Equatable {
             }
             return ProportionCombination(terms)
         }
-        let apiPairs = [LabProfile.Proxy.nginx, .envoy].compactMap { proxy in
+        let apiPairs = LabProfile.Proxy.allCases.compactMap { proxy in
             cell(.httpRoute, proxy).flatMap { gateway in cell(.ingress, proxy).map { (gateway, $0) } }
         }
-        let planePairs = [RouteTarget.Kind.ingress, .httpRoute].compactMap { api in
-            cell(api, .envoy).flatMap { envoy in cell(api, .nginx).map { (envoy, $0) } }
+        func planePairs(_ proxy: LabProfile.Proxy) -> [((arm: Proportion, control: Proportion), (arm: Proportion, control: Proportion))] {
+            [RouteTarget.Kind.ingress, .httpRoute].compactMap { api in cell(api, proxy).flatMap { other in cell(api, .nginx).map { (other, $0) } } }
         }
-        let api = effect(apiPairs), dataPlane = effect(planePairs)
+        let api = effect(apiPairs), dataPlane = effect(planePairs(.envoy)), haproxy = effect(planePairs(.haproxy))
         let decided: String
-        switch (api?.excludesZero ?? false, dataPlane?.excludesZero ?? false) {
+        switch (api?.excludesZero ?? false, (dataPlane?.excludesZero ?? false) || (haproxy?.excludesZero ?? false)) {
         case (true, true): decided = "both"
         case (true, false): decided = "API"
         case (false, true): decided = "data plane"
         case (false, false):
             // Neither interval excludes zero: say how large an effect the run rules out, not "no difference".
-            let bound = [api, dataPlane].compactMap { $0 }.map { max(abs($0.lower), abs($0.upper)) }.max() ?? 1
+            let bound = [api, dataPlane, haproxy].compactMap { $0 }.map { max(abs($0.lower), abs($0.upper)) }.max() ?? 1
             decided = "neither (each within ±\(Int((bound * 100).rounded(.up))) points)"
         }
         var change: [String: Double] = [:]
         for (profile, cell) in cells { change[profile.rawValue] = cell.arm.estimate - cell.control.estimate }
-        return Row(mutation: mutation, change: change, api: api, dataPlane: dataPlane, decided: decided)
+        return Row(mutation: mutation, change: change, api: api, dataPlane: dataPlane, haproxy: haproxy, decided: decided)
     }
 
     /// One line for the summary's top: which factor decided each mutation on this run.
@@ -100,11 +102,13 @@ public struct LabFactorial: Sendable, Codable, Equatable {
 
     /// The table: survival change per profile, then each effect with its interval, then where each stand-in errs.
     public func text(profiles: [LabProfile]) -> String {
-        let header = ["mutation"] + profiles.map(\.rawValue) + ["API (HTTPRoute − Ingress)", "data plane (Envoy − nginx)", "decided"]
+        let withHAProxy = profiles.contains { $0.proxy == .haproxy }
+        let header = ["mutation"] + profiles.map(\.rawValue) + ["API (HTTPRoute − Ingress)", "data plane (Envoy − nginx)"]
+            + (withHAProxy ? ["data plane (HAProxy − nginx)"] : []) + ["decided"]
         var rows = [header]
         for row in self.rows {
-            rows.append([row.mutation] + profiles.map { Self.percent(row.change[$0.rawValue]) }
-                        + [Self.effect(row.api), Self.effect(row.dataPlane), row.decided])
+            rows.append([row.mutation] + profiles.map { Self.percent(row.change[$0.rawValue]) } + [Self.effect(row.api), Self.effect(row.dataPlane)]
+                        + (withHAProxy ? [Self.effect(row.haproxy)] : []) + [row.decided])
         }
         let widths = header.indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
         let lines = rows.map { row in
@@ -121,10 +125,12 @@ public struct LabFactorial: Sendable, Codable, Equatable {
         let escape = HTMLRenderer.escape
         var html = "<p><b>\(escape(self.headline))</b></p><table><tr><th>mutation</th>"
         html += profiles.map { "<th>\(escape($0.rawValue))<br/><small>\($0.api == .ingress ? "Ingress" : "HTTPRoute") · \($0.proxy.rawValue)</small></th>" }.joined()
-        html += "<th>API (HTTPRoute − Ingress)</th><th>data plane (Envoy − nginx)</th><th>decided</th></tr>"
+        let withHAProxy = profiles.contains { $0.proxy == .haproxy }
+        html += "<th>API (HTTPRoute − Ingress)</th><th>data plane (Envoy − nginx)</th>" + (withHAProxy ? "<th>data plane (HAProxy − nginx)</th>" : "") + "<th>decided</th></tr>"
         for row in self.rows {
             html += "<tr><td>\(escape(row.mutation))</td>" + profiles.map { "<td>\(Self.percent(row.change[$0.rawValue]))</td>" }.joined()
-            html += "<td>\(Self.effect(row.api))</td><td>\(Self.effect(row.dataPlane))</td><td><b>\(escape(row.decided))</b></td></tr>"
+            html += "<td>\(Self.effect(row.api))</td><td>\(Self.effect(row.dataPlane))</td>" + (withHAProxy ? "<td>\(Self.effect(row.haproxy))</td>" : "")
+            html += "<td><b>\(escape(row.decided))</b></td></tr>"
         }
         html += "</table><p><small>Survival change against each profile's own control arm; effects are means of differences with 95% MOVER intervals. An effect decides when its interval excludes zero.</small></p>"
         return html + "<ul>" + profiles.map { "<li><small>\(escape($0.rawValue)): \(escape($0.fidelity))</small></li>" }.joined() + "</ul>"

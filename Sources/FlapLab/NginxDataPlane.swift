@@ -65,10 +65,13 @@ final class NginxDataPlane: @unchecked Sendable {
     }
 
     /// Waits until a new connection is answered with `stamp`: the reloaded workers serve the configuration.
-    func awaitServing(_ stamp: String) async -> Bool {
+    func awaitServing(_ stamp: String) async -> Bool { await Self.awaitStamp(stamp, port: self.port) }
+
+    /// Waits until a new connection to `port` is answered with `stamp` (any proxy serving the lab's stamp path).
+    static func awaitStamp(_ stamp: String, port: Int) async -> Bool {
         let deadline = ContinuousClock.now + Self.servingTimeout
         // A host no Ingress has: the default server answers.
-        let request = HTTPClientRequest(url: URL(string: "http://flap-config-stamp.invalid\(Self.stampPath)")!, connectTo: "127.0.0.1:\(self.port)")
+        let request = HTTPClientRequest(url: URL(string: "http://flap-config-stamp.invalid\(Self.stampPath)")!, connectTo: "127.0.0.1:\(port)")
         while ContinuousClock.now < deadline, !Task.isCancelled {
             // A client of its own per attempt: a kept-alive connection could still reach an old worker.
             if let response = try? await SocketHTTPClient().execute(request, deadline: .now + .seconds(1)),

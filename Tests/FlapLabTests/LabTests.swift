@@ -74,7 +74,7 @@ final class LabTests: XCTestCase {
         // Every profile's control-plane delays: every version a step wrote (a recreated route under its new uid, an
         // annotation change under its new resourceVersion) is matched to when that profile's data plane served it.
         for profile in lab.profiles {
-            let written = report.mutations.filter { $0.arm.rawValue.hasPrefix(profile.rawValue + "-") && $0.uid != nil && $0.error == nil }
+            let written = report.mutations.filter { LabProfile.owner(ofArm: $0.arm.rawValue)?.profile == profile && $0.uid != nil && $0.error == nil }
             XCTAssertFalse(written.isEmpty)
             var matched: Int64 = -1
             let deadline = ContinuousClock.now + .seconds(10)   // the controller may still be applying the last step

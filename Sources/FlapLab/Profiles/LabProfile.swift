@@ -9,14 +9,16 @@ public enum LabProfile: String, CaseIterable, Sendable, Codable, Comparable {
     case contour
     case nginxGatewayFabric = "nginx-gateway-fabric"
     case envoyGateway = "envoy-gateway"
+    case haproxy
+    case haproxyGateway = "haproxy-gateway"
 
-    public enum Proxy: String, Sendable, Codable { case nginx, envoy }
+    public enum Proxy: String, Sendable, Codable, CaseIterable { case nginx, envoy, haproxy }
 
     /// The API whose objects it serves.
     public var api: RouteTarget.Kind {
         switch self {
-        case .ingressNginx, .contour: .ingress
-        case .nginxGatewayFabric, .envoyGateway: .httpRoute
+        case .ingressNginx, .contour, .haproxy: .ingress
+        case .nginxGatewayFabric, .envoyGateway, .haproxyGateway: .httpRoute
         }
     }
 
@@ -24,6 +26,7 @@ public enum LabProfile: String, CaseIterable, Sendable, Codable, Comparable {
         switch self {
         case .ingressNginx, .nginxGatewayFabric: .nginx
         case .contour, .envoyGateway: .envoy
+        case .haproxy, .haproxyGateway: .haproxy
         }
     }
 
@@ -34,6 +37,8 @@ public enum LabProfile: String, CaseIterable, Sendable, Codable, Comparable {
         case .contour: "Contour v1.30 (Envoy)"
         case .nginxGatewayFabric: "NGINX Gateway Fabric 2.x with NGINX OSS"
         case .envoyGateway: "Envoy Gateway v1.4"
+        case .haproxy: "HAProxy Kubernetes Ingress Controller 3.x (haproxytech), HAProxy 2.6 from Debian"
+        case .haproxyGateway: "HAProxy Ingress 0.15 Gateway API mode (haproxy-ingress.github.io), HAProxy 2.6 from Debian"
         }
     }
 
@@ -44,6 +49,7 @@ public enum LabProfile: String, CaseIterable, Sendable, Codable, Comparable {
         case .contour: "xDS: a cluster per Service port, routes by RDS; 503 for a route whose Service is missing"
         case .nginxGatewayFabric: "renders nginx.conf and reloads on every change, endpoint changes included"
         case .envoyGateway: "xDS: one cluster per route rule (httproute/<ns>/<name>/rule/<i>), its backends as weighted localities"
+        case .haproxy, .haproxyGateway: "servers and weights through the runtime API (server slots), a seamless master-worker reload for anything else"
         }
     }
 
@@ -56,6 +62,18 @@ public enum LabProfile: String, CaseIterable, Sendable, Codable, Comparable {
             "endpoints inline, not by EDS, so clusters never warm again: on a backend change or rule reorder its losses are a lower bound (envoyproxy/gateway#6287, #9029)"
         case .nginxGatewayFabric:
             "nginx's own timeouts where NGF sets none; no NGINX Plus API (Plus changes upstreams without a reload)"
+        case .haproxy, .haproxyGateway:
+            "host and path rules inline where the controllers use map files; hard-stop-after 30m is the lab's bound"
+        }
+    }
+
+    /// The IngressClass an Ingress profile serves (besides Ingresses without a class).
+    public var ingressClass: String? {
+        switch self {
+        case .ingressNginx: "nginx"
+        case .contour: "contour"
+        case .haproxy: "haproxy"
+        default: nil
         }
     }
 
@@ -65,8 +83,16 @@ public enum LabProfile: String, CaseIterable, Sendable, Codable, Comparable {
         switch self {
         case .envoyGateway: "gateway.envoyproxy.io/gatewayclass-controller"
         case .nginxGatewayFabric: "gateway.nginx.org/nginx-gateway-controller"
+        case .haproxyGateway: "haproxy-ingress.github.io/controller"
         default: ""
         }
+    }
+
+    /// The profile an arm `<profile>-<mutation>` belongs to (the longest profile name that prefixes it, so
+    /// `haproxy-gateway-control` is haproxy-gateway's), and the mutation's label.
+    public static func owner(ofArm name: String) -> (profile: LabProfile, mutation: String)? {
+        Self.allCases.filter { name.hasPrefix($0.rawValue + "-") }.max { $0.rawValue.count < $1.rawValue.count }
+            .map { ($0, String(name.dropFirst($0.rawValue.count + 1))) }
     }
 
     /// The default factorial: each API through an nginx profile and an Envoy profile.

