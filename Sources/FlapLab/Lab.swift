@@ -133,6 +133,11 @@ public final class Lab: @unchecked Sendable {
         await self.planes[profile]?.loop.servedConfigurations ?? []
     }
 
+    /// How many changes an HAProxy profile applied by a reload, and how many through the runtime API alone.
+    public func haproxyUpdates(_ profile: LabProfile) -> (reloads: Int, runtimeUpdates: Int)? {
+        self.planes[profile]?.haproxy?.counts
+    }
+
     public func controllerErrors() async -> [String] {
         var failures: [String] = []
         for profile in self.profiles { failures += await self.planes[profile]?.loop.failures ?? [] }

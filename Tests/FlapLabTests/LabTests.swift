@@ -56,6 +56,8 @@ final class LabTests: XCTestCase {
                 let reloads = await lab.nginxReloads(profile).map(runner.clock.seconds)
                 let hit = reloads.filter { reload in reloadWindows.contains { $0.arm == hammerArm && $0.actualStart < reload - 0.05 && $0.end > reload + 0.5 } }
                 if !hit.isEmpty { XCTAssertGreaterThan(try arm(profile, "toggle-header-x6").connections.reconnects, 0, "\(profile.rawValue): reloads at \(hit)") }
+            case .haproxy:
+                XCTFail("the default factorial has no HAProxy profile (testHAProxyProfiles covers them)")
             }
             // Controls are untouched.
             XCTAssertEqual(try arm(profile, "control").survival.estimate, 1, profile.rawValue)
@@ -94,6 +96,48 @@ final class LabTests: XCTestCase {
         let errors = await lab.controllerErrors()
         XCTAssertTrue(errors.isEmpty, "\(errors)")
         XCTAssertEqual(lab.api.snapshot().mapValues(Self.spec), before.mapValues(Self.spec), "the run restored every route")
+    }
+
+    /// HAProxy as its controllers run it: a backend removed and re-added goes through the runtime API (no reload, no
+    /// connection closed, nothing lost); anything else is a seamless reload (listeners passed on, so only the old
+    /// worker's idle keep-alive connections close); an annotation of another controller changes nothing.
+    func testHAProxyProfilesChangeServersAtRuntimeAndReloadForTheRest() async throws {
+        var configuration = Lab.Configuration()
+        configuration.profiles = [.haproxy, .haproxyGateway]
+        let lab = try await Lab.start(configuration)
+        defer { lab.stop() }
+        XCTAssertTrue(lab.unavailable.isEmpty, "run scripts/lab-deps: \(lab.unavailable)")
+        var options = LabExperiment.Options()
+        options.slot = .seconds(4)
+        let before = try XCTUnwrap(lab.haproxyUpdates(.haproxyGateway))
+        let runner = ExperimentRunner(configuration: LabExperiment.configuration(lab: lab, options: options))
+        let report = try await runner.run()
+        func arm(_ profile: LabProfile, _ mutation: String) throws -> ArmReport {
+            try XCTUnwrap(report.arm(ArmID("\(profile.rawValue)-\(mutation)")), "\(profile.rawValue)-\(mutation)")
+        }
+        let raceClasses: Set<String> = ["connection-reset", "connection-closed"]
+        for profile in lab.profiles {
+            let deleted = try arm(profile, "delete-recreate")
+            XCTAssertGreaterThan(deleted.failures["http-404"] ?? 0, 0, "\(profile.rawValue): the default backend's 404 \(deleted.failures)")
+            XCTAssertTrue(Set(deleted.failures.keys).isSubset(of: raceClasses.union(["http-404"])), "\(profile.rawValue): \(deleted.failures)")
+            XCTAssertTrue(Set(try arm(profile, "neighbour-neighbour").failures.keys).isSubset(of: raceClasses), "\(profile.rawValue)")
+            XCTAssertEqual(try arm(profile, "control").survival.estimate, 1, profile.rawValue)
+        }
+        // The Ingress hammer toggles ingress-nginx's snippet annotation, which HAProxy's controller does not read.
+        let ignored = try arm(.haproxy, "toggle-header-x6")
+        XCTAssertEqual(ignored.survival.estimate, 1)
+        XCTAssertEqual(ignored.connections.reconnects, 0, "no reload for an annotation of another controller")
+        // The HTTPRoute hammer's response header is configuration: reloads, at most the keep-alive race.
+        XCTAssertTrue(Set(try arm(.haproxyGateway, "toggle-header-x6").failures.keys).isSubset(of: raceClasses))
+        // The backend removed and re-added: servers leave and re-enter their slots through the runtime API.
+        let readd = try arm(.haproxyGateway, "remove-readd-trino-b")
+        XCTAssertEqual(readd.survival.estimate, 1, "\(readd.failures)")
+        XCTAssertEqual(readd.connections.reconnects, 0, "no reload, so no connection closed")
+        let after = try XCTUnwrap(lab.haproxyUpdates(.haproxyGateway))
+        XCTAssertGreaterThanOrEqual(after.runtimeUpdates - before.runtimeUpdates, 2, "remove and re-add went through the runtime API")
+        XCTAssertGreaterThan(after.reloads - before.reloads, 0, "the header toggles and route deletes reloaded")
+        let errors = await lab.controllerErrors()
+        XCTAssertTrue(errors.isEmpty, "\(errors)")
     }
 
     /// Envoy's own answers reach the lab with their response flags: a route naming a cluster Envoy lacks gives

@@ -1,5 +1,6 @@
 @testable import FlapLab
 import FlapJSON
+import FlapSystem
 import Foundation
 import KubeClient
 import XCTest
@@ -29,7 +30,19 @@ final class ProfileTranslationTests: XCTestCase {
         case .nginxGatewayFabric: return NginxGatewayFabricTranslator(prefix: "/lab/nginx-gateway-fabric", port: 30002).render(routes: routes, backends: backends)
         case .envoyGateway: return self.pretty(EnvoyGatewayTranslator().translate(routes: routes, backends: backends))
         case .contour: return self.pretty(ContourTranslator().translate(ingresses: ingresses, backends: backends))
+        case .haproxy, .haproxyGateway: return self.haproxy(profile, directory: "/lab/\(profile.rawValue)").text
         }
+    }
+
+    /// An HAProxy profile's haproxy.cfg (slots laid out as at start) and its service map.
+    static func haproxy(_ profile: LabProfile, directory: String) -> (text: String, map: String) {
+        let (ingresses, routes, backends) = self.objects()
+        let translator = HAProxyTranslator(directory: directory, port: 30005)
+        let configuration = profile.api == .ingress ? translator.translate(ingresses: ingresses, httpRoutes: [], backends: backends)
+            : translator.translate(ingresses: [], httpRoutes: routes, backends: backends)
+        var slots = HAProxySlots()
+        _ = slots.fit(configuration, previous: nil)
+        return (slots.render(configuration), slots.serviceMap())
     }
 
     static func pretty(_ resources: EnvoyResources) -> String {
@@ -43,7 +56,7 @@ final class ProfileTranslationTests: XCTestCase {
     func testEachProfileTranslatesTheSameObjectsAsItsProductDoes() throws {
         let update = ProcessInfo.processInfo.environment["FLAP_UPDATE_GOLDEN"] == "1"
         for profile in LabProfile.allCases {
-            let path = "\(Self.goldenDirectory)/\(profile.rawValue).\(profile.proxy == .nginx ? "conf" : "json")"
+            let path = "\(Self.goldenDirectory)/\(profile.rawValue).\([.nginx: "conf", .envoy: "json", .haproxy: "cfg"][profile.proxy]!)"
             let text = Self.rendered(profile)
             if update { try text.write(toFile: path, atomically: true, encoding: .utf8) }
             let golden = try String(contentsOfFile: path, encoding: .utf8)
@@ -88,5 +101,53 @@ final class ProfileTranslationTests: XCTestCase {
         XCTAssertTrue(ngf.contains("server unix:/lab/nginx-gateway-fabric/run/nginx-503-server.sock;"), "the empty Service to the 503 stub")
         let ingressNginx = Self.rendered(.ingressNginx)
         XCTAssertTrue(ingressNginx.contains("return 503 \"no endpoints for service default/missing"), ingressNginx)
+    }
+
+    func testHAProxyConfigurationsPassHAProxysOwnCheck() throws {
+        let binary = try XCTUnwrap(LabBinaries.findHAProxy(), "HAProxy is installed (scripts/lab-deps)")
+        for profile in [LabProfile.haproxy, .haproxyGateway] {
+            let directory = NSTemporaryDirectory() + "flap-haproxy-check-" + UUID().uuidString
+            try FileManager.default.createDirectory(atPath: directory + "/conf", withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let (text, map) = Self.haproxy(profile, directory: directory)
+            try text.write(toFile: directory + "/conf/haproxy.cfg", atomically: true, encoding: .utf8)
+            try map.write(toFile: directory + "/conf/services.map", atomically: true, encoding: .utf8)
+            let check = try ProcessLauncher.run(binary, ["-c", "-f", directory + "/conf/haproxy.cfg"])
+            XCTAssertEqual(check.status, 0, "\(profile.rawValue): \(check.stderr)")
+        }
+    }
+
+    /// HAProxy's controllers move servers in and out of slots through the runtime API; anything else reloads.
+    func testHAProxyChangesServersAtRuntimeAndReloadsForAnythingElse() throws {
+        let (_, routes, backends) = Self.objects()
+        let translator = HAProxyTranslator(directory: "/lab/haproxy-gateway", port: 30005)
+        let initial = translator.translate(ingresses: [], httpRoutes: routes, backends: backends)
+        var slots = HAProxySlots()
+        XCTAssertEqual(slots.fit(initial, previous: nil), .reload, "the first configuration is loaded")
+        let rule0 = try XCTUnwrap(initial.backends.first { $0.name == "default_trino_rule0" })
+        XCTAssertEqual(rule0.servers.map(\.weight), [90, 90, 10, 10], "each server carries its backendRef's weight")
+        XCTAssertEqual(slots.slots["default_trino_rule0"]?.count, HAProxySlots.slotIncrement, "slots come in haproxytech's increments")
+
+        // Dropping the weighted-out backend: its servers leave their slots, at runtime.
+        var dropped = routes[0]
+        dropped.spec.rules[0].backendRefs.removeLast()
+        let afterDrop = translator.translate(ingresses: [], httpRoutes: [dropped], backends: backends)
+        guard case .runtime(let commands) = slots.fit(afterDrop, previous: initial) else { return XCTFail("a backend change is a runtime change") }
+        XCTAssertEqual(commands, ["set server default_trino_rule0/SRV_3 state maint", "set server default_trino_rule0/SRV_4 state maint"])
+        XCTAssertTrue(slots.render(afterDrop).contains("server SRV_3 127.0.0.1:1 disabled"), "the file follows the runtime state")
+
+        // Adding it back with another weight fills the free slots: address, weight, ready.
+        var readded = routes[0]
+        readded.spec.rules[0].backendRefs[1].weight = 20
+        let afterReadd = translator.translate(ingresses: [], httpRoutes: [readded], backends: backends)
+        guard case .runtime(let back) = slots.fit(afterReadd, previous: afterDrop) else { return XCTFail("a re-added backend is a runtime change") }
+        XCTAssertEqual(back.filter { $0.hasSuffix("weight 20") }.count, 2, "\(back)")
+        XCTAssertEqual(back.filter { $0.hasSuffix("state ready") }.count, 2, "\(back)")
+        XCTAssertTrue(back.contains { $0.hasPrefix("set server default_trino_rule0/SRV_3 addr 127.0.0.1 port ") }, "\(back)")
+
+        // A response header is configuration, not a server: a reload.
+        var header = readded
+        header.spec.rules[0].filters = [.responseHeader(set: "X-Hammer", to: "1")]
+        XCTAssertEqual(slots.fit(translator.translate(ingresses: [], httpRoutes: [header], backends: backends), previous: afterReadd), .reload)
     }
 }
