@@ -133,9 +133,9 @@ public final class Lab: @unchecked Sendable {
         await self.planes[profile]?.loop.servedConfigurations ?? []
     }
 
-    /// How many changes an HAProxy profile applied by a reload, and how many through the runtime API alone.
-    public func haproxyUpdates(_ profile: LabProfile) -> (reloads: Int, runtimeUpdates: Int)? {
-        self.planes[profile]?.haproxy?.counts
+    /// When an HAProxy profile reloaded, and how many changes it applied through the runtime API alone.
+    public func haproxyUpdates(_ profile: LabProfile) -> (reloads: [ContinuousClock.Instant], runtimeUpdates: Int)? {
+        self.planes[profile]?.haproxy?.updates
     }
 
     public func controllerErrors() async -> [String] {

@@ -96,7 +96,8 @@ final class HAProxyDataPlane: @unchecked Sendable {
     let port: Int
     let translator: HAProxyTranslator
     private var process: SupervisedProcess?
-    private let state = Locked<(slots: HAProxySlots, last: HAProxyConfiguration?, stamps: Int, reloads: Int, runtimeUpdates: Int)>((HAProxySlots(), nil, 0, 0, 0))
+    private let state = Locked<(slots: HAProxySlots, last: HAProxyConfiguration?, stamps: Int, reloads: [ContinuousClock.Instant], runtimeUpdates: Int)>(
+        (HAProxySlots(), nil, 0, [], 0))
 
     init(binary: String, directory: String, port: Int) throws {
         self.binary = binary
@@ -111,8 +112,8 @@ final class HAProxyDataPlane: @unchecked Sendable {
     var configPath: String { "\(self.directory)/conf/haproxy.cfg" }
     var masterSocket: String { "\(self.directory)/run/master.sock" }
 
-    /// How many times a change reloaded HAProxy, and how many went through the runtime API alone.
-    var counts: (reloads: Int, runtimeUpdates: Int) { self.state.withLock { ($0.reloads, $0.runtimeUpdates) } }
+    /// When a change reloaded HAProxy, and how many changes went through the runtime API alone.
+    var updates: (reloads: [ContinuousClock.Instant], runtimeUpdates: Int) { self.state.withLock { ($0.reloads, $0.runtimeUpdates) } }
 
     func start(_ configuration: HAProxyConfiguration, labDirectory: String) throws {
         var slots = HAProxySlots()
@@ -152,7 +153,7 @@ final class HAProxyDataPlane: @unchecked Sendable {
             let stamp = try self.write(configuration, check: true)
             // The master re-executes itself with the new file and passes the listeners on; the old worker drains.
             _ = try HAProxyRuntime(socketPath: self.masterSocket).send(["reload"])
-            self.state.withLock { $0.reloads += 1 }
+            self.state.withLock { $0.reloads.append(.now) }
             return stamp
         }
     }
