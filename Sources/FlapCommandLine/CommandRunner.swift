@@ -12,6 +12,8 @@ enum CommandRunner {
         case .lab(let options, let profiles, let output): return try await LabCommands.compare(options: options, profiles: profiles, output: output)
         case .labUp(let configuration): return try await LabCommands.up(configuration)
         case .labScale(let routes, let profiles): return try await LabCommands.scale(routes: routes, profiles: profiles)
+        case .labIncidents(let only, let profiles, let options, let output):
+            return try await LabCommands.incidents(only: only, profiles: profiles, options: options, output: output)
         case .doctor(let options): return try await DoctorCommand.execute(options)
         case .report(let path, let format, let output, let gates): return try ReportCommands.report(path: path, format: format, output: output, gates: gates)
         case .compare(let old, let new, let thresholds): return try ReportCommands.compare(old: old, new: new, thresholds: thresholds)
@@ -25,7 +27,7 @@ enum CommandRunner {
 
     static func runTool(_ command: FlapCommand) async throws {
         switch command {
-        case .run, .doctor, .report, .compare, .restore, .lab, .labUp, .labScale: break
+        case .run, .doctor, .report, .compare, .restore, .lab, .labUp, .labScale, .labIncidents: break
         case .help(let text):
             print(text)
         case .fakeTrino(let configuration):

@@ -14,6 +14,7 @@ enum FlapCommand {
     case lab(LabExperiment.Options, profiles: [LabProfile], output: String?)
     case labUp(Lab.Configuration)
     case labScale(routes: [Int], profiles: [LabProfile])
+    case labIncidents(only: [String], profiles: [LabProfile], options: LabIncidents.Options, output: String?)
     case run(RunOptions)
     case doctor(RunOptions)
     case report(path: String, format: ReportFormat, output: String?, gates: [String])
@@ -140,6 +141,21 @@ enum FlapCommand {
                 }
             } ?? LabCommands.defaultRouteCounts
             return .labScale(routes: routes, profiles: try Self.profiles(flags))
+        case ["lab", "incidents"]:
+            if wantsHelp { return .help(LabCommands.labUsage) }
+            let flags = try ParsedFlags(rest, valued: ["only", "profiles", "long-query", "slot", "output"], boolean: [])
+            let known = LabIncidents.catalogue.map(\.id)
+            let only = try (flags.string("only").map { $0.split(separator: ",").map(String.init) } ?? []).map { id in
+                guard known.contains(id) else { throw UsageError(message: "--only: no incident \"\(id)\" (incidents: \(known.joined(separator: ", ")))") }
+                return id
+            }
+            var options = LabIncidents.Options()
+            options.longQuery = try flags.duration("long-query") ?? options.longQuery
+            options.slot = try flags.duration("slot") ?? options.slot
+            guard options.longQuery >= .seconds(5), options.longQuery <= .seconds(3600) else { throw UsageError(message: "--long-query must be between 5s and 1h") }
+            guard options.slot >= .seconds(2), options.slot <= .seconds(600) else { throw UsageError(message: "--slot must be between 2s and 10m") }
+            let profiles = flags.string("profiles") == nil ? LabProfile.allCases : try Self.profiles(flags)
+            return .labIncidents(only: only, profiles: profiles, options: options, output: flags.string("output"))
         case ["lab", "up"]:
             if wantsHelp { return .help(LabCommands.labUsage) }
             let flags = try ParsedFlags(rest, valued: ["coordinators", "workers", "pod-namespace", "manifests", "query-duration", "profiles"], boolean: ["no-routes"])

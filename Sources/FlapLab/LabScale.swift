@@ -116,17 +116,22 @@ public enum LabScale {
     }
 
     public static func table(_ rows: [Row]) -> String {
-        var out = "routes  profile               write->served (ms, each update)   unrelated host p99/max during updates   outside      failures  keep-alive races\n"
+        let header = ["routes", "profile", "write->served (ms, each update)", "unrelated host p99/max during updates", "outside",
+                      "failures", "keep-alive races"]
+        var cells = [header]
         for row in rows {
-            let times = row.writeToServed.map { String(format: "%.0f", $0 * 1000) }.joined(separator: ", ")
-            let during = row.steadyDuring.map { String(format: "%.1f/%.1f ms", $0.p99 * 1000, $0.max * 1000) } ?? "-"
-            let outside = row.steadyOutside.map { String(format: "%.1f/%.1f ms", $0.p99 * 1000, $0.max * 1000) } ?? "-"
-            out += String(format: "%6d  ", row.routes) + row.dataPlane.padding(toLength: 20, withPad: " ", startingAt: 0) + "  "
-                + times.padding(toLength: 32, withPad: " ", startingAt: 0) + "  " + during.padding(toLength: 38, withPad: " ", startingAt: 0) + "  "
-                + outside.padding(toLength: 11, withPad: " ", startingAt: 0) + "  " + String(row.steadyFailures).padding(toLength: 8, withPad: " ", startingAt: 0)
-                + "  \(row.steadyKeepAliveRaces)" + (row.steadyFailureReasons.isEmpty ? "" : "  \(row.steadyFailureReasons)") + "\n"
+            func latency(_ summary: LatencySummary?) -> String { summary.map { String(format: "%.1f/%.1f ms", $0.p99 * 1000, $0.max * 1000) } ?? "-" }
+            cells.append([String(row.routes), row.dataPlane, row.writeToServed.map { String(format: "%.0f", $0 * 1000) }.joined(separator: ", "),
+                          latency(row.steadyDuring), latency(row.steadyOutside), String(row.steadyFailures),
+                          "\(row.steadyKeepAliveRaces)" + (row.steadyFailureReasons.isEmpty ? "" : "  \(row.steadyFailureReasons)")])
         }
-        return out
+        // Columns as wide as their widest cell, so no figure is ever cut.
+        let widths = header.indices.map { column in cells.map { $0[column].count }.max() ?? 0 }
+        return cells.map { line in
+            line.enumerated().map { index, cell in
+                index == 0 ? String(repeating: " ", count: widths[0] - cell.count) + cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+            }.joined(separator: "  ").replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression) + "\n"
+        }.joined()
     }
 }
 
