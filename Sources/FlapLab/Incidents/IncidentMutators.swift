@@ -40,6 +40,7 @@ public struct EndpointsVanishMutator: RouteMutator {
             var selector = object.json["spec"]?["selector"] ?? [:]
             selector[member: Self.label] = vanish ? "true" : nil
             object.json.setValue(selector, at: "spec.selector")
+            context.annotate(&object)
         }
         // The route answers 503 once the last Service lost its endpoints, and 200 again once the first has them back.
         let last = step % self.stepsPerFlap == self.services.count - 1, first = step % self.stepsPerFlap == self.services.count
@@ -69,13 +70,19 @@ public struct RuleReorderMutator: RouteMutator {
         guard rules.count >= 2 else { throw MutationError("\(context.target) has \(rules.count) rule(s); reordering needs two or more") }
     }
 
+    /// The rules in their original order, saved by the first step (so applying a step twice changes nothing more).
+    static let original = MutatorStateKey<JSONValue>("rule-reorder.original")
+
     public func apply(step: Int, in context: MutationContext) async throws -> MutationOutcome {
         let target = context.target
+        let reverse = step % 2 == 0
         let object = try await context.kube.modify(target.resourceType, name: target.name, namespace: target.namespace) { (object: inout KubeObject) in
-            let rules = object.json["spec"]?["rules"]?.arrayValue ?? []
-            object.json.setValue(.array(rules.reversed()), at: "spec.rules")
+            let current = object.json["spec"]?["rules"] ?? []
+            if reverse && context.state[Self.original] == nil { context.state[Self.original] = current }
+            let original = (context.state[Self.original] ?? current).arrayValue ?? []
+            object.json.setValue(.array(reverse ? original.reversed() : original), at: "spec.rules")
             context.annotate(&object)
         }
-        return MutationOutcome(description: "rules of \(target) \(step % 2 == 0 ? "reversed" : "restored")", wrote: object, expectation: .none)
+        return MutationOutcome(description: "rules of \(target) \(reverse ? "reversed" : "restored")", wrote: object, expectation: .none)
     }
 }
