@@ -142,8 +142,9 @@ final class HAProxyDataPlane: @unchecked Sendable {
             if !commands.isEmpty {
                 let runtime = HAProxyRuntime(socketPath: self.translator.runtimeSocket)
                 let answer = try runtime.send(commands + self.mapCommands(from: before, to: slots))
-                let errors = answer.split(separator: "\n").filter { !$0.isEmpty && !$0.contains("Entry") && !$0.hasPrefix("Done") }
-                    .filter { $0.localizedCaseInsensitiveContains("no such") || $0.localizedCaseInsensitiveContains("unknown") || $0.localizedCaseInsensitiveContains("error") }
+                // Each command answers nothing (or a notice) on success, and says what it refused otherwise.
+                let refusals = ["no such", "unknown", "error", "invalid", "require", "not found", "cannot"]
+                let errors = answer.split(separator: "\n").filter { line in refusals.contains { line.localizedCaseInsensitiveContains($0) } }
                 guard errors.isEmpty else { throw LabError.dataPlane("haproxy", "runtime API refused: \(errors.joined(separator: "; "))") }
                 self.state.withLock { $0.runtimeUpdates += 1 }
             }
