@@ -31,7 +31,7 @@ let package = Package(
         .target(name: "FlapFakes", dependencies: ["HTTPWire", "FlapJSON", "FlapSystem", "TrinoClient", "KubeClient"], swiftSettings: strictness),
         .target(name: "FlapCore", dependencies: ["HTTPWire", "FlapJSON", "FlapSystem", "TrinoClient", "KubeClient"], swiftSettings: strictness),
         .target(name: "FlapTesting", dependencies: ["FlapCore", "FlapFakes", "FlapJSON", "KubeClient", "TrinoClient"], swiftSettings: strictness),
-        .target(name: "FlapLab", dependencies: ["FlapCore", "FlapFakes", "FlapJSON", "FlapSystem", "HTTPWire", "KubeClient"], swiftSettings: strictness),
+        .target(name: "FlapLab", dependencies: ["FlapCore", "FlapFakes", "FlapJSON", "FlapSystem", "HTTPWire", "KubeClient", "TrinoClient"], swiftSettings: strictness),
         .target(name: "FlapCommandLine", dependencies: ["FlapLab", "FlapCore", "FlapFakes", "FlapJSON", "FlapSystem", "HTTPWire", "KubeClient", "TrinoClient"],
                 swiftSettings: strictness),
         .executableTarget(name: "flap-cli", dependencies: ["FlapCommandLine"], swiftSettings: strictness),
