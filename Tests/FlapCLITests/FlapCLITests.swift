@@ -57,7 +57,7 @@ final class CommandParsingTests: XCTestCase {
             (["lab", "up", "--workers", "-1"], "--workers must be a whole number from 0 to 64, not \"-1\""),
             (["lab", "up", "--pod-namespace", "Team_A"], "--pod-namespace \"Team_A\" is not a namespace name"),
             (["lab", "up", "--query-duration", "soon"], "--query-duration: \"soon\" is not a duration"),
-            (["lab", "--profiles", "traefik"], "--profiles: unknown profile \"traefik\" (profiles: ingress-nginx, contour, nginx-gateway-fabric, envoy-gateway, or all)"),
+            (["lab", "--profiles", "traefik"], "--profiles: unknown profile \"traefik\" (profiles: ingress-nginx, contour, nginx-gateway-fabric, envoy-gateway, haproxy, haproxy-gateway, or all)"),
         ]
         for (arguments, message) in cases {
             XCTAssertThrowsError(try FlapCommand.parse(arguments), "\(arguments)") { error in
