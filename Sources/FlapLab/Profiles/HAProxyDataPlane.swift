@@ -78,12 +78,18 @@ struct HAProxySlots: Equatable, Sendable {
     }
 
     /// The lab's `X-Flap-Backend` map: `<backend>/SRV_<n>` -> the Service of the server in that slot.
-    func serviceMap() -> String {
-        var lines: [String] = []
-        for name in self.slots.keys.sorted() {
-            for (index, slot) in self.slots[name]!.enumerated() { if let slot { lines.append("\(name)/SRV_\(index + 1) \(slot.service)\n") } }
+    func services() -> [String: String] {
+        var out: [String: String] = [:]
+        for (name, slots) in self.slots {
+            for (index, slot) in slots.enumerated() { if let slot { out["\(name)/SRV_\(index + 1)"] = slot.service } }
         }
-        return lines.joined()
+        return out
+    }
+
+    /// ``services()`` as a map file.
+    func serviceMap() -> String {
+        let services = self.services()
+        return services.keys.sorted().map { "\($0) \(services[$0]!)\n" }.joined()
     }
 }
 
@@ -116,9 +122,7 @@ final class HAProxyDataPlane: @unchecked Sendable {
     var updates: (reloads: [ContinuousClock.Instant], runtimeUpdates: Int) { self.state.withLock { ($0.reloads, $0.runtimeUpdates) } }
 
     func start(_ configuration: HAProxyConfiguration, labDirectory: String) throws {
-        var slots = HAProxySlots()
-        _ = slots.fit(configuration, previous: nil)
-        self.state.withLock { $0.slots = slots; $0.last = configuration }
+        self.adopt(configuration)
         try self.write(configuration, check: true)
         self.process = try SupervisedProcess(name: "haproxy", executable: self.binary,
                                              arguments: ["-W", "-db", "-f", self.configPath, "-S", self.masterSocket],
@@ -128,32 +132,46 @@ final class HAProxyDataPlane: @unchecked Sendable {
         }
     }
 
+    /// Takes `configuration` as what HAProxy runs, its slots laid out afresh (as loading it does).
+    func adopt(_ configuration: HAProxyConfiguration) {
+        var slots = HAProxySlots()
+        _ = slots.fit(configuration, previous: nil)
+        self.state.withLock { $0.slots = slots; $0.last = configuration }
+    }
+
     /// Applies a new configuration the way the controllers do. Returns the stamp to wait for after a reload, or nil
-    /// when the runtime API applied it (served when the commands returned).
+    /// when the runtime API applied it (served when the commands returned). When it fails, what HAProxy runs is
+    /// unknown: the next change reloads the whole configuration rather than trusting slots it may not have.
     func apply(_ configuration: HAProxyConfiguration) throws -> String? {
+        do {
+            return try self.applyOrThrow(configuration)
+        } catch {
+            self.state.withLock { $0.last = nil }
+            throw error
+        }
+    }
+
+    private func applyOrThrow(_ configuration: HAProxyConfiguration) throws -> String? {
         let (previous, before) = self.state.withLock { ($0.last, $0.slots) }
         var slots = before
-        let change = slots.fit(configuration, previous: previous)
-        switch change {
+        switch slots.fit(configuration, previous: previous) {
         case .runtime(let commands):
             self.state.withLock { $0.slots = slots; $0.last = configuration }
             // The file follows, so the next reload starts from what runs now.
-            _ = try self.write(configuration, check: false)
-            if !commands.isEmpty {
-                let runtime = HAProxyRuntime(socketPath: self.translator.runtimeSocket)
-                let answer = try runtime.send(commands + self.mapCommands(from: before, to: slots))
-                // Each command answers nothing (or a notice) on success, and says what it refused otherwise.
-                let refusals = ["no such", "unknown", "error", "invalid", "require", "not found", "cannot"]
-                let errors = answer.split(separator: "\n").filter { line in refusals.contains { line.localizedCaseInsensitiveContains($0) } }
-                guard errors.isEmpty else { throw LabError.dataPlane("haproxy", "runtime API refused: \(errors.joined(separator: "; "))") }
-                self.state.withLock { $0.runtimeUpdates += 1 }
-            }
+            try self.write(configuration, check: false)
+            guard !commands.isEmpty else { return nil }
+            let answer = try HAProxyRuntime(socketPath: self.translator.runtimeSocket).send(commands + self.mapCommands(from: before, to: slots))
+            // Each command answers nothing (or a notice) on success, and says what it refused otherwise.
+            let refusals = ["no such", "unknown", "error", "invalid", "require", "not found", "cannot"]
+            let errors = answer.split(separator: "\n").filter { line in refusals.contains { line.localizedCaseInsensitiveContains($0) } }
+            guard errors.isEmpty else { throw LabError.dataPlane("haproxy", "runtime API refused: \(errors.joined(separator: "; "))") }
+            self.state.withLock { $0.runtimeUpdates += 1 }
             return nil
         case .reload:
             self.state.withLock { $0.slots = slots; $0.last = configuration }
             let stamp = try self.write(configuration, check: true)
             // The master re-executes itself with the new file and passes the listeners on; the old worker drains.
-            _ = try HAProxyRuntime(socketPath: self.masterSocket).send(["reload"])
+            try HAProxyRuntime(socketPath: self.masterSocket).send(["reload"])
             self.state.withLock { $0.reloads.append(.now) }
             return stamp
         }
@@ -161,23 +179,14 @@ final class HAProxyDataPlane: @unchecked Sendable {
 
     /// `add map` for slots the running HAProxy has not mapped yet, `set map` for a slot now serving another Service.
     private func mapCommands(from before: HAProxySlots, to after: HAProxySlots) -> [String] {
-        let old = Self.entries(before.serviceMap()), new = Self.entries(after.serviceMap())
-        return new.keys.sorted().compactMap { port in
-            switch old[port] {
-            case nil: "add map \(self.translator.serviceMap) \(port) \(new[port]!)"
-            case new[port]: nil
-            default: "set map \(self.translator.serviceMap) \(port) \(new[port]!)"
+        let old = before.services(), new = after.services()
+        return new.keys.sorted().compactMap { slot in
+            switch old[slot] {
+            case nil: "add map \(self.translator.serviceMap) \(slot) \(new[slot]!)"
+            case new[slot]: nil
+            default: "set map \(self.translator.serviceMap) \(slot) \(new[slot]!)"
             }
         }
-    }
-
-    private static func entries(_ map: String) -> [String: String] {
-        var out: [String: String] = [:]
-        for line in map.split(separator: "\n") {
-            let parts = line.split(separator: " ", maxSplits: 1)
-            if parts.count == 2 { out[String(parts[0])] = String(parts[1]) }
-        }
-        return out
     }
 
     /// Writes haproxy.cfg for the current slots (and the service map) with a new stamp, checked by `haproxy -c`
