@@ -52,7 +52,7 @@ let package = Package(
                     resources: [.copy("Fixtures")], swiftSettings: strictness),
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "FlapFakes", "FlapJSON", "HTTPWire", "FlapSystem"],
                     resources: [.copy("Fixtures")], swiftSettings: strictness),
-        .testTarget(name: "FlapCoreTests", dependencies: ["FlapCore", "FlapFakes", "FlapTesting", "KubeClient", "TrinoClient", "HTTPWire", "FlapJSON"], swiftSettings: strictness),
+        .testTarget(name: "FlapCoreTests", dependencies: ["FlapCore", "FlapFakes", "FlapTesting", "KubeClient", "TrinoClient", "HTTPWire", "FlapJSON", "FlapSystem"], swiftSettings: strictness),
         .testTarget(name: "FlapLabTests", dependencies: ["FlapLab", "FlapCore", "FlapFakes", "FlapTesting", "KubeClient", "flap-cli", "FlapSystem", "FlapJSON", "HTTPWire"],
                     exclude: ["Golden"], swiftSettings: strictness),
         .testTarget(name: "FlapCLITests", dependencies: ["flap-cli", "FlapCommandLine", "FlapJSON", "FlapFakes", "FlapLab", "FlapTesting", "FlapCore", "KubeClient", "FlapSystem"], swiftSettings: strictness),

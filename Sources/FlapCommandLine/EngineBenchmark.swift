@@ -25,6 +25,27 @@ enum EngineBenchmark {
     root (or CAP_SYS_NICE) gets; without it, lateness is higher on a busy machine.
     """
 
+    /// One level's run: `level` queries started evenly over `ramp`, then held. Fixed-rate arrivals come one interval
+    /// after each other from the slot's start, so the slot reaches half an interval past the ramp to start the
+    /// last one (it was one query short).
+    static func configuration(level: Int, target: RouteTarget, ramp: Duration, hold: Duration, kube: KubeClient) -> ExperimentConfiguration {
+        var configuration = ExperimentConfiguration(arms: [.init(target: target, targetName: "bench", mutator: ControlMutator())],
+                                                    workload: TrinoQueryWorkload(retryPolicy: .none, requestTimeout: .seconds(10)), kube: kube)
+        let rate = Double(level) / self.seconds(ramp)
+        configuration.load.arrival = .fixed(perSecond: rate)
+        configuration.load.maxInFlight = level + 1
+        configuration.load.queryTimeout = ramp + hold
+        configuration.schedule.slot = ramp + .seconds(0.5 / rate)
+        configuration.schedule.rounds = 1
+        configuration.timeouts.drain = hold + ramp + .seconds(30)
+        configuration.probe = nil
+        return configuration
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
     static func run(levels: [Int], hold: Duration, ramp: Duration) async throws {
         #if DEBUG
         Output.note("warning: this is a debug build; run `swift build -c release && .build/release/flap-cli bench engine` for real figures")
@@ -48,17 +69,9 @@ enum EngineBenchmark {
         print("level  started  p99-lateness  max-lateness  polls/s  peak-RSS")
         for level in levels {
             let target = RouteTarget(kind: .httpRoute, name: "bench", url: server.url)
-            var configuration = ExperimentConfiguration(arms: [.init(target: target, targetName: "bench", mutator: ControlMutator())],
-                                                        workload: TrinoQueryWorkload(retryPolicy: .none, requestTimeout: .seconds(10)), kube: kube)
-            let rampSeconds = Double(ramp.components.seconds) + Double(ramp.components.attoseconds) / 1e18
-            configuration.load.arrival = .fixed(perSecond: Double(level) / rampSeconds)
-            configuration.load.maxInFlight = level + 1
-            configuration.load.queryTimeout = ramp + hold
-            configuration.schedule.slot = ramp
-            configuration.schedule.rounds = 1
-            configuration.timeouts.drain = hold + ramp + .seconds(30)
-            configuration.probe = nil
+            var configuration = Self.configuration(level: level, target: target, ramp: ramp, hold: hold, kube: kube)
             configuration.journalDirectory = state
+            let rampSeconds = Self.seconds(ramp)
             let report = try await ExperimentRunner(configuration: configuration).run()
             let window = (report.queries.map(\.end).max() ?? 1) - rampSeconds
             let polls = report.queries.flatMap(\.hops).filter { $0.start >= rampSeconds && $0.end <= rampSeconds + window }.count

@@ -11,12 +11,20 @@ final class ArrivalClock: @unchecked Sendable {
     func run(_ instants: [ContinuousClock.Instant], issue: @escaping @Sendable (ContinuousClock.Instant) -> Task<Void, Never>?) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let thread = Thread { [self] in
-                Self.raisePriority()
+                #if os(Linux)
+                // Named for the kernel too (/proc's comm), so a reader of the process's threads can tell it.
+                try? "flap.arrivals".write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)
+                #endif
+                let raised = Self.setPriority(realTime: true)
                 for instant in instants {
                     if self.lock.withLock({ self.stopped }) { break }
                     Self.sleep(until: instant)
                     if self.lock.withLock({ self.stopped }) { break }
+                    // Threads created while a query starts (the pool's, the I/O executor's) inherit the creating
+                    // thread's policy: the clock issues at normal priority, so none of them becomes real-time.
+                    if raised { _ = Self.setPriority(realTime: false) }
                     if let task = issue(instant) { self.lock.withLock { self.tasks.append(task) } }
+                    if raised { _ = Self.setPriority(realTime: true) }
                 }
                 continuation.resume()
             }
@@ -33,14 +41,16 @@ final class ArrivalClock: @unchecked Sendable {
         for task in tasks { task.cancel() }
     }
 
-    /// A load generator's clock should win the CPU over the work it generates: ask for the lowest real-time
-    /// round-robin priority for this one thread, which only sleeps and issues. Without the privilege (not root,
-    /// no CAP_SYS_NICE) the request is refused and nothing changes.
-    private static func raisePriority() {
+    /// A load generator's clock should win the CPU over the work it generates: the lowest real-time round-robin
+    /// priority for this one thread while it sleeps. Without the privilege (not root, no CAP_SYS_NICE) the request
+    /// is refused, nothing changes, and false says so.
+    private static func setPriority(realTime: Bool) -> Bool {
         #if os(Linux)
         var parameters = sched_param()
-        parameters.sched_priority = 1
-        _ = pthread_setschedparam(pthread_self(), Int32(SCHED_RR), &parameters)
+        parameters.sched_priority = realTime ? 1 : 0
+        return pthread_setschedparam(pthread_self(), realTime ? Int32(SCHED_RR) : Int32(SCHED_OTHER), &parameters) == 0
+        #else
+        return false
         #endif
     }
 
