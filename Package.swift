@@ -25,7 +25,9 @@ let package = Package(
         // FlapSystem (durations, files, processes, the lock box) is below HTTPWire.
         .target(name: "FlapJSON", swiftSettings: strictness),
         .target(name: "FlapSystem", swiftSettings: strictness),
-        .target(name: "HTTPWire", dependencies: ["FlapSystem"], swiftSettings: strictness),
+        // epoll/eventfd (Linux) and kqueue (macOS) headers, which the Glibc module does not export.
+        .target(name: "CEventPoll"),
+        .target(name: "HTTPWire", dependencies: ["FlapSystem", "CEventPoll"], swiftSettings: strictness),
         .target(name: "TrinoClient", dependencies: ["HTTPWire", "FlapJSON", "FlapSystem"], swiftSettings: strictness),
         .target(name: "KubeClient", dependencies: ["HTTPWire", "FlapJSON", "FlapSystem"], swiftSettings: strictness),
         .target(name: "FlapFakes", dependencies: ["HTTPWire", "FlapJSON", "FlapSystem", "TrinoClient", "KubeClient"], swiftSettings: strictness),

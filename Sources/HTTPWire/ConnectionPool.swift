@@ -39,7 +39,7 @@ final class ConnectionPool: @unchecked Sendable {
 
     /// An idle connection that is still good, or a new one.
     func checkout(_ key: Key, deadline: ContinuousClock.Instant, connectDeadline: ContinuousClock.Instant,
-                  events: inout [ConnectionEvent]) throws(HTTPWireError) -> (PooledConnection, reused: Bool) {
+                  events: inout [ConnectionEvent]) async throws(HTTPWireError) -> (PooledConnection, reused: Bool) {
         while let candidate = self.popIdle(key) {
             let tooOld = ContinuousClock.now - candidate.idleSince > self.idleTimeout
             if tooOld || candidate.socket.peerHasClosedOrSpoken() {
@@ -51,7 +51,7 @@ final class ConnectionPool: @unchecked Sendable {
             return (candidate, true)
         }
         do {
-            let socket = try TCPSocket.connect(host: key.host, port: key.port, deadline: min(deadline, connectDeadline))
+            let socket = try await TCPSocket.connect(host: key.host, port: key.port, deadline: min(deadline, connectDeadline))
             let connection = PooledConnection(id: Self.ids.next(), socket: socket, limits: self.limits)
             self.emit(.opened, connection, into: &events)
             return (connection, false)

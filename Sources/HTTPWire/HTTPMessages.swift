@@ -160,7 +160,7 @@ public final class HTTPChunkWriter: @unchecked Sendable {
         return self.lock.withLock {
             guard self.open else { return false }
             do {
-                try self.socket.write(MessageWriter.chunk(bytes[...]), deadline: .now + .seconds(30))
+                try self.socket.writeBlocking(MessageWriter.chunk(bytes[...]), deadline: .now + .seconds(30))
             } catch {
                 self.open = false
             }

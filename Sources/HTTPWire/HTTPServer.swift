@@ -4,11 +4,15 @@ import Foundation
 import Glibc
 #endif
 
-/// A small HTTP/1.1 server for fakes and tests: loopback, port 0 by default, a thread per connection.
+/// A small HTTP/1.1 server for fakes and tests: loopback, port 0 by default.
 ///
-/// `stop()` closes the listener and every connection and waits until all its threads have finished.
+/// One thread accepts; each connection is a task whose reads and writes suspend on the event loop, so an idle
+/// keep-alive connection holds no thread. A plain handler runs on a blocking-work thread (it may wait, as a fake's
+/// long poll does); an async handler runs on the connection's task and holds no thread while it waits.
+/// `stop()` closes the listener and every connection and waits until all of them have finished.
 public final class HTTPServer: @unchecked Sendable {
     public typealias Handler = @Sendable (HTTPServerRequest) -> HTTPServerResponse
+    public typealias AsyncHandler = @Sendable (HTTPServerRequest) async -> HTTPServerResponse
 
     public struct Configuration: Sendable {
         public var host = "127.0.0.1"
@@ -25,7 +29,7 @@ public final class HTTPServer: @unchecked Sendable {
     public let port: Int
     public let host: String
     private let configuration: Configuration
-    private let handler: Handler
+    private let handler: AsyncHandler
     private let lock = NSLock()
     private var listener: Int32
     private var connections: [Int: TCPSocket] = [:]
@@ -33,7 +37,13 @@ public final class HTTPServer: @unchecked Sendable {
     private let connectionIDs = Locked(1)
     private var bodyBytesInFlight = 0
 
-    public init(configuration: Configuration = Configuration(), handler: @escaping Handler) throws {
+    public convenience init(configuration: Configuration = Configuration(), handler: @escaping Handler) throws {
+        try self.init(configuration: configuration, asyncHandler: { request in
+            (try? await BlockingExecutor.shared.run { handler(request) }) ?? .text("handler failed\n", status: 500)
+        })
+    }
+
+    public init(configuration: Configuration = Configuration(), asyncHandler handler: @escaping AsyncHandler) throws {
         self.configuration = configuration
         self.handler = handler
         (self.listener, self.port) = try Self.listen(host: configuration.host, port: configuration.port)
@@ -124,19 +134,16 @@ public final class HTTPServer: @unchecked Sendable {
             }
             guard accepted else { socket.close(); return }
             self.threads.enter()
-            let worker = Thread { [self] in
-                self.serve(socket, id: id)
+            Task { [self] in
+                await self.serve(socket, id: id)
                 self.lock.withLock { _ = self.connections.removeValue(forKey: id) }
                 socket.close()
                 self.threads.leave()
             }
-            worker.stackSize = 512 * 1024
-            worker.name = "flap.http-server.conn"
-            worker.start()
         }
     }
 
-    private func serve(_ socket: TCPSocket, id: Int) {
+    private func serve(_ socket: TCPSocket, id: Int) async {
         var reader = MessageReader(socket: socket, limits: self.configuration.limits)
         while true {
             let deadline = ContinuousClock.now + self.configuration.idleTimeout
@@ -144,27 +151,27 @@ public final class HTTPServer: @unchecked Sendable {
             let request: HTTPServerRequest
             let close: Bool
             do {
-                guard let headBytes = try reader.readHead(deadline: deadline) else { return }
+                guard let headBytes = try await reader.readHead(deadline: deadline) else { return }
                 let head = try HTTPHeadParser.parseRequestHead(headBytes)
                 let framing = try BodyFraming.forRequest(head.headers)
                 reserved = self.bodyReservation(for: framing)
                 guard self.reserve(reserved) else {
-                    _ = self.write(.text("server busy: too many request bytes in flight\n", status: 503, headers: ["Retry-After": "1"]),
+                    _ = await self.write(.text("server busy: too many request bytes in flight\n", status: 503, headers: ["Retry-After": "1"]),
                                    to: socket, method: head.method, close: true)
                     return
                 }
-                let body = try reader.readBody(framing, deadline: deadline)
+                let body = try await reader.readBody(framing, deadline: deadline)
                 request = HTTPServerRequest(method: head.method, target: head.target, headers: head.headers, body: body, connectionID: id)
                 let connectionHeader = head.headers["Connection"]?.lowercased() ?? ""
                 close = connectionHeader.contains("close") || (head.version == "HTTP/1.0" && !connectionHeader.contains("keep-alive"))
             } catch {
                 self.release(reserved)
-                self.reject(error, on: socket)
+                await self.reject(error, on: socket)
                 return
             }
-            let response = self.handler(request)
+            let response = await self.handler(request)
             self.release(reserved)
-            guard self.write(response, to: socket, method: request.method, close: close) else { return }
+            guard await self.write(response, to: socket, method: request.method, close: close) else { return }
             if close || response.closeConnection { return }
         }
     }
@@ -192,7 +199,7 @@ public final class HTTPServer: @unchecked Sendable {
         self.lock.withLock { self.bodyBytesInFlight -= bytes }
     }
 
-    private func reject(_ error: HTTPWireError, on socket: TCPSocket) {
+    private func reject(_ error: HTTPWireError, on socket: TCPSocket) async {
         let response: HTTPServerResponse
         switch error {
         case .headerTooLarge: response = .text("request header too large\n", status: 431)
@@ -200,11 +207,11 @@ public final class HTTPServer: @unchecked Sendable {
         case .malformedMessage(let why): response = .text("bad request: \(why)\n", status: 400)
         default: return
         }
-        _ = self.write(response, to: socket, method: "GET", close: true)
+        _ = await self.write(response, to: socket, method: "GET", close: true)
     }
 
     /// Returns false when the connection must end.
-    private func write(_ response: HTTPServerResponse, to socket: TCPSocket, method: String, close: Bool) -> Bool {
+    private func write(_ response: HTTPServerResponse, to socket: TCPSocket, method: String, close: Bool) async -> Bool {
         if case .closeWithoutResponse = response.delivery { return false }
         var headers = response.headers
         let deadline = ContinuousClock.now + .seconds(30)
@@ -220,26 +227,27 @@ public final class HTTPServer: @unchecked Sendable {
         do {
             switch response.delivery {
             case .normal, .closeWithoutResponse:
-                try socket.write(sendBody ? head + response.body : head, deadline: deadline)
+                try await socket.write(sendBody ? head + response.body : head, deadline: deadline)
             case .dropAfterBodyBytes(let count):
-                try socket.write(head + response.body.prefix(count), deadline: deadline)
+                try await socket.write(head + response.body.prefix(count), deadline: deadline)
                 return false
             case .chunked(let size):
-                try socket.write(head, deadline: deadline)
+                try await socket.write(head, deadline: deadline)
                 guard sendBody else { return true }
                 var offset = 0
                 while offset < response.body.count {
                     let end = min(offset + max(1, size), response.body.count)
-                    try socket.write(MessageWriter.chunk(response.body[offset..<end]), deadline: deadline)
+                    try await socket.write(MessageWriter.chunk(response.body[offset..<end]), deadline: deadline)
                     offset = end
                 }
-                try socket.write(Array("0\r\n\r\n".utf8), deadline: deadline)
+                try await socket.write(Array("0\r\n\r\n".utf8), deadline: deadline)
             case .streamed(let producer):
-                try socket.write(head, deadline: deadline)
+                try await socket.write(head, deadline: deadline)
                 let writer = HTTPChunkWriter(socket: socket)
-                producer(writer)
+                // The producer writes as it goes and may wait between chunks: it gets a thread of its own.
+                _ = try? await BlockingExecutor.shared.run { producer(writer) }
                 guard writer.isOpen else { return false }
-                try socket.write(Array("0\r\n\r\n".utf8), deadline: .now + .seconds(30))
+                try await socket.write(Array("0\r\n\r\n".utf8), deadline: .now + .seconds(30))
             }
             return true
         } catch {

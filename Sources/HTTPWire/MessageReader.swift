@@ -18,7 +18,7 @@ struct MessageReader {
     var hasBufferedBytes: Bool { self.position < self.buffer.count }
 
     /// Reads a complete header section. Returns nil if the peer closed cleanly before sending any byte.
-    mutating func readHead(deadline: ContinuousClock.Instant) throws(HTTPWireError) -> ArraySlice<UInt8>? {
+    mutating func readHead(deadline: ContinuousClock.Instant) async throws(HTTPWireError) -> ArraySlice<UInt8>? {
         self.compact()
         self.received = self.buffer.count
         var searched = 0
@@ -31,22 +31,22 @@ struct MessageReader {
             }
             searched = self.buffer.count
             guard self.buffer.count - self.position <= self.limits.maxHeaderBytes else { throw .headerTooLarge(limit: self.limits.maxHeaderBytes) }
-            if try self.fill(deadline: deadline) == 0 {
+            if try await self.fill(deadline: deadline) == 0 {
                 if self.buffer.count == self.position { return nil }
                 throw .closedBeforeComplete(received: self.received, reusedConnection: false)
             }
         }
     }
 
-    mutating func readBody(_ framing: BodyFraming, deadline: ContinuousClock.Instant) throws(HTTPWireError) -> [UInt8] {
+    mutating func readBody(_ framing: BodyFraming, deadline: ContinuousClock.Instant) async throws(HTTPWireError) -> [UInt8] {
         switch framing {
         case .none: return []
         case .contentLength(let length):
             guard length <= self.limits.maxBodyBytes else { throw .bodyTooLarge(limit: self.limits.maxBodyBytes) }
-            return try self.readExactly(length, deadline: deadline)
-        case .chunked: return try self.readChunked(deadline: deadline)
+            return try await self.readExactly(length, deadline: deadline)
+        case .chunked: return try await self.readChunked(deadline: deadline)
         case .untilClose:
-            while try self.fill(deadline: deadline) > 0 {
+            while try await self.fill(deadline: deadline) > 0 {
                 guard self.buffer.count - self.position <= self.limits.maxBodyBytes else { throw .bodyTooLarge(limit: self.limits.maxBodyBytes) }
             }
             defer { self.position = self.buffer.count }
@@ -55,21 +55,21 @@ struct MessageReader {
     }
 
     /// Reads exactly `count` body bytes, straight into the result once the buffered bytes are used up.
-    private mutating func readExactly(_ count: Int, deadline: ContinuousClock.Instant) throws(HTTPWireError) -> [UInt8] {
+    private mutating func readExactly(_ count: Int, deadline: ContinuousClock.Instant) async throws(HTTPWireError) -> [UInt8] {
         let buffered = min(count, self.buffer.count - self.position)
         var out: [UInt8] = []
         out.reserveCapacity(count)
         out.append(contentsOf: self.buffer[self.position..<(self.position + buffered)])
         self.position += buffered
         while out.count < count {
-            let n = try self.socket.read(into: &out, capacity: min(count - out.count, 1 << 20), deadline: deadline, received: self.received)
+            let n = try await self.socket.read(into: &out, capacity: min(count - out.count, 1 << 20), deadline: deadline, received: self.received)
             guard n > 0 else { throw .closedBeforeComplete(received: self.received, reusedConnection: false) }
             self.received += n
         }
         return out
     }
 
-    private mutating func readLine(deadline: ContinuousClock.Instant) throws(HTTPWireError) -> String {
+    private mutating func readLine(deadline: ContinuousClock.Instant) async throws(HTTPWireError) -> String {
         while true {
             if let newline = self.buffer[self.position...].firstIndex(of: 10) {
                 guard newline > self.position, self.buffer[newline - 1] == 13 else { throw .malformedMessage("chunk line not ended by CRLF") }
@@ -77,33 +77,33 @@ struct MessageReader {
                 return String(decoding: self.buffer[self.position..<(newline - 1)], as: UTF8.self)
             }
             guard self.buffer.count - self.position < 4096 else { throw .malformedMessage("chunk size line too long") }
-            if try self.fill(deadline: deadline) == 0 { throw .closedBeforeComplete(received: self.received, reusedConnection: false) }
+            if try await self.fill(deadline: deadline) == 0 { throw .closedBeforeComplete(received: self.received, reusedConnection: false) }
         }
     }
 
     /// The next piece of a body being streamed: a chunk (chunked framing) or what arrived (other framings).
     /// Returns nil at the end of the body.
-    mutating func readNextPiece(_ framing: BodyFraming, remaining: inout Int, deadline: ContinuousClock.Instant) throws(HTTPWireError) -> [UInt8]? {
+    mutating func readNextPiece(_ framing: BodyFraming, remaining: inout Int, deadline: ContinuousClock.Instant) async throws(HTTPWireError) -> [UInt8]? {
         switch framing {
         case .none: return nil
         case .chunked:
-            let line = try self.readLine(deadline: deadline)
+            let line = try await self.readLine(deadline: deadline)
             let sizeText = line.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
             guard !sizeText.isEmpty, sizeText.count <= 16, let size = Int(sizeText, radix: 16), size >= 0 else {
                 throw .malformedMessage("bad chunk size \"\(line.prefix(40))\"")
             }
             if size == 0 {
-                while try !self.readLine(deadline: deadline).isEmpty {}
+                while try await !self.readLine(deadline: deadline).isEmpty {}
                 return nil
             }
-            let bytes = try self.readExactly(size, deadline: deadline)
-            guard try self.readLine(deadline: deadline).isEmpty else { throw .malformedMessage("chunk data longer than its size") }
+            let bytes = try await self.readExactly(size, deadline: deadline)
+            guard try await self.readLine(deadline: deadline).isEmpty else { throw .malformedMessage("chunk data longer than its size") }
             return bytes
         case .contentLength, .untilClose:
             if case .contentLength = framing, remaining <= 0 { return nil }
             if self.position == self.buffer.count {
                 self.compact()
-                if try self.fill(deadline: deadline) == 0 {
+                if try await self.fill(deadline: deadline) == 0 {
                     if case .contentLength = framing { throw .closedBeforeComplete(received: self.received, reusedConnection: false) }
                     return nil
                 }
@@ -116,28 +116,28 @@ struct MessageReader {
         }
     }
 
-    private mutating func readChunked(deadline: ContinuousClock.Instant) throws(HTTPWireError) -> [UInt8] {
+    private mutating func readChunked(deadline: ContinuousClock.Instant) async throws(HTTPWireError) -> [UInt8] {
         var body: [UInt8] = []
         while true {
-            let line = try self.readLine(deadline: deadline)
+            let line = try await self.readLine(deadline: deadline)
             let sizeText = line.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
             guard !sizeText.isEmpty, sizeText.count <= 16, let size = Int(sizeText, radix: 16), size >= 0 else {
                 throw .malformedMessage("bad chunk size \"\(line.prefix(40))\"")
             }
             if size == 0 {
-                while try !self.readLine(deadline: deadline).isEmpty {}  // trailers, ignored
+                while try await !self.readLine(deadline: deadline).isEmpty {}  // trailers, ignored
                 return body
             }
             guard body.count + size <= self.limits.maxBodyBytes else { throw .bodyTooLarge(limit: self.limits.maxBodyBytes) }
-            body += try self.readExactly(size, deadline: deadline)
-            guard try self.readLine(deadline: deadline).isEmpty else { throw .malformedMessage("chunk data longer than its size") }
+            body += try await self.readExactly(size, deadline: deadline)
+            guard try await self.readLine(deadline: deadline).isEmpty else { throw .malformedMessage("chunk data longer than its size") }
         }
     }
 
     @discardableResult
-    private mutating func fill(deadline: ContinuousClock.Instant, hint: Int = 0) throws(HTTPWireError) -> Int {
+    private mutating func fill(deadline: ContinuousClock.Instant, hint: Int = 0) async throws(HTTPWireError) -> Int {
         let capacity = min(max(65536, hint), 1 << 20)
-        let n = try self.socket.read(into: &self.buffer, capacity: capacity, deadline: deadline, received: self.received)
+        let n = try await self.socket.read(into: &self.buffer, capacity: capacity, deadline: deadline, received: self.received)
         self.received += n
         return n
     }

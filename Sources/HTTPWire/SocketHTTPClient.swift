@@ -17,7 +17,8 @@ public struct HTTPRequestFailure: Error, Sendable, CustomStringConvertible {
 
 /// HTTP/1.1 client over POSIX sockets with a keep-alive pool whose connection events are visible.
 ///
-/// Blocking socket work runs on dedicated threads; cancelling the calling task shuts the socket down.
+/// Requests run on the calling task; a socket that would block suspends it on the event loop (`EventLoopGroup`), so
+/// in-flight requests hold no thread. Cancelling the calling task shuts the socket down.
 public final class SocketHTTPClient: Sendable {
     public struct Configuration: Sendable {
         public var connectTimeout: Duration = .seconds(5)
@@ -52,23 +53,21 @@ public final class SocketHTTPClient: Sendable {
         let target = try RequestTarget(request.url, connectTo: request.connectTo)
         let cancellation = CancellationSwitch()
         return try await withTaskCancellationHandler {
-            try await BlockingExecutor.shared.run { [self] in
-                try self.perform(request, target: target, deadline: deadline, cancellation: cancellation)
-            }
+            try await self.perform(request, target: target, deadline: deadline, cancellation: cancellation)
         } onCancel: {
             cancellation.cancel()
         }
     }
 
     private func perform(_ request: HTTPClientRequest, target: RequestTarget, deadline: ContinuousClock.Instant,
-                         cancellation: CancellationSwitch) throws -> HTTPClientResponse {
+                         cancellation: CancellationSwitch) async throws -> HTTPClientResponse {
         var events: [ConnectionEvent] = []
         let key = ConnectionPool.Key(host: target.host, port: target.port)
         let connection: PooledConnection
         let reused: Bool
         do {
             try cancellation.check()
-            (connection, reused) = try self.pool.checkout(key, deadline: deadline,
+            (connection, reused) = try await self.pool.checkout(key, deadline: deadline,
                                                           connectDeadline: .now + self.configuration.connectTimeout, events: &events)
         } catch let error as HTTPWireError {
             throw HTTPRequestFailure(error: error, connectionEvents: events)
@@ -80,7 +79,7 @@ public final class SocketHTTPClient: Sendable {
         }
         defer { cancellation.detach() }
         do {
-            var response = try self.exchange(request, target: target, on: connection, deadline: deadline)
+            var response = try await self.exchange(request, target: target, on: connection, deadline: deadline)
             let keepAlive = response.keepAlive
             response.value.connection = use
             if keepAlive {
@@ -102,22 +101,22 @@ public final class SocketHTTPClient: Sendable {
     }
 
     private func exchange(_ request: HTTPClientRequest, target: RequestTarget, on connection: PooledConnection,
-                          deadline: ContinuousClock.Instant) throws(HTTPWireError) -> (value: HTTPClientResponse, keepAlive: Bool) {
+                          deadline: ContinuousClock.Instant) async throws(HTTPWireError) -> (value: HTTPClientResponse, keepAlive: Bool) {
         var headers = request.headers
         if !headers.contains("Host") { headers.set("Host", target.hostHeader) }
         if !request.body.isEmpty || ["POST", "PUT", "PATCH"].contains(request.method) {
             headers.set("Content-Length", String(request.body.count))
         }
         let head = MessageWriter.requestHead(method: request.method, target: target.pathAndQuery, headers: headers)
-        try connection.socket.write(head + request.body, deadline: deadline)
+        try await connection.socket.write(head + request.body, deadline: deadline)
         while true {
-            guard let headBytes = try connection.reader.readHead(deadline: deadline) else {
+            guard let headBytes = try await connection.reader.readHead(deadline: deadline) else {
                 throw .closedBeforeComplete(received: 0, reusedConnection: false)
             }
             let parsed = try HTTPHeadParser.parseResponseHead(headBytes)
             if parsed.status == 100 { continue }
             let framing = try BodyFraming.forResponse(parsed.headers, status: parsed.status, requestMethod: request.method)
-            let body = try connection.reader.readBody(framing, deadline: deadline)
+            let body = try await connection.reader.readBody(framing, deadline: deadline)
             let connectionHeader = parsed.headers["Connection"]?.lowercased() ?? ""
             let keepAlive = framing != .untilClose && !connectionHeader.contains("close")
                 && !(parsed.version == "HTTP/1.0" && !connectionHeader.contains("keep-alive"))
@@ -156,7 +155,7 @@ struct RequestTarget {
     }
 }
 
-/// Lets a cancelled task wake the I/O thread blocked on its socket.
+/// Lets a cancelled task wake its own request, suspended on the socket (shutting it down makes it readable).
 final class CancellationSwitch: @unchecked Sendable {
     private let lock = NSLock()
     private var cancelled = false

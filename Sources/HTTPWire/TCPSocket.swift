@@ -5,9 +5,8 @@ import Glibc
 import Darwin
 #endif
 
-/// A connected, non-blocking TCP socket whose every wait is bounded by a deadline (poll(2)).
-///
-/// Blocking calls: use it only on dedicated threads, never on the cooperative pool.
+/// A connected, non-blocking TCP socket whose every wait is bounded by a deadline. Waits suspend on the event loop
+/// (`EventLoopGroup`); only `writeBlocking` holds its thread, for producers that run on a thread of their own.
 final class TCPSocket: @unchecked Sendable {
     // fd is written once at init and read-only afterwards, except by close() under the lock.
     private let lock = NSLock()
@@ -26,32 +25,24 @@ final class TCPSocket: @unchecked Sendable {
     var isOpen: Bool { self.lock.withLock { self.fd >= 0 } }
     private var descriptor: Int32 { self.lock.withLock { self.fd } }
 
-    /// Resolves `host` and connects to the first address that answers, within `deadline`.
-    static func connect(host: String, port: Int, deadline: ContinuousClock.Instant) throws(HTTPWireError) -> TCPSocket {
-        var hints = addrinfo()
-        hints.ai_family = AF_UNSPEC
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        var result: UnsafeMutablePointer<addrinfo>?
-        let rc = getaddrinfo(host, String(port), &hints, &result)
-        guard rc == 0, let list = result else { throw .hostNotFound(host) }
-        defer { freeaddrinfo(list) }
+    /// Resolves `host` and connects to the first address that answers, within `deadline`, waiting on the event loop.
+    static func connect(host: String, port: Int, deadline: ContinuousClock.Instant) async throws(HTTPWireError) -> TCPSocket {
         var lastError = HTTPWireError.connectionRefused(host: host, port: port)
-        var node: UnsafeMutablePointer<addrinfo>? = list
-        while let info = node {
-            node = info.pointee.ai_next
-            let fd = socket(info.pointee.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        for address in try Self.resolve(host: host, port: port) {
+            let fd = socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
             guard fd >= 0 else { lastError = .socketError(operation: "socket", errno: errno); continue }
             setNonBlocking(fd)
             setNoDelay(fd)
-            if Glibc.connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 {
-                return TCPSocket(fd: fd, host: host, port: port)
+            let started = address.bytes.withUnsafeBytes { raw in
+                Glibc.connect(fd, raw.baseAddress!.assumingMemoryBound(to: sockaddr.self), socklen_t(raw.count))
             }
+            if started == 0 { return TCPSocket(fd: fd, host: host, port: port) }
             guard errno == EINPROGRESS else {
                 lastError = errno == ECONNREFUSED ? .connectionRefused(host: host, port: port) : .socketError(operation: "connect", errno: errno)
                 Glibc.close(fd)
                 continue
             }
-            switch waitFor(fd, events: Int16(POLLOUT), deadline: deadline) {
+            switch await EventLoopGroup.shared.wait(for: fd, .writable, deadline: deadline) {
             case .ready:
                 var soError: Int32 = 0
                 var len = socklen_t(MemoryLayout<Int32>.size)
@@ -70,9 +61,28 @@ final class TCPSocket: @unchecked Sendable {
         throw lastError
     }
 
+    /// The addresses `host` resolves to, in getaddrinfo's order (numeric and /etc/hosts names resolve without a lookup
+    /// on the network).
+    private static func resolve(host: String, port: Int) throws(HTTPWireError) -> [(family: Int32, bytes: [UInt8])] {
+        var hints = addrinfo()
+        hints.ai_family = AF_UNSPEC
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var result: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(host, String(port), &hints, &result) == 0, let list = result else { throw .hostNotFound(host) }
+        defer { freeaddrinfo(list) }
+        var addresses: [(Int32, [UInt8])] = []
+        var node: UnsafeMutablePointer<addrinfo>? = list
+        while let info = node {
+            node = info.pointee.ai_next
+            let raw = UnsafeRawBufferPointer(start: info.pointee.ai_addr, count: Int(info.pointee.ai_addrlen))
+            addresses.append((info.pointee.ai_family, Array(raw)))
+        }
+        return addresses
+    }
+
     /// Reads what is available (at most `capacity` bytes) and appends it to `buffer`; returns 0 at end of stream.
     /// Receives into uninitialised scratch memory, so nothing is zero-filled (that cost dominated debug builds).
-    func read(into buffer: inout [UInt8], capacity: Int = 65536, deadline: ContinuousClock.Instant, received: Int) throws(HTTPWireError) -> Int {
+    func read(into buffer: inout [UInt8], capacity: Int = 65536, deadline: ContinuousClock.Instant, received: Int) async throws(HTTPWireError) -> Int {
         let fd = self.descriptor
         guard fd >= 0 else { throw .closedBeforeComplete(received: received, reusedConnection: false) }
         while true {
@@ -85,7 +95,7 @@ final class TCPSocket: @unchecked Sendable {
             switch code {
             case EINTR: continue
             case EAGAIN, EWOULDBLOCK:
-                switch waitFor(fd, events: Int16(POLLIN), deadline: deadline) {
+                switch await EventLoopGroup.shared.wait(for: fd, .readable, deadline: deadline) {
                 case .ready: continue
                 case .timedOut: throw .readTimedOut(received: received)
                 case .failed(let e): throw .socketError(operation: "poll", errno: e)
@@ -96,32 +106,53 @@ final class TCPSocket: @unchecked Sendable {
         }
     }
 
-    func write(_ bytes: [UInt8], deadline: ContinuousClock.Instant) throws(HTTPWireError) {
-        var failure: HTTPWireError?
-        bytes.withUnsafeBytes { raw in
-            do throws(HTTPWireError) { try self.write(raw, deadline: deadline) } catch { failure = error }
+    /// Sends all of `bytes`, suspending on the event loop while the socket's buffer is full.
+    func write(_ bytes: [UInt8], deadline: ContinuousClock.Instant) async throws(HTTPWireError) {
+        var offset = 0
+        while offset < bytes.count {
+            switch self.sendSome(bytes, from: offset) {
+            case .sent(let n): offset += n
+            case .failed(let error): throw error
+            case .wouldBlock(let fd):
+                switch await EventLoopGroup.shared.wait(for: fd, .writable, deadline: deadline) {
+                case .ready: continue
+                case .timedOut: throw .writeTimedOut
+                case .failed(let e): throw .socketError(operation: "poll", errno: e)
+                }
+            }
         }
-        if let failure { throw failure }
     }
 
-    func write(_ raw: UnsafeRawBufferPointer, deadline: ContinuousClock.Instant) throws(HTTPWireError) {
-        let fd = self.descriptor
-        guard fd >= 0 else { throw .closedBeforeComplete(received: 0, reusedConnection: false) }
+    /// Sends all of `bytes`, blocking this thread (for producers that stream from a thread of their own).
+    func writeBlocking(_ bytes: [UInt8], deadline: ContinuousClock.Instant) throws(HTTPWireError) {
         var offset = 0
-        while offset < raw.count {
-            let n = send(fd, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL))
-            if n > 0 { offset += n; continue }
-            let code = errno
-            switch code {
-            case EINTR: continue
-            case EAGAIN, EWOULDBLOCK:
+        while offset < bytes.count {
+            switch self.sendSome(bytes, from: offset) {
+            case .sent(let n): offset += n
+            case .failed(let error): throw error
+            case .wouldBlock(let fd):
                 switch waitFor(fd, events: Int16(POLLOUT), deadline: deadline) {
                 case .ready: continue
                 case .timedOut: throw .writeTimedOut
                 case .failed(let e): throw .socketError(operation: "poll", errno: e)
                 }
-            case ECONNRESET, EPIPE: throw .connectionReset(reusedConnection: false)
-            default: throw .socketError(operation: "send", errno: code)
+            }
+        }
+    }
+
+    private enum SendStep { case sent(Int), wouldBlock(Int32), failed(HTTPWireError) }
+
+    private func sendSome(_ bytes: [UInt8], from offset: Int) -> SendStep {
+        let fd = self.descriptor
+        guard fd >= 0 else { return .failed(.closedBeforeComplete(received: 0, reusedConnection: false)) }
+        while true {
+            let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
+            if n > 0 { return .sent(n) }
+            switch errno {
+            case EINTR: continue
+            case EAGAIN, EWOULDBLOCK: return .wouldBlock(fd)
+            case ECONNRESET, EPIPE: return .failed(.connectionReset(reusedConnection: false))
+            case let code: return .failed(.socketError(operation: "send", errno: code))
             }
         }
     }

@@ -183,6 +183,7 @@ final class SocketClientTests: XCTestCase {
     }
 
     func testServerAnswersMalformedRequestsAndStopsCleanly() async throws {
+        _ = EventLoopGroup.shared  // its epoll and eventfd descriptors live as long as the process
         let before = openFileDescriptorCount()
         let server = try self.echoServer { $0.limits.maxHeaderBytes = 1024 }
         let target = URL(string: "http://127.0.0.1:\(server.port)/")!
@@ -191,7 +192,7 @@ final class SocketClientTests: XCTestCase {
         request.headers.add("X-Huge", String(repeating: "h", count: 4000))
         let tooLarge = try await client.execute(request, deadline: .now + .seconds(5))
         XCTAssertEqual(tooLarge.status, 431)
-        let raw = try RawHTTP.exchange(port: server.port, "GET / HTTP/1.1\r\nbroken header\r\n\r\n")
+        let raw = try await RawHTTP.exchange(port: server.port, "GET / HTTP/1.1\r\nbroken header\r\n\r\n")
         XCTAssertTrue(raw.hasPrefix("HTTP/1.1 400"), raw)
         _ = try await client.execute(get(target, "a"), deadline: .now + .seconds(5))
         client.shutdown()
@@ -215,12 +216,12 @@ final class SocketClientTests: XCTestCase {
 
 /// Sends raw bytes and reads the reply until the server closes.
 enum RawHTTP {
-    static func exchange(port: Int, _ text: String) throws -> String {
-        let socket = try TCPSocket.connect(host: "127.0.0.1", port: port, deadline: .now + .seconds(2))
+    static func exchange(port: Int, _ text: String) async throws -> String {
+        let socket = try await TCPSocket.connect(host: "127.0.0.1", port: port, deadline: .now + .seconds(2))
         defer { socket.close() }
-        try socket.write(Array(text.utf8), deadline: .now + .seconds(2))
+        try await socket.write(Array(text.utf8), deadline: .now + .seconds(2))
         var buffer: [UInt8] = []
-        while try socket.read(into: &buffer, deadline: .now + .seconds(2), received: buffer.count) > 0 {}
+        while try await socket.read(into: &buffer, deadline: .now + .seconds(2), received: buffer.count) > 0 {}
         return String(decoding: buffer, as: UTF8.self)
     }
 }
