@@ -30,16 +30,16 @@ final class EventLoopGroup: Sendable {
         await self.loop(for: fd).wait(for: fd, interest, deadline: deadline)
     }
 
-    /// Suspends until `deadline`.
-    func sleep(until deadline: ContinuousClock.Instant) async {
-        _ = await self.loops[0].wait(for: -1, .readable, deadline: deadline)
+    /// Calls `action` on a loop thread once `deadline` has passed (keep it short: it runs on the loop).
+    func schedule(at deadline: ContinuousClock.Instant, _ action: @escaping @Sendable () -> Void) {
+        self.loops[0].arm(-1, .readable, deadline: deadline) { _ in action() }
     }
 }
 
 /// One loop thread. Each wait is a one-shot registration carrying a fresh token, so a readiness event that arrives
 /// after its waiter timed out finds no waiter and is dropped; deadlines sit in a heap the loop sleeps towards.
 final class EventLoop: @unchecked Sendable {
-    private typealias Completion = @Sendable (PollOutcome) -> Void
+    typealias Completion = @Sendable (PollOutcome) -> Void
 
     private let poller: Poller
     // Guarded by `lock`.
@@ -64,7 +64,8 @@ final class EventLoop: @unchecked Sendable {
         }
     }
 
-    private func arm(_ fd: Int32, _ interest: Interest, deadline: ContinuousClock.Instant, completion: @escaping Completion) {
+    /// Calls `completion` once `fd` (when not negative) is ready for `interest` or `deadline` passes.
+    func arm(_ fd: Int32, _ interest: Interest, deadline: ContinuousClock.Instant, completion: @escaping Completion) {
         let (token, wake) = self.lock.withLock { () -> (UInt64, Bool) in
             let token = self.nextToken
             self.nextToken += 1

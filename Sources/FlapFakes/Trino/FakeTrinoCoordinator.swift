@@ -6,8 +6,9 @@ import TrinoClient
 /// (several listeners = several Services selecting the same coordinator pod).
 final class FakeTrinoCoordinator: @unchecked Sendable {
     let configuration: FakeTrinoServer.Configuration
-    // Everything below is guarded by `condition`, which long polls wait on.
-    private let condition = NSCondition()
+    // Everything below is guarded by `lock`; long polls wait on `changes` with the lock released.
+    private let lock = NSLock()
+    private let changes = ChangeSignal()
     private var queries: [String: FakeTrinoQuery] = [:]
     private var order: [String] = []
     private var segments: [String: (queryID: String, key: String, body: [UInt8])] = [:]
@@ -52,14 +53,14 @@ final class FakeTrinoCoordinator: @unchecked Sendable {
     }
 
     private func locked<T>(_ body: () throws -> T) rethrows -> T {
-        self.condition.lock()
-        defer { self.condition.unlock() }
+        self.lock.lock()
+        defer { self.lock.unlock() }
         return try body()
     }
 
     // MARK: - Request handling
 
-    func handle(_ request: HTTPServerRequest, port: Int) -> HTTPServerResponse {
+    func handle(_ request: HTTPServerRequest, port: Int) async -> HTTPServerResponse {
         let route = FakeTrinoRoute(request)
         var dropAfter: Int?
         if let action = self.takeFault(for: route.faultTarget) {
@@ -69,12 +70,12 @@ final class FakeTrinoCoordinator: @unchecked Sendable {
             case .closeWithoutResponse:
                 return HTTPServerResponse(delivery: .closeWithoutResponse)
             case .delay(let duration):
-                Thread.sleep(forTimeInterval: Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
+                try? await Task.sleep(for: duration)
             case .dropMidBody(let bytes):
                 dropAfter = bytes
             }
         }
-        var response = self.route(route, request: request, port: port)
+        var response = await self.route(route, request: request, port: port)
         if let dropAfter { response.delivery = .dropAfterBodyBytes(dropAfter) }
         return response
     }
@@ -90,7 +91,7 @@ final class FakeTrinoCoordinator: @unchecked Sendable {
         }
     }
 
-    private func route(_ route: FakeTrinoRoute, request: HTTPServerRequest, port: Int) -> HTTPServerResponse {
+    private func route(_ route: FakeTrinoRoute, request: HTTPServerRequest, port: Int) async -> HTTPServerResponse {
         if route.needsAuthorization, let required = self.configuration.requiredAuthorization, request.headers["Authorization"] != required {
             return .text("Unauthorized\n", status: 401, headers: ["WWW-Authenticate": "Basic realm=\"Trino\""])
         }
@@ -98,9 +99,9 @@ final class FakeTrinoCoordinator: @unchecked Sendable {
         switch route {
         case .submit: return self.submit(request, base: base, port: port)
         case .queued(let id, let slug, let token, let method):
-            return self.locked { self.queued(id: id, slug: slug, token: token, method: method, base: base, request: request, port: port) }
+            return await self.longPoll { self.queued(id: id, slug: slug, token: token, method: method, base: base, request: request, port: port) }
         case .executing(let id, let slug, let token, let method):
-            return self.locked { self.executing(id: id, slug: slug, token: token, method: method, base: base, request: request, port: port) }
+            return await self.longPoll { self.executing(id: id, slug: slug, token: token, method: method, base: base, request: request, port: port) }
         case .kill(let id):
             return self.locked {
                 guard let query = self.queries[id] else { return .text("Query not found\n", status: 404) }
@@ -195,24 +196,24 @@ final class FakeTrinoCoordinator: @unchecked Sendable {
         return query
     }
 
-    private func queued(id: String, slug: String, token: Int, method: String, base: String, request: HTTPServerRequest, port: Int) -> HTTPServerResponse {
-        guard let query = self.lookup(id, slug: slug, port: port) else { return .text("Query not found\n", status: 404) }
+    private func queued(id: String, slug: String, token: Int, method: String, base: String, request: HTTPServerRequest, port: Int) -> LongPoll {
+        guard let query = self.lookup(id, slug: slug, port: port) else { return .answer(.text("Query not found\n", status: 404)) }
         if method == "DELETE" {
             self.cancel(query)
-            return HTTPServerResponse(status: 204)
+            return .answer(HTTPServerResponse(status: 204))
         }
         query.lastContact = .now
         if query.phase == .queued, token == query.lastToken, let cached = query.cachedBody {
             query.record.replays += 1
-            return .json(cached)
+            return .answer(.json(cached))
         }
         if query.phase == .executing, token == query.queuedTokenAtDispatch, let cached = query.queuedCacheAtDispatch {
             query.record.replays += 1
-            return .json(cached)
+            return .answer(.json(cached))
         }
         guard query.phase == .queued, token == query.lastToken + 1 else {
             query.record.goneAnswers += 1
-            return .text("Invalid token\n", status: 410)
+            return .answer(.text("Invalid token\n", status: 410))
         }
         if query.record.dispatchedAt == nil {
             query.record.dispatchedAt = .now
@@ -220,8 +221,14 @@ final class FakeTrinoCoordinator: @unchecked Sendable {
         }
         let pollDeadline = ContinuousClock.now + self.maxWait(request)
         let dispatched = query.record.dispatchedAt! + query.queuedTime
-        while !query.isTerminal, ContinuousClock.now < dispatched, ContinuousClock.now < pollDeadline {
-            self.wait(until: min(dispatched, pollDeadline))
+        return .poll { self.queuedAnswer(query, id: id, slug: slug, token: token, base: base, dispatched: dispatched, pollDeadline: pollDeadline) }
+    }
+
+    /// The queued poll's answer once the query is dispatched, ends or the poll's time is up.
+    private func queuedAnswer(_ query: FakeTrinoQuery, id: String, slug: String, token: Int, base: String,
+                              dispatched: ContinuousClock.Instant, pollDeadline: ContinuousClock.Instant) -> PollStep {
+        if !query.isTerminal, ContinuousClock.now < dispatched, ContinuousClock.now < pollDeadline {
+            return .wait(until: min(dispatched, pollDeadline))
         }
         query.lastContact = .now
         let body: [UInt8]
@@ -235,39 +242,44 @@ final class FakeTrinoCoordinator: @unchecked Sendable {
             query.phase = .executing
             query.lastToken = -1
             query.cachedBody = nil
-            return .json(body)
+            return .answer(.json(body))
         } else {
             body = FakeTrinoResponse.json(query, base: base, nextURI: "\(base)/v1/statement/queued/\(id)/\(slug)/\(token + 1)",
                                           state: "QUEUED", data: nil, error: nil, includeColumns: false)
         }
         query.lastToken = token
         query.cachedBody = body
-        return .json(body)
+        return .answer(.json(body))
     }
 
-    private func executing(id: String, slug: String, token: Int, method: String, base: String, request: HTTPServerRequest, port: Int) -> HTTPServerResponse {
-        guard let query = self.lookup(id, slug: slug, port: port), query.phase == .executing else { return .text("Query not found\n", status: 404) }
+    private func executing(id: String, slug: String, token: Int, method: String, base: String, request: HTTPServerRequest, port: Int) -> LongPoll {
+        guard let query = self.lookup(id, slug: slug, port: port), query.phase == .executing else { return .answer(.text("Query not found\n", status: 404)) }
         switch method {
         case "DELETE":
             self.cancel(query)
-            return HTTPServerResponse(status: 204)
+            return .answer(HTTPServerResponse(status: 204))
         case "HEAD":
             query.lastContact = .now
-            return HTTPServerResponse(status: 200)
+            return .answer(HTTPServerResponse(status: 200))
         default: break
         }
         query.lastContact = .now
         if token == query.lastToken, let cached = query.cachedBody {
             query.record.replays += 1
-            return HTTPServerResponse(status: 200, headers: HTTPHeaders([("Content-Type", "application/json")] + query.cachedHeaders), body: cached)
+            return .answer(HTTPServerResponse(status: 200, headers: HTTPHeaders([("Content-Type", "application/json")] + query.cachedHeaders), body: cached))
         }
         if token < query.lastToken {
             query.record.goneAnswers += 1
-            return .text("Invalid token\n", status: 410)
+            return .answer(.text("Invalid token\n", status: 410))
         }
-        guard token == query.lastToken + 1, !query.finalServed else { return .text("Query not found\n", status: 404) }
+        guard token == query.lastToken + 1, !query.finalServed else { return .answer(.text("Query not found\n", status: 404)) }
         let pollDeadline = ContinuousClock.now + self.maxWait(request)
         let nextURI = "\(base)/v1/statement/executing/\(id)/\(slug)/\(token + 1)"
+        return .poll { self.executingAnswer(query, token: token, base: base, nextURI: nextURI, pollDeadline: pollDeadline) }
+    }
+
+    /// The executing poll's answer once a page is ready, the query ends or the poll's time is up.
+    private func executingAnswer(_ query: FakeTrinoQuery, token: Int, base: String, nextURI: String, pollDeadline: ContinuousClock.Instant) -> PollStep {
         var headers: [(String, String)] = []
         var body: [UInt8]
         while true {
@@ -302,13 +314,13 @@ final class FakeTrinoCoordinator: @unchecked Sendable {
                 break
             }
             let ready = query.nextPage < query.pageCount ? query.readyTime(ofPage: query.nextPage) : query.finishTime
-            self.wait(until: min(ready, pollDeadline))
+            return .wait(until: min(ready, pollDeadline))
         }
         query.lastContact = .now
         query.lastToken = token
         query.cachedBody = body
         query.cachedHeaders = headers
-        return HTTPServerResponse(status: 200, headers: HTTPHeaders([("Content-Type", "application/json")] + headers), body: body)
+        return .answer(HTTPServerResponse(status: 200, headers: HTTPHeaders([("Content-Type", "application/json")] + headers), body: body))
     }
 
     /// The `data` member for a page: classic rows, or a spooled segment (inline for the first page).
@@ -350,7 +362,7 @@ final class FakeTrinoCoordinator: @unchecked Sendable {
     private func cancel(_ query: FakeTrinoQuery) {
         query.record.cancelRequests += 1
         query.end(.cancelled, failure: .userCanceled)
-        self.condition.broadcast()
+        self.changes.broadcast()
     }
 
     private func maxWait(_ request: HTTPServerRequest) -> Duration {
@@ -359,11 +371,32 @@ final class FakeTrinoCoordinator: @unchecked Sendable {
         return wait
     }
 
-    private func wait(until instant: ContinuousClock.Instant) {
-        let remaining = instant - .now
-        guard remaining > .zero else { return }
-        let seconds = Double(remaining.components.seconds) + Double(remaining.components.attoseconds) / 1e18
-        _ = self.condition.wait(until: Date(timeIntervalSinceNow: seconds))
+    /// A poll's first look: an answer now, or a step to repeat until it answers.
+    private enum LongPoll {
+        case answer(HTTPServerResponse)
+        case poll(() -> PollStep)
+    }
+
+    private enum PollStep {
+        case answer(HTTPServerResponse)
+        case wait(until: ContinuousClock.Instant)
+    }
+
+    /// Runs `start`, then its poll step, under the lock until it answers; between steps waits for a change (a cancel)
+    /// or the step's instant without holding a thread, so thousands of long polls cost no thread each.
+    private func longPoll(_ start: () -> LongPoll) async -> HTTPServerResponse {
+        let step: () -> PollStep
+        switch self.locked(start) {
+        case .answer(let response): return response
+        case .poll(let next): step = next
+        }
+        while true {
+            let (next, generation) = self.locked { (step(), self.changes.generation) }
+            switch next {
+            case .answer(let response): return response
+            case .wait(let instant): await self.changes.wait(until: instant, unchangedSince: generation)
+            }
+        }
     }
 
     /// Queries whose client stopped polling for longer than the client timeout end `ABANDONED_QUERY`.

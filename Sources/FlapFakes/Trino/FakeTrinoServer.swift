@@ -49,7 +49,7 @@ public final class FakeTrinoServer: Sendable {
             http.host = configuration.host
             http.port = index == 0 ? configuration.port : 0
             let box = Locked(0)
-            let server = try HTTPServer(configuration: http) { request in coordinator.handle(request, port: box.value) }
+            let server = try HTTPServer(configuration: http, asyncHandler: { request in await coordinator.handle(request, port: box.value) })
             box.value = server.port
             servers.append(server)
         }
