@@ -25,13 +25,13 @@ let package = Package(
         // FlapSystem (durations, files, processes, the lock box) is below HTTPWire.
         .target(name: "FlapJSON", swiftSettings: strictness),
         .target(name: "FlapSystem", swiftSettings: strictness),
-        // epoll/eventfd (Linux) and kqueue (macOS) headers, which the Glibc module does not export.
-        .target(name: "CEventPoll"),
-        .target(name: "HTTPWire", dependencies: ["FlapSystem", "CEventPoll"], swiftSettings: strictness),
+        // Kernel interfaces the Glibc module does not export: epoll/eventfd and sched_setattr (Linux), kqueue (macOS).
+        .target(name: "CSystemCalls"),
+        .target(name: "HTTPWire", dependencies: ["FlapSystem", "CSystemCalls"], swiftSettings: strictness),
         .target(name: "TrinoClient", dependencies: ["HTTPWire", "FlapJSON", "FlapSystem"], swiftSettings: strictness),
         .target(name: "KubeClient", dependencies: ["HTTPWire", "FlapJSON", "FlapSystem"], swiftSettings: strictness),
         .target(name: "FlapFakes", dependencies: ["HTTPWire", "FlapJSON", "FlapSystem", "TrinoClient", "KubeClient"], swiftSettings: strictness),
-        .target(name: "FlapCore", dependencies: ["HTTPWire", "FlapJSON", "FlapSystem", "TrinoClient", "KubeClient"], swiftSettings: strictness),
+        .target(name: "FlapCore", dependencies: ["HTTPWire", "FlapJSON", "FlapSystem", "TrinoClient", "KubeClient", "CSystemCalls"], swiftSettings: strictness),
         .target(name: "FlapTesting", dependencies: ["FlapCore", "FlapFakes", "FlapJSON", "KubeClient", "TrinoClient"], swiftSettings: strictness),
         .target(name: "FlapLab", dependencies: ["FlapCore", "FlapFakes", "FlapJSON", "FlapSystem", "HTTPWire", "KubeClient", "TrinoClient"], swiftSettings: strictness),
         .target(name: "FlapCommandLine", dependencies: ["FlapLab", "FlapCore", "FlapFakes", "FlapJSON", "FlapSystem", "HTTPWire", "KubeClient", "TrinoClient"],

@@ -53,8 +53,8 @@ enum CommandRunner {
             if kubeconfig == nil { try? FileManager.default.removeItem(atPath: path) }
         case .demoTrino(let queries, let spooling):
             try await TrinoDemo.run(queries: queries, spooling: spooling)
-        case .benchEngine(let levels, let hold, let ramp):
-            try await EngineBenchmark.run(levels: levels, hold: hold, ramp: ramp)
+        case .benchEngine(let levels, let hold, let ramp, let realTime):
+            try await EngineBenchmark.run(levels: levels, hold: hold, ramp: ramp, realTime: realTime)
         case .benchTrinoClient(let rows, let python):
             try await TrinoClientBenchmark.run(rows: rows, python: python)
         }

@@ -9,13 +9,13 @@ import TrinoClient
 /// under 2 ms, the polls/s that makes, and peak RSS; wrk's requests/s on the same endpoint as the ceiling.
 enum EngineBenchmark {
     /// What `bench engine` measures when no flag says otherwise; the help prints these.
-    static let defaultLevels = [500, 1000, 2000, 2250, 2500, 3000]
+    static let defaultLevels = [2000, 5000, 10000, 12500, 15000]
     static let defaultHold = Duration.seconds(8)
     static let defaultRamp = Duration.seconds(2)
 
     static let usage = """
     usage: flap-cli bench engine [--levels \(defaultLevels.map(String.init).joined(separator: ","))] [--hold \(DurationText.format(defaultHold))] \
-    [--ramp \(DurationText.format(defaultRamp))]
+    [--ramp \(DurationText.format(defaultRamp))] [--realtime]
 
     Runs the experiment engine (a control arm, open-loop arrivals) against a FakeTrinoServer in a child process
     whose queries never finish and whose GETs long-poll 1 s, so each query polls about once a second. Each
@@ -28,13 +28,15 @@ enum EngineBenchmark {
     /// One level's run: `level` queries started evenly over `ramp`, then held. Fixed-rate arrivals come one interval
     /// after each other from the slot's start, so the slot reaches half an interval past the ramp to start the
     /// last one (it was one query short).
-    static func configuration(level: Int, target: RouteTarget, ramp: Duration, hold: Duration, kube: KubeClient) -> ExperimentConfiguration {
+    static func configuration(level: Int, target: RouteTarget, ramp: Duration, hold: Duration, kube: KubeClient,
+                              realTime: Bool = false) -> ExperimentConfiguration {
         var configuration = ExperimentConfiguration(arms: [.init(target: target, targetName: "bench", mutator: ControlMutator())],
                                                     workload: TrinoQueryWorkload(retryPolicy: .none, requestTimeout: .seconds(10)), kube: kube)
         let rate = Double(level) / self.seconds(ramp)
         configuration.load.arrival = .fixed(perSecond: rate)
         configuration.load.maxInFlight = level + 1
         configuration.load.queryTimeout = ramp + hold
+        configuration.load.realTimeArrivals = realTime
         configuration.schedule.slot = ramp + .seconds(0.5 / rate)
         configuration.schedule.rounds = 1
         configuration.timeouts.drain = hold + ramp + .seconds(30)
@@ -46,7 +48,7 @@ enum EngineBenchmark {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
-    static func run(levels: [Int], hold: Duration, ramp: Duration) async throws {
+    static func run(levels: [Int], hold: Duration, ramp: Duration, realTime: Bool) async throws {
         #if DEBUG
         Output.note("warning: this is a debug build; run `swift build -c release && .build/release/flap-cli bench engine` for real figures")
         #endif
@@ -69,7 +71,7 @@ enum EngineBenchmark {
         print("level  started  p99-lateness  max-lateness  polls/s  peak-RSS")
         for level in levels {
             let target = RouteTarget(kind: .httpRoute, name: "bench", url: server.url)
-            var configuration = Self.configuration(level: level, target: target, ramp: ramp, hold: hold, kube: kube)
+            var configuration = Self.configuration(level: level, target: target, ramp: ramp, hold: hold, kube: kube, realTime: realTime)
             configuration.journalDirectory = state
             let rampSeconds = Self.seconds(ramp)
             let report = try await ExperimentRunner(configuration: configuration).run()

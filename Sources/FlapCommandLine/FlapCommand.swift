@@ -10,7 +10,7 @@ enum FlapCommand {
     case fakeKube(FakeKubeAPIServer.Configuration, kubeconfig: String?)
     case demoTrino(queries: Int, spooling: Bool)
     case benchTrinoClient(rows: Int, python: Bool)
-    case benchEngine(levels: [Int], hold: Duration, ramp: Duration)
+    case benchEngine(levels: [Int], hold: Duration, ramp: Duration, realTime: Bool)
     case lab(LabExperiment.Options, profiles: [LabProfile], output: String?)
     case labUp(Lab.Configuration)
     case labScale(routes: [Int], profiles: [LabProfile])
@@ -215,7 +215,7 @@ enum FlapCommand {
             return .demoTrino(queries: try flags.int("queries", in: 1...1000) ?? 3, spooling: flags.flag("spooling"))
         case ["bench", "engine"]:
             if wantsHelp { return .help(EngineBenchmark.usage) }
-            let flags = try ParsedFlags(rest, valued: ["levels", "hold", "ramp"], boolean: [])
+            let flags = try ParsedFlags(rest, valued: ["levels", "hold", "ramp"], boolean: ["realtime"])
             let levels = try flags.string("levels").map { list in
                 try list.split(separator: ",").map { text in
                     guard let n = Int(text), n > 0 else { throw UsageError(message: "--levels must be positive whole numbers like 500,1000,2000") }
@@ -223,7 +223,7 @@ enum FlapCommand {
                 }
             } ?? EngineBenchmark.defaultLevels
             return .benchEngine(levels: levels, hold: try flags.duration("hold") ?? EngineBenchmark.defaultHold,
-                                ramp: try flags.duration("ramp") ?? EngineBenchmark.defaultRamp)
+                                ramp: try flags.duration("ramp") ?? EngineBenchmark.defaultRamp, realTime: flags.flag("realtime"))
         case ["bench", "trino-client"]:
             if wantsHelp { return .help(self.benchUsage) }
             let flags = try ParsedFlags(rest, valued: ["rows"], boolean: ["no-python"])

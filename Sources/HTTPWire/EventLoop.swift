@@ -1,4 +1,4 @@
-import CEventPoll
+import CSystemCalls
 import FlapSystem
 import Foundation
 #if canImport(Glibc)

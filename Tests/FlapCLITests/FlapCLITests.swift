@@ -22,7 +22,7 @@ final class CommandParsingTests: XCTestCase {
 
     /// Defaults are declared once: what a command does without flags is what its help says.
     func testHelpShowsTheDefaultsTheParserUses() throws {
-        guard case .benchEngine(let levels, let hold, let ramp) = try FlapCommand.parse(["bench", "engine"]),
+        guard case .benchEngine(let levels, let hold, let ramp, false) = try FlapCommand.parse(["bench", "engine"]),
               case .help(let benchHelp) = try FlapCommand.parse(["bench", "engine", "--help"]) else { return XCTFail() }
         XCTAssertTrue(benchHelp.contains("[--levels \(levels.map(String.init).joined(separator: ","))] [--hold \(DurationText.format(hold))]"), benchHelp)
         XCTAssertTrue(benchHelp.contains("[--ramp \(DurationText.format(ramp))]"), benchHelp)

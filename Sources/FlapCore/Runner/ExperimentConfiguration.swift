@@ -40,6 +40,9 @@ public struct ExperimentConfiguration: Sendable {
         /// Arrivals beyond this many queries in flight are dropped (and reported).
         public var maxInFlight = 2000
         public var queryTimeout: Duration = .seconds(120)
+        /// Whether the arrival thread asks for real-time priority (granted to root or CAP_SYS_NICE only; the thread
+        /// keeps it to itself). Off, the schedule runs at normal priority like everything else.
+        public var realTimeArrivals = true
         public init() {}
     }
 

@@ -57,7 +57,7 @@ public actor ExperimentRunner {
     private var stopRequested = false
     private var aborted: String?
     private let collector = RunCollector()
-    private let arrivalClock = ArrivalClock()
+    private let arrivalClock: ArrivalClock
     private var upcoming: [ArmID: ContinuousClock.Instant] = [:]
     /// The run's restore journal, once written.
     private var journal: RestoreJournal?
@@ -66,6 +66,7 @@ public actor ExperimentRunner {
 
     public init(configuration: ExperimentConfiguration, runID: String = ExperimentRunner.makeRunID()) {
         self.configuration = configuration
+        self.arrivalClock = ArrivalClock(realTime: configuration.load.realTimeArrivals)
         self.runID = runID
         self.clock = RunClock()
         self.armStates = configuration.arms.map { _ in MutatorState() }

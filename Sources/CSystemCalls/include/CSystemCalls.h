@@ -1,0 +1,29 @@
+// Kernel interfaces Swift's Glibc module leaves out: epoll and eventfd and sched_setattr on Linux, kqueue on macOS.
+#ifndef C_SYSTEM_CALLS_H
+#define C_SYSTEM_CALLS_H
+
+#if defined(__linux__)
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <stdint.h>
+
+/// Asks the fair scheduler (EEVDF, Linux 6.12+) for a shorter time slice for the calling thread, so it preempts
+/// the running thread when it wakes instead of waiting out that thread's slice. Needs no privilege and changes no
+/// priority. Returns 0, or -1 with errno set (older kernels refuse with EINVAL).
+static inline int flap_request_scheduler_slice(uint64_t nanoseconds) {
+    struct {
+        uint32_t size, policy;
+        uint64_t flags;
+        int32_t nice;
+        uint32_t priority;
+        uint64_t runtime, deadline, period;
+    } attributes = { sizeof(attributes), 0 /* SCHED_OTHER */, 0, 0, 0, nanoseconds, 0, 0 };
+    return (int)syscall(SYS_sched_setattr, 0, &attributes, 0);
+}
+#elif defined(__APPLE__)
+#include <sys/event.h>
+#endif
+
+#endif
