@@ -118,9 +118,9 @@ enum BodyFraming: Equatable {
             }
             return .chunked
         }
-        let lengths = Set(headers.splitValues(for: "Content-Length"))
+        let lengths = headers.splitValues(for: "Content-Length")
         guard let first = lengths.first else { return nil }
-        guard lengths.count == 1, let length = Int(first), length >= 0 else {
+        guard lengths.allSatisfy({ $0 == first }), let length = Int(first), length >= 0 else {
             throw .malformedMessage("bad Content-Length \"\(headers.values(for: "Content-Length").joined(separator: ",").prefix(40))\"")
         }
         return .contentLength(length)
