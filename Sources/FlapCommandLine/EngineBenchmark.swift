@@ -68,19 +68,24 @@ enum EngineBenchmark {
         let state = NSTemporaryDirectory() + "flap-bench-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: state) }
         var best: (level: Int, polls: Double, rss: Double)?
-        print("level  started  p99-lateness  max-lateness  polls/s  peak-RSS")
+        print("level  started  p99-lateness  max-lateness  polls/s  peak-RSS   engine-CPU/request  server-CPU/request")
         for level in levels {
             let target = RouteTarget(kind: .httpRoute, name: "bench", url: server.url)
             var configuration = Self.configuration(level: level, target: target, ramp: ramp, hold: hold, kube: kube, realTime: realTime)
             configuration.journalDirectory = state
             let rampSeconds = Self.seconds(ramp)
+            let cpuBefore = (engine: ProcessCPU.seconds(), server: ProcessCPU.seconds(pid: server.process.processIdentifier))
             let report = try await ExperimentRunner(configuration: configuration).run()
+            let requests = Double(max(1, report.queries.reduce(0) { $0 + $1.hops.count }))
+            let engineCPU = (ProcessCPU.seconds() - cpuBefore.engine) / requests
+            let serverCPU = (ProcessCPU.seconds(pid: server.process.processIdentifier) - cpuBefore.server) / requests
             let window = (report.queries.map(\.end).max() ?? 1) - rampSeconds
             let polls = report.queries.flatMap(\.hops).filter { $0.start >= rampSeconds && $0.end <= rampSeconds + window }.count
             let pollsPerSecond = Double(polls) / max(window, 0.001)
             let lateness = report.lateness
-            print(String(format: "%5d  %7d  %10.2fms  %10.2fms  %7.0f  %6.1f MB", level, report.queries.count, (lateness?.p99 ?? 0) * 1000,
-                         (lateness?.max ?? 0) * 1000, pollsPerSecond, TrinoClientBenchmark.peakRSSMegabytes()))
+            print(String(format: "%5d  %7d  %10.2fms  %10.2fms  %7.0f  %6.1f MB  %15.0f µs  %15.0f µs", level, report.queries.count,
+                         (lateness?.p99 ?? 0) * 1000, (lateness?.max ?? 0) * 1000, pollsPerSecond, TrinoClientBenchmark.peakRSSMegabytes(),
+                         engineCPU * 1e6, serverCPU * 1e6))
             // Sustained: the schedule keeps its time and the engine keeps up with ~1 poll/s per query.
             guard let p99 = lateness?.p99, p99 <= 0.002, pollsPerSecond >= 0.9 * Double(level) else { break }
             best = (level, pollsPerSecond, TrinoClientBenchmark.peakRSSMegabytes())
@@ -91,5 +96,19 @@ enum EngineBenchmark {
         } else {
             print("no level kept p99 scheduling lateness under 2 ms")
         }
+        print("CPU per request counts every core-second each process used over the level (ramp, hold, drain), over every request")
+        print("it made: the engine and its fake server share this machine's \(ProcessInfo.processInfo.activeProcessorCount) cores.")
+    }
+}
+
+/// CPU seconds (user + system) a process has used so far, from /proc; 0 where /proc is missing.
+enum ProcessCPU {
+    static func seconds(pid: Int32? = nil) -> Double {
+        let path = pid.map { "/proc/\($0)/stat" } ?? "/proc/self/stat"
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8), let close = text.lastIndex(of: ")") else { return 0 }
+        // Fields after the command name (which may hold spaces): state is field 3, utime 14 and stime 15.
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 }

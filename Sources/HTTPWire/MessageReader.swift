@@ -12,7 +12,6 @@ struct MessageReader {
     init(socket: TCPSocket, limits: HTTPLimits) {
         self.socket = socket
         self.limits = limits
-        self.buffer.reserveCapacity(16 * 1024)
     }
 
     var hasBufferedBytes: Bool { self.position < self.buffer.count }
@@ -142,8 +141,13 @@ struct MessageReader {
         return n
     }
 
+    /// Drops consumed bytes. A connection between messages keeps at most 4 KB: 10,000 kept-alive connections with a
+    /// 16 KB buffer each were 160 MB of a polling engine's memory.
     private mutating func compact() {
-        if self.position > 0 {
+        if self.position == self.buffer.count {
+            self.buffer.removeAll(keepingCapacity: self.buffer.capacity <= 4096)
+            self.position = 0
+        } else if self.position > 0 {
             self.buffer.removeFirst(self.position)
             self.position = 0
         }
