@@ -32,7 +32,7 @@ enum EngineBenchmark {
                               realTime: Bool = false) -> ExperimentConfiguration {
         var configuration = ExperimentConfiguration(arms: [.init(target: target, targetName: "bench", mutator: ControlMutator())],
                                                     workload: TrinoQueryWorkload(retryPolicy: .none, requestTimeout: .seconds(10)), kube: kube)
-        let rate = Double(level) / self.seconds(ramp)
+        let rate = Double(level) / DurationText.seconds(ramp)
         configuration.load.arrival = .fixed(perSecond: rate)
         configuration.load.maxInFlight = level + 1
         configuration.load.queryTimeout = ramp + hold
@@ -42,10 +42,6 @@ enum EngineBenchmark {
         configuration.timeouts.drain = hold + ramp + .seconds(30)
         configuration.probe = nil
         return configuration
-    }
-
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
     static func run(levels: [Int], hold: Duration, ramp: Duration, realTime: Bool) async throws {
@@ -73,7 +69,7 @@ enum EngineBenchmark {
             let target = RouteTarget(kind: .httpRoute, name: "bench", url: server.url)
             var configuration = Self.configuration(level: level, target: target, ramp: ramp, hold: hold, kube: kube, realTime: realTime)
             configuration.journalDirectory = state
-            let rampSeconds = Self.seconds(ramp)
+            let rampSeconds = DurationText.seconds(ramp)
             let cpuBefore = (engine: ProcessCPU.seconds(), server: ProcessCPU.seconds(pid: server.process.processIdentifier))
             let report = try await ExperimentRunner(configuration: configuration).run()
             let requests = Double(max(1, report.queries.reduce(0) { $0 + $1.hops.count }))

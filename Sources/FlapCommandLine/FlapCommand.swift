@@ -49,7 +49,7 @@ enum FlapCommand {
     """
 
     static let fakeTrinoUsage = """
-    usage: flap-cli fake trino [--port N] [--listeners N] [--shape q9|bench|types] [--rows N]
+    usage: flap-cli fake trino [--port N] [--listeners N] [--shape q9|bench|realistic|types] [--rows N]
                                [--duration 2s] [--max-wait 1s] [--client-timeout 5m] [--spooling]
 
     Serves the Trino client protocol on 127.0.0.1 and prints the URL of each listener. Queries return
@@ -75,9 +75,12 @@ enum FlapCommand {
     static let benchUsage = """
     usage: flap-cli bench trino-client [--rows N] [--no-python]
 
-    Fetches a result of N rows (varchar, bigint, double, date; ~1 MB pages) from a FakeTrinoServer in a
-    child process over loopback, and prints rows/s and this process's peak RSS; then the same with the
-    official Trino Python client when it is installed. Use a release build.
+    Fetches N rows like a real table's (long non-ASCII varchars with escapes, bigints past 2^53, 17-digit
+    doubles, dates, timestamps with zones, decimals, nulls in every column; ~1 MB pages) from a
+    FakeTrinoServer in a child process over loopback, with pages() and with execute(), and prints rows/s,
+    this process's peak RSS and whether a checksum of the decoded values matches what the server sent;
+    then the same with the official Trino Python client (DB-API) when it is installed. A mismatch exits 1.
+    Use a release build.
     """
 
     static func parseCompare(_ rest: ArraySlice<String>) throws -> FlapCommand {
@@ -109,11 +112,11 @@ enum FlapCommand {
             configuration.listeners = try flags.int("listeners", in: 1...16) ?? 1
             if let shape = flags.string("shape") {
                 guard let kind = FakeResultShape.Kind(rawValue: shape), kind != .none, kind != .constant else {
-                    throw UsageError(message: "--shape must be q9, bench or types, not \"\(shape)\"")
+                    throw UsageError(message: "--shape must be q9, bench, realistic or types, not \"\(shape)\"")
                 }
                 configuration.shape = FakeResultShape(kind: kind, rowCount: try flags.int("rows", in: 0...100_000_000))
             } else if flags.string("rows") != nil {
-                throw UsageError(message: "--rows needs --shape bench")
+                throw UsageError(message: "--rows needs --shape bench or realistic")
             }
             configuration.queryDuration = try flags.duration("duration") ?? configuration.queryDuration
             configuration.maxWait = try flags.duration("max-wait") ?? configuration.maxWait

@@ -1,3 +1,4 @@
+import FlapFakes
 import FlapSystem
 import Foundation
 import HTTPWire
@@ -6,41 +7,81 @@ import TrinoClient
 /// `flap-cli bench trino-client`: rows/s and peak RSS of the client fetching a large result over loopback,
 /// side by side with the official Python client against the same server in the same run.
 enum TrinoClientBenchmark {
+    struct Figure {
+        var rows: Int
+        var seconds: Double
+        var checksum: String
+        var rowsPerSecond: Double { Double(self.rows) / self.seconds }
+    }
+
     static func run(rows: Int, python: Bool) async throws {
         #if DEBUG
         Output.note("warning: this is a debug build; run `swift run -c release flap-cli bench trino-client` for real figures")
         #endif
-        let server = try FakeTrinoChild(rows: rows)
+        let server = try FakeTrinoChild(arguments: ["--shape", "realistic", "--rows", String(rows), "--duration", "0s"])
         defer { server.stop() }
-        print("result: \(rows) rows of (varchar, bigint, double, date), ~1 MB pages, FakeTrinoServer in a child process at \(server.url)")
-        let swift = try await self.fetchWithSwift(server.url)
-        print(String(format: "flap TrinoClient (socket transport): %d rows in %.2f s = %.0f rows/s, peak RSS %.1f MB",
-                     swift.rows, swift.seconds, Double(swift.rows) / swift.seconds, Self.peakRSSMegabytes()))
-        guard swift.rows == rows else { throw BenchmarkError("the client fetched \(swift.rows) rows, expected \(rows)") }
-        guard python else { return }
-        guard let py = try self.fetchWithPython(server.url) else {
-            print("official Trino Python client: not installed (pip install trino) - skipped")
-            return
+        let expected = ResultChecksum.expected(realisticRows: 0..<rows).description
+        print("result: \(rows) rows like a real table's: (varchar, bigint, double, date, timestamp(3) with time zone, decimal(18,4)),")
+        print("  long non-ASCII names with escapes, bigints past 2^53, 17-digit doubles, nulls in every column; ~1 MB pages")
+        print("  from FakeTrinoServer in a child process at \(server.url); load: \(Self.loadAverage())")
+        print("expected checksum: \(expected)")
+        let streamed = try await self.streamWithSwift(server.url)
+        let streamedRSS = Self.peakRSSMegabytes()
+        Self.report("flap TrinoClient pages() (streaming)", streamed, rss: streamedRSS, expected: expected, rows: rows)
+        let executed = try await self.executeWithSwift(server.url)
+        Self.report("flap TrinoClient execute()", executed, rss: Self.peakRSSMegabytes(), expected: expected, rows: rows)
+        var mismatch = streamed.checksum != expected || executed.checksum != expected
+        if python {
+            if let py = try self.fetchWithPython(server.url) {
+                Self.report("official Trino Python client \(py.version) (DB-API fetchall)", py.figure, rss: py.rssMB, expected: expected, rows: rows)
+                mismatch = mismatch || py.figure.checksum != expected
+                print(String(format: "ratio to the Python client's rows/s: pages() %.1fx, execute() %.1fx",
+                             streamed.rowsPerSecond / py.figure.rowsPerSecond, executed.rowsPerSecond / py.figure.rowsPerSecond))
+            } else {
+                print("official Trino Python client: not installed (pip install trino) - skipped")
+            }
         }
-        print(String(format: "official Trino Python client %@: %d rows in %.2f s = %.0f rows/s, peak RSS %.1f MB",
-                     py.version, py.rows, py.seconds, Double(py.rows) / py.seconds, py.rssMB))
-        print(String(format: "ratio: flap is %.1fx the Python client's rows/s", (Double(swift.rows) / swift.seconds) / (Double(py.rows) / py.seconds)))
+        if mismatch { throw BenchmarkError("a client's decoded values do not match what the server sent (checksums above)") }
     }
 
-    static func fetchWithSwift(_ url: URL) async throws -> (rows: Int, seconds: Double) {
+    private static func report(_ who: String, _ figure: Figure, rss: Double, expected: String, rows: Int) {
+        let verdict = figure.checksum == expected && figure.rows == rows ? "checksum ok" : "CHECKSUM MISMATCH: \(figure.checksum)"
+        print(String(format: "%@: %d rows in %.2f s = %.0f rows/s, peak RSS %.1f MB, %@", who, figure.rows, figure.seconds,
+                     figure.rowsPerSecond, rss, verdict))
+    }
+
+    private static func client(_ url: URL) -> TrinoClient {
         var configuration = TrinoClient.Configuration(server: url, session: TrinoSession(user: "bench", catalog: "tpch", schema: "sf1"))
         configuration.retryPolicy = .none
-        let client = TrinoClient(configuration: configuration, transport: SocketTransport())
-        let start = ContinuousClock.now
-        var count = 0
-        for try await page in client.pages(TrinoQuery("SELECT * FROM fake_bench")) {
-            count += page.rows.count
-        }
-        let elapsed = ContinuousClock.now - start
-        return (count, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        return TrinoClient(configuration: configuration, transport: SocketTransport())
     }
 
-    static func fetchWithPython(_ url: URL) throws -> (rows: Int, seconds: Double, rssMB: Double, version: String)? {
+    /// Rows/s of `pages()`, the checksum's own time left out.
+    static func streamWithSwift(_ url: URL) async throws -> Figure {
+        let start = ContinuousClock.now
+        var checksumTime = Duration.zero
+        var checksum = ResultChecksum(columns: 6)
+        var count = 0
+        for try await page in self.client(url).pages(TrinoQuery("SELECT * FROM fake_realistic")) {
+            count += page.rows.count
+            let summed = ContinuousClock.now
+            for row in page.rows { checksum.add(row) }
+            checksumTime += ContinuousClock.now - summed
+        }
+        return Figure(rows: count, seconds: DurationText.seconds(ContinuousClock.now - start - checksumTime), checksum: checksum.description)
+    }
+
+    /// Rows/s of `execute()` (every row kept), then the checksum of what it kept.
+    static func executeWithSwift(_ url: URL) async throws -> Figure {
+        let start = ContinuousClock.now
+        let result = try await self.client(url).execute(TrinoQuery("SELECT * FROM fake_realistic"))
+        let seconds = DurationText.seconds(ContinuousClock.now - start)
+        var checksum = ResultChecksum(columns: 6)
+        for row in result.rows { checksum.add(row) }
+        return Figure(rows: result.rows.count, seconds: seconds, checksum: checksum.description)
+    }
+
+    static func fetchWithPython(_ url: URL) throws -> (figure: Figure, rssMB: Double, version: String)? {
         guard let python = Executables.find("python3") else { return nil }
         let script = """
         import sys, time, resource
@@ -49,25 +90,34 @@ enum TrinoClientBenchmark {
         except ImportError:
             print("missing"); sys.exit(0)
         from trino.dbapi import connect
+        \(ResultChecksum.python)
         conn = connect(host="\(url.host!)", port=\(url.port!), user="bench", catalog="tpch", schema="sf1", http_scheme="http")
         cur = conn.cursor()
         start = time.monotonic()
-        cur.execute("SELECT * FROM fake_bench")
-        n = 0
-        while True:
-            batch = cur.fetchmany(10000)
-            if not batch: break
-            n += len(batch)
+        cur.execute("SELECT * FROM fake_realistic")
+        rows = cur.fetchall()
         elapsed = time.monotonic() - start
-        print(n, elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, trino.__version__)
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+        c = Checksum(6)
+        for row in rows:
+            c.add(row)
+        print(len(rows), elapsed, rss, trino.__version__)
+        print(c.text())
         """
         let output = try ProcessLauncher.run(python, ["-c", script]).stdout
-        let fields = output.split(separator: " ").map { String($0).trimmingCharacters(in: .whitespacesAndNewlines) }
-        if fields.first == "missing" { return nil }
-        guard fields.count == 4, let rows = Int(fields[0]), let seconds = Double(fields[1]), let rss = Double(fields[2]) else {
+        let lines = output.split(separator: "\n").map(String.init)
+        if lines.first == "missing" { return nil }
+        let fields = lines.first?.split(separator: " ").map(String.init) ?? []
+        guard lines.count >= 2, fields.count == 4, let rows = Int(fields[0]), let seconds = Double(fields[1]), let rss = Double(fields[2]) else {
             throw BenchmarkError("the Python client printed \"\(output.prefix(300))\"")
         }
-        return (rows, seconds, rss, fields[3])
+        return (Figure(rows: rows, seconds: seconds, checksum: lines[1]), rss, fields[3])
+    }
+
+    /// The 1-minute load average, so a figure says how busy the machine was.
+    static func loadAverage() -> String {
+        (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)).map { "\($0.split(separator: " ").prefix(3).joined(separator: " ")) (1, 5, 15 min)" }
+            ?? "unknown"
     }
 
     static func peakRSSMegabytes() -> Double {
@@ -86,10 +136,6 @@ struct BenchmarkError: Error, CustomStringConvertible {
 final class FakeTrinoChild {
     let process = Process()
     let url: URL
-
-    convenience init(rows: Int) throws {
-        try self.init(arguments: ["--shape", "bench", "--rows", String(rows), "--duration", "0s"])
-    }
 
     init(arguments: [String]) throws {
         let output = Pipe()

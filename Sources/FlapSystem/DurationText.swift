@@ -35,6 +35,11 @@ package enum DurationText {
     }
 
     /// A duration as this parser reads it back: `6s`, `1.5s`, `250ms`.
+    /// `duration` in seconds, as a Double.
+    package static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
     package static func format(_ duration: Duration) -> String {
         let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
         if seconds >= 1 || seconds == 0 { return "\(Self.trimmed(seconds))s" }

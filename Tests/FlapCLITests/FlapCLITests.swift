@@ -38,8 +38,8 @@ final class CommandParsingTests: XCTestCase {
     func testBadFlagsSaySpecificallyWhatIsWrong() {
         let cases: [([String], String)] = [
             (["fake", "trino", "--port", "70000"], "--port must be a whole number from 0 to 65535, not \"70000\""),
-            (["fake", "trino", "--shape", "huge"], "--shape must be q9, bench or types, not \"huge\""),
-            (["fake", "trino", "--rows", "5"], "--rows needs --shape bench"),
+            (["fake", "trino", "--shape", "huge"], "--shape must be q9, bench, realistic or types, not \"huge\""),
+            (["fake", "trino", "--rows", "5"], "--rows needs --shape bench or realistic"),
             (["fake", "trino", "--duration", "soon"], "--duration: \"soon\" is not a duration such as 500ms, 6s or 2m"),
             (["fake", "trino", "--duration", "1e300s"], "--duration: \"1e300s\" is longer than 30 days"),
             (["lab", "--slot", "1e300s"], "--slot: \"1e300s\" is longer than 30 days"),

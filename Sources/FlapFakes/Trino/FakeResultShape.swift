@@ -8,6 +8,9 @@ public struct FakeResultShape: Sendable, Hashable {
         case q9
         /// `varchar, bigint, double, date` rows, for throughput benchmarks.
         case bench
+        /// Rows like a real table's (`RealisticRows`): long non-ASCII names with escapes, bigints past 2^53,
+        /// 17-digit doubles, dates, timestamps with zones, decimals, nulls in every column.
+        case realistic
         /// One row holding a value of every type the client models.
         case types
         /// `SELECT <integer>`: one bigint row.
@@ -27,9 +30,15 @@ public struct FakeResultShape: Sendable, Hashable {
         case .q9: self.rowCount = 175
         case .types, .constant: self.rowCount = 1
         case .none: self.rowCount = 0
-        case .bench: self.rowCount = rowCount ?? 1000
+        case .bench, .realistic: self.rowCount = rowCount ?? 1000
         }
-        if kind == .bench, let rowCount { self.rowCount = rowCount }
+    }
+
+    /// Whether the number of rows is the caller's to choose.
+    public var hasRowCount: Bool { self.kind == .bench || self.kind == .realistic }
+
+    init(kind: Kind, rowCount: Int?, keeping defaults: FakeResultShape) {
+        self.init(kind: kind, rowCount: rowCount ?? (defaults.kind == kind ? defaults.rowCount : nil))
     }
 
     public static let q9 = FakeResultShape(kind: .q9)
@@ -49,6 +58,7 @@ public struct FakeResultShape: Sendable, Hashable {
                             Self.column("id", "bigint", Self.simple("bigint")),
                             Self.column("amount", "double", Self.simple("double")),
                             Self.column("day", "date", Self.simple("date"))].joined(separator: ",") + "]"
+        case .realistic: "[" + RealisticRows.columns.map { Self.column($0.0, $0.1, $0.2) }.joined(separator: ",") + "]"
         case .constant: "[" + Self.column("_col0", "bigint", Self.simple("bigint")) + "]"
         case .types: "[" + Self.typesColumns.map { Self.column($0.0, $0.1, $0.2) }.joined(separator: ",") + "]"
         case .none: "[]"
@@ -69,6 +79,8 @@ public struct FakeResultShape: Sendable, Hashable {
                 out += "[\"\(nation)\",\(year),\(profit)]"
             case .bench:
                 out += "[\"name-\(i)\",\(Int64(i) * 7919),\(Double(i) * 1.25 + 0.001),\"\(Self.benchDates[i % Self.benchDates.count])\"]"
+            case .realistic:
+                out += RealisticRows.json(row: i)
             case .constant:
                 out += "[\(self.constant)]"
             case .types:

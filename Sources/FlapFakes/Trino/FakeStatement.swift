@@ -63,7 +63,9 @@ struct FakeStatement {
             } else if lowered.contains("fake_types") {
                 self.shape = FakeResultShape(kind: .types)
             } else if lowered.contains("fake_bench") {
-                self.shape = FakeResultShape(kind: .bench, rowCount: defaultShape.kind == .bench ? defaultShape.rowCount : nil)
+                self.shape = FakeResultShape(kind: .bench, rowCount: nil, keeping: defaultShape)
+            } else if lowered.contains("fake_realistic") {
+                self.shape = FakeResultShape(kind: .realistic, rowCount: nil, keeping: defaultShape)
             }
         }
     }

@@ -137,7 +137,7 @@ final class FakeTrinoCoordinator: @unchecked Sendable {
         let properties = Self.sessionProperties(request.headers)
         var shape = self.configuration.shape
         if let kind = properties["fake_shape"].flatMap(FakeResultShape.Kind.init(rawValue:)) { shape = FakeResultShape(kind: kind) }
-        if let rows = properties["fake_rows"].flatMap(Int.init), shape.kind == .bench { shape.rowCount = rows }
+        if let rows = properties["fake_rows"].flatMap(Int.init), shape.hasRowCount { shape.rowCount = rows }
         let statement = FakeStatement(sql: sql, defaultShape: shape)
         var statementWithShape = statement
         if properties["fake_shape"] != nil { statementWithShape.shape = shape }
