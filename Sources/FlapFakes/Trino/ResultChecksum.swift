@@ -11,6 +11,8 @@ import TrinoClient
 public struct ResultChecksum: Sendable, Equatable, CustomStringConvertible {
     private var nulls: [Int]
     private var sums: [UInt64]
+    /// Looked up once per zone: a lookup per value made the checksum slower than the decoding it checks.
+    private var zones = ZoneCache()
 
     public init(columns: Int) {
         self.nulls = Array(repeating: 0, count: columns)
@@ -19,7 +21,7 @@ public struct ResultChecksum: Sendable, Equatable, CustomStringConvertible {
 
     public mutating func add<Row: Collection<TrinoValue>>(_ row: Row) {
         for (column, value) in row.enumerated() where column < self.sums.count {
-            guard let term = Self.term(value) else {
+            guard let term = Self.term(value, zones: &self.zones) else {
                 self.nulls[column] += 1
                 continue
             }
@@ -29,7 +31,8 @@ public struct ResultChecksum: Sendable, Equatable, CustomStringConvertible {
 
     /// Each cell's term in hex, or `null`: a row as the checksum sees it (`cell_terms` in `python`).
     public static func cellTerms<Row: Collection<TrinoValue>>(_ row: Row) -> [String] {
-        row.map { Self.term($0).map { String($0, radix: 16) } ?? "null" }
+        var zones = ZoneCache()
+        return row.map { Self.term($0, zones: &zones).map { String($0, radix: 16) } ?? "null" }
     }
 
     /// `nulls:sum` per column, in hex, separated by spaces.
@@ -44,7 +47,7 @@ public struct ResultChecksum: Sendable, Equatable, CustomStringConvertible {
         return checksum
     }
 
-    private static func term(_ value: TrinoValue) -> UInt64? {
+    private static func term(_ value: TrinoValue, zones: inout ZoneCache) -> UInt64? {
         switch value {
         case .null: return nil
         case .varchar(let text):
@@ -54,24 +57,35 @@ public struct ResultChecksum: Sendable, Equatable, CustomStringConvertible {
         case .integer(let n): return UInt64(bitPattern: n)
         case .double(let d): return d.bitPattern
         case .date(let date): return UInt64(bitPattern: Int64(CivilDays.days(from: date)))
-        case .timestampWithTimeZone(let timestamp, let zone): return UInt64(bitPattern: Self.epochMilliseconds(timestamp, zone))
+        case .timestampWithTimeZone(let timestamp, let zone): return UInt64(bitPattern: Self.epochMilliseconds(timestamp, zone, zones: &zones))
         case .decimal(let decimal): return UInt64(bitPattern: Int64(decimal.text.replacingOccurrences(of: ".", with: "")) ?? 0)
         default: return UInt64(truncatingIfNeeded: value.hashValue)
         }
     }
 
     /// The instant a local time names in its zone (times the generator writes are never in a daylight-saving gap).
-    static func epochMilliseconds(_ timestamp: TrinoTimestamp, _ zone: TrinoTimeZone) -> Int64 {
+    static func epochMilliseconds(_ timestamp: TrinoTimestamp, _ zone: TrinoTimeZone, zones: inout ZoneCache) -> Int64 {
         let local = Int64(CivilDays.days(from: timestamp.date)) * 86_400 + Int64(timestamp.time.hour * 3600 + timestamp.time.minute * 60 + timestamp.time.second)
         let offset: Int64
         switch zone {
         case .offset(let minutes): offset = Int64(minutes) * 60
         case .named(let id):
-            let timeZone = TimeZone(identifier: id) ?? TimeZone(secondsFromGMT: 0)!
+            let timeZone = zones.zone(id)
             let guess = Int64(timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(local))))
             offset = Int64(timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(local - guess))))
         }
         return (local - offset) * 1000 + timestamp.time.picoseconds / 1_000_000_000
+    }
+
+    struct ZoneCache: Sendable, Equatable {
+        private var zones: [String: TimeZone] = [:]
+        mutating func zone(_ id: String) -> TimeZone {
+            if let known = self.zones[id] { return known }
+            let zone = TimeZone(identifier: id) ?? TimeZone(secondsFromGMT: 0)!
+            self.zones[id] = zone
+            return zone
+        }
+        static func == (a: ZoneCache, b: ZoneCache) -> Bool { true }
     }
 
     /// The same checksum in Python over DB-API rows: `checksum(rows, columns)` returns the same text as `description`.
