@@ -8,16 +8,16 @@ struct SegmentFetcher {
     let recorder: QueryTraceRecorder
     let deadline: ContinuousClock.Instant
 
-    func rows(of data: SpooledData, columns: [TrinoColumn]) async throws -> [[TrinoValue]] {
+    func rows(of data: SpooledData, columns: [TrinoColumn]) async throws -> TrinoRows {
         guard data.encoding == "json" else {
             throw TrinoProtocolError.spooling("encoding \(data.encoding) was not requested; only json can be decoded")
         }
-        var rows: [[TrinoValue]] = []
+        var rows = TrinoRows(pages: [])
         for segment in data.segments {
             if segment.uncompressedSize != nil {
                 throw TrinoProtocolError.spooling("segment is compressed, but this client asked for uncompressed json")
             }
-            let segmentRows: [[TrinoValue]]
+            let segmentRows: TrinoRows
             switch segment.kind {
             case .inline(let base64):
                 guard let bytes = Data(base64Encoded: base64) else { throw TrinoProtocolError.spooling("inline segment is not base64") }

@@ -55,8 +55,8 @@ public final class TrinoClient: Sendable {
     ///   (after sending `DELETE nextUri`).
     public func execute(_ query: TrinoQuery, trace: QueryTraceRecorder? = nil) async throws -> TrinoResult {
         let recorder = trace ?? QueryTraceRecorder()
-        var rows: [[TrinoValue]] = []
-        let final = try await self.run(query, recorder: recorder) { page in rows.append(contentsOf: page.rows) }
+        var rows = TrinoRows(pages: [])
+        let final = try await self.run(query, recorder: recorder) { page in rows += page.rows }
         return TrinoResult(queryID: final.id, columns: final.columns ?? [], rows: rows, stats: final.stats,
                            updateType: final.updateType, updateCount: final.updateCount, warnings: final.warnings,
                            trace: recorder.snapshot)

@@ -20,7 +20,8 @@ public struct TrinoQuery: Sendable {
 public struct TrinoPage: Sendable {
     public var queryID: String
     public var columns: [TrinoColumn]
-    public var rows: [[TrinoValue]]
+    /// Stored by column; each row is a view (`TrinoRows`).
+    public var rows: TrinoRows
     public var stats: StatementStats
 }
 
@@ -28,7 +29,8 @@ public struct TrinoPage: Sendable {
 public struct TrinoResult: Sendable {
     public var queryID: String
     public var columns: [TrinoColumn]
-    public var rows: [[TrinoValue]]
+    /// Every page as it was decoded, stored by column (`TrinoRows`).
+    public var rows: TrinoRows
     public var stats: StatementStats
     public var updateType: String?
     public var updateCount: Int64?

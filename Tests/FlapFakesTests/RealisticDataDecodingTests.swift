@@ -18,7 +18,7 @@ final class RealisticDataDecodingTests: XCTestCase {
         return try FakeTrinoServer(configuration: configuration)
     }
 
-    private func fetch(_ server: FakeTrinoServer) async throws -> [[TrinoValue]] {
+    private func fetch(_ server: FakeTrinoServer) async throws -> TrinoRows {
         var configuration = TrinoClient.Configuration(server: server.url, session: TrinoSession(user: "test"))
         configuration.retryPolicy = .none
         return try await TrinoClient(configuration: configuration, transport: SocketTransport()).execute(TrinoQuery("SELECT * FROM fake_realistic")).rows

@@ -68,9 +68,9 @@ public enum RealisticRows {
             }
             if (nulls >> 8) % 13 != 0 { self.id = Int64(bitPattern: random.next()) >> Int64(random.next() % 8) }
             if (nulls >> 16) % 11 != 0 { self.amount = Self.double(&random) }
-            if (nulls >> 24) % 9 != 0 { self.day = CivilDays.date(fromDays: Int(random.next() % 73_000) - 25_567) }
+            if (nulls >> 24) % 9 != 0 { self.day = TrinoDate(daysSinceEpoch: Int(random.next() % 73_000) - 25_567) }
             if (nulls >> 32) % 8 != 0 {
-                let date = CivilDays.date(fromDays: Int(random.next() % 14_600) + 7_305)
+                let date = TrinoDate(daysSinceEpoch: Int(random.next() % 14_600) + 7_305)
                 // Hours 10-20 stay clear of every daylight-saving change, so each local time names one instant.
                 let time = TrinoTime(hour: 10 + Int(random.next() % 11), minute: Int(random.next() % 60), second: Int(random.next() % 60),
                                      picoseconds: Int64(random.next() % 1000) * 1_000_000_000, precision: 3)
@@ -150,30 +150,6 @@ enum JavaDouble {
         while digits.first == "0" && digits.count > 1 { digits.removeFirst(); exponent -= 1 }
         while digits.last == "0" && digits.count > 1 { digits.removeLast() }
         return (digits, exponent)
-    }
-}
-
-/// Days since 1970-01-01 to a civil date (proleptic Gregorian), without Calendar.
-enum CivilDays {
-    static func date(fromDays days: Int) -> TrinoDate {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthIndex = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
-        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
-        return TrinoDate(year: yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month: month, day: day)
-    }
-
-    static func days(from date: TrinoDate) -> Int {
-        let year = date.month <= 2 ? date.year - 1 : date.year
-        let era = (year >= 0 ? year : year - 399) / 400
-        let yearOfEra = year - era * 400
-        let dayOfYear = (153 * (date.month > 2 ? date.month - 3 : date.month + 9) + 2) / 5 + date.day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
     }
 }
 

@@ -56,7 +56,7 @@ public struct ResultChecksum: Sendable, Equatable, CustomStringConvertible {
             return hash
         case .integer(let n): return UInt64(bitPattern: n)
         case .double(let d): return d.bitPattern
-        case .date(let date): return UInt64(bitPattern: Int64(CivilDays.days(from: date)))
+        case .date(let date): return UInt64(bitPattern: Int64(date.daysSinceEpoch))
         case .timestampWithTimeZone(let timestamp, let zone): return UInt64(bitPattern: Self.epochMilliseconds(timestamp, zone, zones: &zones))
         case .decimal(let decimal): return UInt64(bitPattern: Int64(decimal.text.replacingOccurrences(of: ".", with: "")) ?? 0)
         default: return UInt64(truncatingIfNeeded: value.hashValue)
@@ -65,7 +65,7 @@ public struct ResultChecksum: Sendable, Equatable, CustomStringConvertible {
 
     /// The instant a local time names in its zone (times the generator writes are never in a daylight-saving gap).
     static func epochMilliseconds(_ timestamp: TrinoTimestamp, _ zone: TrinoTimeZone, zones: inout ZoneCache) -> Int64 {
-        let local = Int64(CivilDays.days(from: timestamp.date)) * 86_400 + Int64(timestamp.time.hour * 3600 + timestamp.time.minute * 60 + timestamp.time.second)
+        let local = Int64(timestamp.date.daysSinceEpoch) * 86_400 + Int64(timestamp.time.hour * 3600 + timestamp.time.minute * 60 + timestamp.time.second)
         let offset: Int64
         switch zone {
         case .offset(let minutes): offset = Int64(minutes) * 60

@@ -7,8 +7,8 @@ public struct QueryResults: Sendable {
     /// Absent when the query is done (finished or failed).
     public var nextURI: String?
     public var columns: [TrinoColumn]?
-    /// Rows of the classic protocol (`data` as an array).
-    public var rows: [[TrinoValue]]
+    /// Rows of the classic protocol (`data` as an array), stored by column.
+    public var rows: TrinoRows
     /// Segments of the spooling protocol (`data` as an object).
     public var spooled: SpooledData?
     public var stats: StatementStats
@@ -32,7 +32,7 @@ public struct QueryResults: Sendable {
         var scanner = JSONScanner(buffer)
         var fields: [String: JSONValue] = [:]
         var dataRange: Range<Int>?
-        var directRows: [[TrinoValue]]?
+        var directRows: TrinoRows?
         var parsedColumns: [TrinoColumn]?
         do {
             try scanner.expect(UInt8(ascii: "{"))
@@ -72,7 +72,7 @@ public struct QueryResults: Sendable {
             id: id, infoURI: infoURI,
             partialCancelURI: fields["partialCancelUri"]?.stringValue,
             nextURI: try self.optionalString(fields["nextUri"], "nextUri"),
-            columns: nil, rows: [], spooled: nil,
+            columns: nil, rows: TrinoRows(pages: []), spooled: nil,
             stats: StatementStats(json: statsJSON),
             error: nil, warnings: [], updateType: fields["updateType"]?.stringValue,
             updateCount: fields["updateCount"]?.int64Value)
@@ -112,48 +112,48 @@ public struct QueryResults: Sendable {
     }
 }
 
-/// Decodes `[[cell, ...], ...]` by column types.
+/// Decodes `[[cell, ...], ...]` by column types into column storage.
 enum RowDecoder {
-    static func decodeRows(_ buffer: UnsafeBufferPointer<UInt8>, range: Range<Int>, columns: [TrinoColumn]) throws(TrinoProtocolError) -> [[TrinoValue]] {
+    static func decodeRows(_ buffer: UnsafeBufferPointer<UInt8>, range: Range<Int>, columns: [TrinoColumn]) throws(TrinoProtocolError) -> TrinoRows {
         var scanner = JSONScanner(UnsafeBufferPointer(rebasing: buffer[..<range.upperBound]), from: range.lowerBound)
         return try self.decodeRows(&scanner, columns: columns)
     }
 
     /// Decodes the array of rows that starts at the scanner's position.
-    static func decodeRows(_ scanner: inout JSONScanner, columns: [TrinoColumn]) throws(TrinoProtocolError) -> [[TrinoValue]] {
-        var rows: [[TrinoValue]] = []
-        let types = columns.map(\.type)
-        let names = columns.map(\.name)
+    static func decodeRows(_ scanner: inout JSONScanner, columns: [TrinoColumn]) throws(TrinoProtocolError) -> TrinoRows {
+        // A row is at least "[]," plus a byte per cell: a bound on the row count that sizes every buffer once.
+        let capacity = min(1 << 20, max(16, (scanner.bytes.count - scanner.index) / max(8, 3 * columns.count)))
+        var builders = columns.map { ColumnBuilder($0, capacity: capacity) }
+        var count = 0
         do {
             try scanner.expect(UInt8(ascii: "["))
-            if try scanner.consume(UInt8(ascii: "]")) { return rows }
-            repeat {
-                try scanner.expect(UInt8(ascii: "["))
-                var row: [TrinoValue] = []
-                row.reserveCapacity(types.count)
-                for k in 0..<types.count {
-                    if k > 0 { try scanner.expect(UInt8(ascii: ",")) }
-                    row.append(try TrinoValueDecoder.decodeCell(&scanner, as: types[k], column: names[k]))
-                }
-                guard try scanner.consume(UInt8(ascii: "]")) else {
-                    throw TrinoProtocolError.wrongType(field: "data row \(rows.count)", expected: "an array of \(columns.count) values")
-                }
-                rows.append(row)
-            } while try scanner.consume(UInt8(ascii: ","))
-            try scanner.expect(UInt8(ascii: "]"))
+            if try !scanner.consume(UInt8(ascii: "]")) {
+                repeat {
+                    try scanner.expect(UInt8(ascii: "["))
+                    for k in 0..<builders.count {
+                        if k > 0 { try scanner.expect(UInt8(ascii: ",")) }
+                        try builders[k].append(&scanner)
+                    }
+                    guard try scanner.consume(UInt8(ascii: "]")) else {
+                        throw TrinoProtocolError.wrongType(field: "data row \(count)", expected: "an array of \(columns.count) values")
+                    }
+                    count += 1
+                } while try scanner.consume(UInt8(ascii: ","))
+                try scanner.expect(UInt8(ascii: "]"))
+            }
         } catch let error as TrinoProtocolError {
             throw error
         } catch {
-            throw .wrongType(field: "data row \(rows.count)", expected: "an array of \(columns.count) values (\(error))")
+            throw .wrongType(field: "data row \(count)", expected: "an array of \(columns.count) values (\(error))")
         }
-        return rows
+        return TrinoRows(ColumnStore(names: columns.map(\.name), types: columns.map(\.type), rowCount: count, columns: builders.map { $0.finish() }))
     }
 
-    static func decodeRows(_ body: [UInt8], columns: [TrinoColumn]) throws(TrinoProtocolError) -> [[TrinoValue]] {
-        var outcome: Result<[[TrinoValue]], TrinoProtocolError> = .success([])
+    static func decodeRows(_ body: [UInt8], columns: [TrinoColumn]) throws(TrinoProtocolError) -> TrinoRows {
+        var outcome: Result<TrinoRows, TrinoProtocolError> = .success(TrinoRows(pages: []))
         body.withUnsafeBufferPointer { buffer in
             var scanner = JSONScanner(buffer)
-            outcome = Result { () throws(TrinoProtocolError) -> [[TrinoValue]] in
+            outcome = Result { () throws(TrinoProtocolError) -> TrinoRows in
                 let range: Range<Int>
                 do {
                     range = try scanner.skipValue()

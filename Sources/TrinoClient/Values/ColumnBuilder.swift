@@ -1,0 +1,149 @@
+import FlapJSON
+
+/// Decodes one column's cells straight from the JSON bytes into its storage, following how Trino's JSON encoder
+/// writes each type; a cell that does not fit its type is an error naming the column.
+struct ColumnBuilder {
+    private enum Storage {
+        case integers([Int64])
+        case doubles([Double])
+        case booleans([Bool])
+        case dates([Int32])
+        case text(TextColumn)
+        case values([TrinoValue])
+    }
+
+    let type: TrinoType
+    let name: String
+    private var storage: Storage
+    private var nulls = NullMask()
+    private var count = 0
+
+    init(_ column: TrinoColumn, capacity: Int) {
+        self.type = column.type
+        self.name = column.name
+        switch column.type {
+        case .tinyint, .smallint, .integer, .bigint: self.storage = .integers(Self.reserved(capacity))
+        case .real, .double: self.storage = .doubles(Self.reserved(capacity))
+        case .boolean: self.storage = .booleans(Self.reserved(capacity))
+        case .date: self.storage = .dates(Self.reserved(capacity))
+        case .varchar, .char, .json, .number, .ipAddress, .decimal, .varbinary, .uuid, .time, .timeWithTimeZone, .timestamp,
+             .timestampWithTimeZone, .intervalYearToMonth, .intervalDayToSecond:
+            var text = TextColumn()
+            text.ends.reserveCapacity(capacity)
+            text.isPlainText = { if case .varchar = column.type { true } else if case .char = column.type { true } else { false } }()
+            self.storage = .text(text)
+        case .array, .map, .row, .other: self.storage = .values(Self.reserved(capacity))
+        }
+    }
+
+    private static func reserved<T>(_ capacity: Int) -> [T] {
+        var array: [T] = []
+        array.reserveCapacity(capacity)
+        return array
+    }
+
+    func bad(_ detail: String) -> TrinoProtocolError { .badValue(column: self.name, type: self.type.description, detail: detail) }
+
+    /// Reads the next cell.
+    mutating func append(_ scanner: inout JSONScanner) throws(TrinoProtocolError) {
+        do {
+            try self.read(&scanner)
+        } catch let error as JSONError {
+            throw self.bad(error.description)
+        } catch let error as TrinoProtocolError {
+            throw error
+        } catch {
+            throw self.bad("\(error)")
+        }
+        self.count += 1
+    }
+
+    private mutating func read(_ scanner: inout JSONScanner) throws {
+        let isNull = try scanner.consumeNull()
+        if isNull { self.nulls.insert(self.count) }
+        switch self.storage {
+        case .integers(var values):
+            self.storage = .values([])  // keeps `values` uniquely referenced while it grows
+            defer { self.storage = .integers(values) }
+            if isNull { values.append(0); return }
+            guard try scanner.peek() != UInt8(ascii: "\"") else {
+                throw self.bad("expected an integer, got \(JSONValue.string(try scanner.parseString()).serialized.prefix(40))")
+            }
+            values.append(try scanner.parseInt64())
+        case .doubles(var values):
+            self.storage = .values([])
+            defer { self.storage = .doubles(values) }
+            if isNull { values.append(0); return }
+            if try scanner.peek() == UInt8(ascii: "\"") {
+                let text = try scanner.parseString()
+                guard let special = TrinoValueDecoder.specialDouble(text) else { throw self.bad("expected a number, got \"\(text.prefix(40))\"") }
+                values.append(special)
+            } else {
+                values.append(try scanner.parseDouble())
+            }
+        case .booleans(var values):
+            self.storage = .values([])
+            defer { self.storage = .booleans(values) }
+            values.append(isNull ? false : try scanner.parseBool())
+        case .dates(var days):
+            self.storage = .values([])
+            defer { self.storage = .dates(days) }
+            if isNull { days.append(0); return }
+            days.append(Int32(try self.date(&scanner).daysSinceEpoch))
+        case .text(var text):
+            self.storage = .values([])
+            defer { self.storage = .text(text) }
+            if !isNull { try self.appendText(&scanner, to: &text) }
+            text.ends.append(UInt32(text.arena.count))
+        case .values(var values):
+            self.storage = .values([])
+            defer { self.storage = .values(values) }
+            values.append(isNull ? .null : try TrinoValueDecoder.decode(try scanner.parseValue(), as: self.type, column: self.name))
+        }
+    }
+
+    private func date(_ scanner: inout JSONScanner) throws -> TrinoDate {
+        let saved = scanner.index
+        if let range = try scanner.rawStringBytes(), let date = TemporalText.date(UnsafeBufferPointer(rebasing: scanner.bytes[range])) {
+            return date
+        }
+        scanner.index = saved
+        let text = try scanner.parseString()
+        guard let date = Array(text.utf8).withUnsafeBufferPointer({ TemporalText.date($0) }) else { throw self.bad("\"\(text.prefix(40))\" is not YYYY-MM-DD") }
+        return date
+    }
+
+    /// Copies a string's UTF-8 into the arena (unescaping only when it has escapes), then checks it fits the type.
+    private func appendText(_ scanner: inout JSONScanner, to text: inout TextColumn) throws {
+        guard try scanner.peek() == UInt8(ascii: "\"") else { throw self.bad("expected a string") }
+        let start = text.arena.count
+        let saved = scanner.index
+        if let range = try scanner.rawStringBytes() {
+            let raw = UnsafeBufferPointer(rebasing: scanner.bytes[range])
+            guard !raw.contains(where: { $0 < 0x20 }) else { throw self.bad("control character in string") }
+            text.arena.append(contentsOf: raw)
+        } else {
+            scanner.index = saved
+            text.arena.append(contentsOf: try scanner.parseString().utf8)
+        }
+        guard !text.isPlainText else { return }
+        // Other types are text on the wire but must parse as their type, as the row decoder always required.
+        let value = String(decoding: text.arena[start...], as: UTF8.self)
+        switch self.type {
+        case .json, .number, .ipAddress: return
+        case .decimal: if TrinoDecimal(value) == nil { throw self.bad("\"\(value.prefix(40))\" is not a decimal") }
+        default: _ = try TrinoValueDecoder.decode(.string(value), as: self.type, column: self.name)
+        }
+    }
+
+    func finish() -> ColumnData {
+        switch self.storage {
+        case .integers(let values): .integers(values, self.nulls)
+        case .doubles(let values): .doubles(values, self.nulls)
+        case .booleans(let values): .booleans(values, self.nulls)
+        case .dates(let days): .dates(days, self.nulls)
+        case .text(let text): .text(text, self.nulls)
+        case .values(let values): .values(values)
+        }
+    }
+}

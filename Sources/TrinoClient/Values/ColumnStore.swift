@@ -1,0 +1,135 @@
+import FlapJSON
+
+/// One page's values by column. Immutable once built; rows and cells read it through `TrinoRow`.
+final class ColumnStore: Sendable {
+    let names: [String]
+    let types: [TrinoType?]
+    let rowCount: Int
+    private let columns: [ColumnData]
+
+    init(names: [String], types: [TrinoType?], rowCount: Int, columns: [ColumnData]) {
+        self.names = names
+        self.types = types
+        self.rowCount = rowCount
+        self.columns = columns
+    }
+
+    /// Values kept as given, one column of values each (rows built by hand, not decoded).
+    convenience init(values rows: [[TrinoValue]]) {
+        let width = rows.map(\.count).max() ?? 0
+        let columns = (0..<width).map { k in ColumnData.values(rows.map { k < $0.count ? $0[k] : .null }) }
+        self.init(names: (0..<width).map { "_col\($0)" }, types: Array(repeating: nil, count: width), rowCount: rows.count, columns: columns)
+    }
+
+    var columnCount: Int { self.columns.count }
+
+    func columnIndex(_ name: String) -> Int? { self.names.firstIndex(of: name) }
+
+    func isNull(column: Int, row: Int) -> Bool {
+        switch self.columns[column] {
+        case .integers(_, let nulls), .doubles(_, let nulls), .booleans(_, let nulls), .dates(_, let nulls), .text(_, let nulls):
+            nulls.contains(row)
+        case .values(let values): values[row] == .null
+        }
+    }
+
+    func value(column: Int, row: Int) -> TrinoValue {
+        switch self.columns[column] {
+        case .integers(let values, let nulls): return nulls.contains(row) ? TrinoValue.null : .integer(values[row])
+        case .doubles(let values, let nulls): return nulls.contains(row) ? TrinoValue.null : .double(values[row])
+        case .booleans(let values, let nulls): return nulls.contains(row) ? TrinoValue.null : .boolean(values[row])
+        case .dates(let days, let nulls): return nulls.contains(row) ? TrinoValue.null : .date(TrinoDate(daysSinceEpoch: Int(days[row])))
+        case .text(let text, let nulls):
+            if nulls.contains(row) { return .null }
+            return text.value(row, type: self.types[column] ?? .varchar(length: nil), column: self.names[column])
+        case .values(let values): return values[row]
+        }
+    }
+
+    func int64(column: Int, row: Int) -> Int64? {
+        if case .integers(let values, let nulls) = self.columns[column] { return nulls.contains(row) ? nil : values[row] }
+        return self.value(column: column, row: row).int64
+    }
+
+    func double(column: Int, row: Int) -> Double? {
+        if case .doubles(let values, let nulls) = self.columns[column] { return nulls.contains(row) ? nil : values[row] }
+        return self.value(column: column, row: row).doubleValue
+    }
+
+    func bool(column: Int, row: Int) -> Bool? {
+        if case .booleans(let values, let nulls) = self.columns[column] { return nulls.contains(row) ? nil : values[row] }
+        if case .boolean(let value) = self.value(column: column, row: row) { return value }
+        return nil
+    }
+
+    func string(column: Int, row: Int) -> String? {
+        if case .text(let text, let nulls) = self.columns[column] {
+            guard !nulls.contains(row), text.isPlainText else { return nulls.contains(row) ? nil : self.value(column: column, row: row).string }
+            return text.string(row)
+        }
+        return self.value(column: column, row: row).string
+    }
+
+    func date(column: Int, row: Int) -> TrinoDate? {
+        if case .dates(let days, let nulls) = self.columns[column] { return nulls.contains(row) ? nil : TrinoDate(daysSinceEpoch: Int(days[row])) }
+        if case .date(let date) = self.value(column: column, row: row) { return date }
+        return nil
+    }
+}
+
+/// A column's storage.
+enum ColumnData: Sendable {
+    case integers([Int64], NullMask)
+    case doubles([Double], NullMask)
+    case booleans([Bool], NullMask)
+    /// Days since 1970-01-01.
+    case dates([Int32], NullMask)
+    /// Every type that arrives as a JSON string and is not a date: validated when decoded, built when read.
+    case text(TextColumn, NullMask)
+    /// Nested and unmodelled types, and rows built by hand.
+    case values([TrinoValue])
+}
+
+/// Which rows are null: a bit per row, and no storage at all for a column without nulls.
+struct NullMask: Sendable {
+    private var words: [UInt64] = []
+
+    func contains(_ row: Int) -> Bool {
+        let word = row >> 6
+        return word < self.words.count && self.words[word] & (1 << UInt64(row & 63)) != 0
+    }
+
+    mutating func insert(_ row: Int) {
+        let word = row >> 6
+        if word >= self.words.count { self.words.append(contentsOf: repeatElement(0, count: word - self.words.count + 1)) }
+        self.words[word] |= 1 << UInt64(row & 63)
+    }
+}
+
+/// Strings of one column in a single UTF-8 arena; row `i` is `arena[ends[i-1]..<ends[i]]` (a null row is empty).
+struct TextColumn: Sendable {
+    var arena: [UInt8] = []
+    var ends: [UInt32] = []
+    /// varchar and char: the text is the value.
+    var isPlainText = true
+
+    func bytes(_ row: Int) -> ArraySlice<UInt8> {
+        let start = row == 0 ? 0 : Int(self.ends[row - 1])
+        return self.arena[start..<Int(self.ends[row])]
+    }
+
+    func string(_ row: Int) -> String { String(decoding: self.bytes(row), as: UTF8.self) }
+
+    func value(_ row: Int, type: TrinoType, column: String) -> TrinoValue {
+        let text = self.string(row)
+        switch type {
+        case .varchar, .char: return .varchar(text)
+        case .json: return .json(text)
+        case .number: return .number(text)
+        case .ipAddress: return .ipAddress(text)
+        default:
+            // Validated when the page was decoded, so this cannot fail; if it ever did, the text is kept.
+            return (try? TrinoValueDecoder.decode(.string(text), as: type, column: column)) ?? .other(.string(text))
+        }
+    }
+}
