@@ -296,10 +296,12 @@ package struct JSONScanner {
 
     private static let exactPowersOfTen: [Double] = (0...22).map { pow(10, Double($0)) }
 
-    /// Reads a JSON number as a Double. Short decimals take Clinger's exact fast path; the rest go to strtod.
+    /// Reads a JSON number as a Double. Short decimals take Clinger's exact fast path, up to 19 digits the
+    /// extended-precision one (x86_64), the rest strtod.
     package mutating func parseDouble() throws(JSONError) -> Double {
         let range = try self.numberRange()
         if let fast = self.fastDouble(range) { return fast }
+        if let extended = self.extendedDouble(range) { return extended }
         let bytes = self.bytes
         let parsed: Double? = withUnsafeTemporaryAllocation(of: CChar.self, capacity: range.count + 1) { text in
             for (k, i) in range.enumerated() { text[k] = CChar(bitPattern: bytes[i]) }
@@ -339,6 +341,75 @@ package struct JSONScanner {
         let value = Double(mantissa) / Self.exactPowersOfTen[fractionDigits]
         return negative ? -value : value
     }
+
+    /// Up to 19 significant digits (Java writes 17 for most doubles) with a decimal exponent within ±27, in x87
+    /// extended precision: the digits and the power of ten are exact in its 64-bit significand, so the one
+    /// multiplication or division rounds once, within half an extended ulp of the true value. Rounding that to a
+    /// Double is then correct unless the extended result lies exactly halfway between two Doubles, which is the
+    /// only case in which the true value could be on the other side; that case, and results outside the normal
+    /// range, go to strtod.
+    private func extendedDouble(_ range: Range<Int>) -> Double? {
+        #if arch(x86_64)
+        var i = range.lowerBound
+        var negative = false
+        if self.bytes[i] == UInt8(ascii: "-") { negative = true; i += 1 }
+        var mantissa: UInt64 = 0
+        var digits = 0
+        var scale = 0
+        var seenPoint = false
+        var exponent = 0
+        while i < range.upperBound {
+            let b = self.bytes[i]
+            if b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") {
+                if mantissa != 0 || b != UInt8(ascii: "0") { digits += 1 }
+                guard digits <= 19 else { return nil }
+                mantissa = mantissa &* 10 &+ UInt64(b - UInt8(ascii: "0"))
+                if seenPoint { scale -= 1 }
+            } else if b == UInt8(ascii: "."), !seenPoint {
+                seenPoint = true
+            } else if b == UInt8(ascii: "e") || b == UInt8(ascii: "E") {
+                i += 1
+                var exponentNegative = false
+                if i < range.upperBound, self.bytes[i] == UInt8(ascii: "-") || self.bytes[i] == UInt8(ascii: "+") {
+                    exponentNegative = self.bytes[i] == UInt8(ascii: "-")
+                    i += 1
+                }
+                guard i < range.upperBound else { return nil }
+                while i < range.upperBound {
+                    let e = self.bytes[i]
+                    guard e >= UInt8(ascii: "0") && e <= UInt8(ascii: "9"), exponent < 10_000 else { return nil }
+                    exponent = exponent * 10 + Int(e - UInt8(ascii: "0"))
+                    i += 1
+                }
+                if exponentNegative { exponent = -exponent }
+                break
+            } else {
+                return nil
+            }
+            i += 1
+        }
+        if mantissa == 0 { return negative ? -0.0 : 0.0 }
+        let power = scale + exponent
+        guard abs(power) <= 27 else { return nil }
+        let ten = Self.extendedPowersOfTen[abs(power)]
+        let extended = power < 0 ? Float80(mantissa) / ten : Float80(mantissa) * ten
+        // The 11 bits below a Double's significand: exactly 1 followed by zeros is a halfway point.
+        let below = extended.significandBitPattern & 0x7FF
+        guard below != 0x400, extended.isNormal, Double(extended).isNormal else { return nil }
+        return negative ? -Double(extended) : Double(extended)
+        #else
+        return nil
+        #endif
+    }
+
+    #if arch(x86_64)
+    /// 10^0 ... 10^27: all exact in Float80's 64-bit significand (5^27 < 2^64).
+    private static let extendedPowersOfTen: [Float80] = {
+        var powers: [Float80] = [1]
+        for _ in 1...27 { powers.append(powers.last! * 10) }
+        return powers
+    }()
+    #endif
 
     /// The raw bytes of the next string, without unescaping (for fixed-format values such as dates).
     /// Returns nil when the string holds escapes.

@@ -58,7 +58,8 @@ public struct ResultChecksum: Sendable, Equatable, CustomStringConvertible {
         case .double(let d): return d.bitPattern
         case .date(let date): return UInt64(bitPattern: Int64(date.daysSinceEpoch))
         case .timestampWithTimeZone(let timestamp, let zone): return UInt64(bitPattern: Self.epochMilliseconds(timestamp, zone, zones: &zones))
-        case .decimal(let decimal): return UInt64(bitPattern: Int64(decimal.text.replacingOccurrences(of: ".", with: "")) ?? 0)
+        case .decimal(let decimal):
+            return UInt64(bitPattern: Int64(String(decoding: decimal.text.utf8.filter { $0 != UInt8(ascii: ".") }, as: UTF8.self)) ?? 0)
         default: return UInt64(truncatingIfNeeded: value.hashValue)
         }
     }

@@ -128,12 +128,17 @@ struct ColumnBuilder {
         }
         guard !text.isPlainText else { return }
         // Other types are text on the wire but must parse as their type, as the row decoder always required.
-        let value = String(decoding: text.arena[start...], as: UTF8.self)
         switch self.type {
         case .json, .number, .ipAddress: return
-        case .decimal: if TrinoDecimal(value) == nil { throw self.bad("\"\(value.prefix(40))\" is not a decimal") }
-        default: _ = try TrinoValueDecoder.decode(.string(value), as: self.type, column: self.name)
+        default: break
         }
+        let valid = text.arena[start...].withUnsafeBufferPointer { TemporalText.isValid($0, as: self.type) }
+        if valid == true { return }
+        let value = String(decoding: text.arena[start...], as: UTF8.self)
+        if valid == false, case .decimal = self.type { throw self.bad("\"\(value.prefix(40))\" is not a decimal") }
+        // Decoding names what is wrong (or, for types without a byte-level check, checks it).
+        _ = try TrinoValueDecoder.decode(.string(value), as: self.type, column: self.name)
+        if valid == false { throw self.bad("\"\(value.prefix(40))\" is not a \(self.type)") }
     }
 
     func finish() -> ColumnData {

@@ -62,9 +62,43 @@ enum TemporalText {
         self.whole(text) { b, i in self.timestamp(b, &i) }
     }
 
+    /// Whether `bytes` is exactly one value of `type` as Trino writes it (checks without building the value; nil
+    /// when this type has no byte-level check).
+    static func isValid(_ bytes: UnsafeBufferPointer<UInt8>, as type: TrinoType) -> Bool? {
+        var i = 0
+        switch type {
+        case .timestamp: return self.timestamp(bytes, &i) != nil && i == bytes.count
+        case .timestampWithTimeZone: return self.timestampWithZone(bytes) != nil
+        case .decimal: return self.isDecimal(bytes)
+        default: return nil
+        }
+    }
+
+    /// `[+-]digits[.digits]` with at least one digit on one side of the point, as `TrinoDecimal` accepts.
+    static func isDecimal(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        var i = 0
+        if i < b.count, b[i] == UInt8(ascii: "-") || b[i] == UInt8(ascii: "+") { i += 1 }
+        var integerDigits = 0, fractionDigits = 0, point = false
+        while i < b.count {
+            if self.digit(b[i]) != nil {
+                if point { fractionDigits += 1 } else { integerDigits += 1 }
+            } else if b[i] == UInt8(ascii: "."), !point {
+                point = true
+            } else {
+                return false
+            }
+            i += 1
+        }
+        return point ? fractionDigits > 0 : integerDigits > 0
+    }
+
     /// `YYYY-MM-DD HH:MM:SS[.f] <zone>` where zone is an IANA id or an offset.
     static func timestampWithZone(_ text: String) -> (TrinoTimestamp, TrinoTimeZone)? {
-        self.whole(text) { b, i -> (TrinoTimestamp, TrinoTimeZone)? in
+        Array(text.utf8).withUnsafeBufferPointer { self.timestampWithZone($0) }
+    }
+
+    static func timestampWithZone(_ bytes: UnsafeBufferPointer<UInt8>) -> (TrinoTimestamp, TrinoTimeZone)? {
+        self.whole(bytes) { b, i -> (TrinoTimestamp, TrinoTimeZone)? in
             guard let ts = self.timestamp(b, &i), self.consume(b, &i, " "), i < b.count else { return nil }
             if b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") {
                 guard let offset = self.offset(b, &i) else { return nil }
@@ -106,12 +140,13 @@ enum TemporalText {
     }
 
     private static func whole<T>(_ text: String, _ parse: (UnsafeBufferPointer<UInt8>, inout Int) -> T?) -> T? {
-        let bytes = Array(text.utf8)
-        return bytes.withUnsafeBufferPointer { b in
-            var i = 0
-            guard let value = parse(b, &i), i == b.count else { return nil }
-            return value
-        }
+        Array(text.utf8).withUnsafeBufferPointer { self.whole($0, parse) }
+    }
+
+    private static func whole<T>(_ b: UnsafeBufferPointer<UInt8>, _ parse: (UnsafeBufferPointer<UInt8>, inout Int) -> T?) -> T? {
+        var i = 0
+        guard let value = parse(b, &i), i == b.count else { return nil }
+        return value
     }
 
     private static func digit(_ byte: UInt8) -> Int? {

@@ -92,7 +92,7 @@ public struct TrinoDate: Sendable, Equatable, Hashable, Comparable, CustomString
         self.month = month
         self.day = day
     }
-    public var description: String { String(format: "%04d-%02d-%02d", self.year, self.month, self.day) }
+    public var description: String { zeroPadded(self.year, 4) + "-" + zeroPadded(self.month, 2) + "-" + zeroPadded(self.day, 2) }
     public static func < (a: TrinoDate, b: TrinoDate) -> Bool { (a.year, a.month, a.day) < (b.year, b.month, b.day) }
 
     /// The date `days` after 1970-01-01 (before it when negative), proleptic Gregorian as Trino counts.
@@ -135,10 +135,9 @@ public struct TrinoTime: Sendable, Equatable, Hashable, CustomStringConvertible 
         self.precision = precision
     }
     public var description: String {
-        var text = String(format: "%02d:%02d:%02d", self.hour, self.minute, self.second)
+        var text = zeroPadded(self.hour, 2) + ":" + zeroPadded(self.minute, 2) + ":" + zeroPadded(self.second, 2)
         if self.precision > 0 {
-            let digits = String(format: "%012lld", self.picoseconds)
-            text += "." + digits.prefix(self.precision)
+            text += "." + zeroPadded(Int(self.picoseconds), 12).prefix(self.precision)
         }
         return text
     }
@@ -166,4 +165,11 @@ public enum TrinoTimeZone: Sendable, Equatable, Hashable, CustomStringConvertibl
             String(format: "%@%02d:%02d", minutes < 0 ? "-" : "+", abs(minutes) / 60, abs(minutes) % 60)
         }
     }
+}
+
+/// `value` in decimal with leading zeros to `width` digits (String(format:) costs microseconds per call on Linux).
+func zeroPadded(_ value: Int, _ width: Int) -> String {
+    let digits = String(value.magnitude)
+    let padding = String(repeating: "0", count: max(0, width - digits.count))
+    return (value < 0 ? "-" : "") + padding + digits
 }
