@@ -121,9 +121,8 @@ enum RowDecoder {
 
     /// Decodes the array of rows that starts at the scanner's position.
     static func decodeRows(_ scanner: inout JSONScanner, columns: [TrinoColumn]) throws(TrinoProtocolError) -> TrinoRows {
-        // A row is at least "[]," plus a byte per cell: a bound on the row count that sizes every buffer once.
-        let capacity = min(1 << 20, max(16, (scanner.bytes.count - scanner.index) / max(8, 3 * columns.count)))
-        var builders = columns.map { ColumnBuilder($0, capacity: capacity) }
+        // Buffers grow as rows arrive: any size guessed from the page's bytes was off by 10x for some shape.
+        var builders = columns.map { ColumnBuilder($0, capacity: 0) }
         var count = 0
         do {
             try scanner.expect(UInt8(ascii: "["))
