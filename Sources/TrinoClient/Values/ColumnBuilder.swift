@@ -9,6 +9,7 @@ struct ColumnBuilder {
         case booleans([Bool])
         case dates([Int32])
         case text(TextColumn)
+        case timestamps(TimestampColumn)
         case values([TrinoValue])
     }
 
@@ -17,6 +18,7 @@ struct ColumnBuilder {
     private var storage: Storage
     private var nulls = NullMask()
     private var count = 0
+    private var zoneIndex: [TrinoTimeZone: UInt32] = [:]
 
     init(_ column: TrinoColumn, capacity: Int) {
         self.type = column.type
@@ -26,8 +28,9 @@ struct ColumnBuilder {
         case .real, .double: self.storage = .doubles(Self.reserved(capacity))
         case .boolean: self.storage = .booleans(Self.reserved(capacity))
         case .date: self.storage = .dates(Self.reserved(capacity))
-        case .varchar, .char, .json, .number, .ipAddress, .decimal, .varbinary, .uuid, .time, .timeWithTimeZone, .timestamp,
-             .timestampWithTimeZone, .intervalYearToMonth, .intervalDayToSecond:
+        case .timestamp, .timestampWithTimeZone: self.storage = .timestamps(TimestampColumn())
+        case .varchar, .char, .json, .number, .ipAddress, .decimal, .varbinary, .uuid, .time, .timeWithTimeZone,
+             .intervalYearToMonth, .intervalDayToSecond:
             var text = TextColumn()
             text.ends.reserveCapacity(capacity)
             text.isPlainText = { if case .varchar = column.type { true } else if case .char = column.type { true } else { false } }()
@@ -95,6 +98,10 @@ struct ColumnBuilder {
             defer { self.storage = .text(text) }
             if !isNull { try self.appendText(&scanner, to: &text) }
             text.ends.append(UInt32(text.arena.count))
+        case .timestamps(var timestamps):
+            self.storage = .values([])
+            defer { self.storage = .timestamps(timestamps) }
+            try self.appendTimestamp(&scanner, isNull: isNull, to: &timestamps)
         case .values(var values):
             self.storage = .values([])
             defer { self.storage = .values(values) }
@@ -111,6 +118,40 @@ struct ColumnBuilder {
         let text = try scanner.parseString()
         guard let date = Array(text.utf8).withUnsafeBufferPointer({ TemporalText.date($0) }) else { throw self.bad("\"\(text.prefix(40))\" is not YYYY-MM-DD") }
         return date
+    }
+
+    private mutating func appendTimestamp(_ scanner: inout JSONScanner, isNull: Bool, to column: inout TimestampColumn) throws {
+        let withZone = { if case .timestampWithTimeZone = self.type { true } else { false } }()
+        if isNull { return column.appendNull(withZone: withZone) }
+        let saved = scanner.index
+        if let range = try scanner.rawStringBytes() {
+            try self.appendTimestamp(UnsafeBufferPointer(rebasing: scanner.bytes[range]), withZone: withZone, to: &column)
+        } else {
+            scanner.index = saved
+            let unescaped = Array(try scanner.parseString().utf8)
+            try unescaped.withUnsafeBufferPointer { try self.appendTimestamp($0, withZone: withZone, to: &column) }
+        }
+    }
+
+    private mutating func appendTimestamp(_ bytes: UnsafeBufferPointer<UInt8>, withZone: Bool, to column: inout TimestampColumn) throws {
+        if withZone {
+            guard let (timestamp, zone) = TemporalText.timestampWithZone(bytes) else {
+                throw self.bad("\"\(String(decoding: bytes, as: UTF8.self).prefix(40))\" is not a timestamp with a zone")
+            }
+            let index = self.zoneIndex[zone] ?? {
+                let index = UInt32(column.zones.count)
+                column.zones.append(zone)
+                self.zoneIndex[zone] = index
+                return index
+            }()
+            column.append(timestamp, zone: index)
+        } else {
+            var i = 0
+            guard let timestamp = TemporalText.timestamp(bytes, &i), i == bytes.count else {
+                throw self.bad("\"\(String(decoding: bytes, as: UTF8.self).prefix(40))\" is not YYYY-MM-DD HH:MM:SS[.f]")
+            }
+            column.append(timestamp, zone: nil)
+        }
     }
 
     /// Copies a string's UTF-8 into the arena (unescaping only when it has escapes), then checks it fits the type.
@@ -148,6 +189,7 @@ struct ColumnBuilder {
         case .booleans(let values): .booleans(values, self.nulls)
         case .dates(let days): .dates(days, self.nulls)
         case .text(let text): .text(text, self.nulls)
+        case .timestamps(let timestamps): .timestamps(timestamps, self.nulls)
         case .values(let values): .values(values)
         }
     }

@@ -27,7 +27,8 @@ final class ColumnStore: Sendable {
 
     func isNull(column: Int, row: Int) -> Bool {
         switch self.columns[column] {
-        case .integers(_, let nulls), .doubles(_, let nulls), .booleans(_, let nulls), .dates(_, let nulls), .text(_, let nulls):
+        case .integers(_, let nulls), .doubles(_, let nulls), .booleans(_, let nulls), .dates(_, let nulls), .text(_, let nulls),
+             .timestamps(_, let nulls):
             nulls.contains(row)
         case .values(let values): values[row] == .null
         }
@@ -42,6 +43,7 @@ final class ColumnStore: Sendable {
         case .text(let text, let nulls):
             if nulls.contains(row) { return .null }
             return text.value(row, type: self.types[column] ?? .varchar(length: nil), column: self.names[column])
+        case .timestamps(let timestamps, let nulls): return nulls.contains(row) ? TrinoValue.null : timestamps.value(row)
         case .values(let values): return values[row]
         }
     }
@@ -84,8 +86,10 @@ enum ColumnData: Sendable {
     case booleans([Bool], NullMask)
     /// Days since 1970-01-01.
     case dates([Int32], NullMask)
-    /// Every type that arrives as a JSON string and is not a date: validated when decoded, built when read.
+    /// Every type that arrives as a JSON string and is not a date or timestamp: validated when decoded, built when read.
     case text(TextColumn, NullMask)
+    /// timestamp and timestamp with time zone, parsed.
+    case timestamps(TimestampColumn, NullMask)
     /// Nested and unmodelled types, and rows built by hand.
     case values([TrinoValue])
 }
@@ -131,5 +135,43 @@ struct TextColumn: Sendable {
             // Validated when the page was decoded, so this cannot fail; if it ever did, the text is kept.
             return (try? TrinoValueDecoder.decode(.string(text), as: type, column: column)) ?? .other(.string(text))
         }
+    }
+}
+
+/// Timestamps as days, picoseconds of the day, the fraction digits sent and (with a zone) an index into the
+/// column's zones: 17 bytes a value where the text took about 40.
+struct TimestampColumn: Sendable {
+    var days: [Int32] = []
+    var picoseconds: [Int64] = []
+    var precision: [UInt8] = []
+    /// Empty for `timestamp` without a zone.
+    var zone: [UInt32] = []
+    var zones: [TrinoTimeZone] = []
+
+    mutating func append(_ timestamp: TrinoTimestamp, zone: UInt32?) {
+        self.days.append(Int32(timestamp.date.daysSinceEpoch))
+        let time = timestamp.time
+        self.picoseconds.append((Int64(time.hour * 3600 + time.minute * 60 + time.second)) * 1_000_000_000_000 + time.picoseconds)
+        self.precision.append(UInt8(time.precision))
+        if let zone { self.zone.append(zone) }
+    }
+
+    mutating func appendNull(withZone: Bool) {
+        self.days.append(0)
+        self.picoseconds.append(0)
+        self.precision.append(0)
+        if withZone { self.zone.append(0) }
+    }
+
+    func timestamp(_ row: Int) -> TrinoTimestamp {
+        let picos = self.picoseconds[row]
+        let seconds = Int(picos / 1_000_000_000_000)
+        let time = TrinoTime(hour: seconds / 3600, minute: seconds / 60 % 60, second: seconds % 60,
+                             picoseconds: picos % 1_000_000_000_000, precision: Int(self.precision[row]))
+        return TrinoTimestamp(date: TrinoDate(daysSinceEpoch: Int(self.days[row])), time: time)
+    }
+
+    func value(_ row: Int) -> TrinoValue {
+        self.zone.isEmpty ? .timestamp(self.timestamp(row)) : .timestampWithTimeZone(self.timestamp(row), zone: self.zones[Int(self.zone[row])])
     }
 }
