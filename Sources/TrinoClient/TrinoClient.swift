@@ -69,7 +69,7 @@ public final class TrinoClient: Sendable {
     /// Pages of rows as they arrive. Stopping iteration (or cancelling the consumer) cancels the query on the server.
     public func pages(_ query: TrinoQuery, trace: QueryTraceRecorder? = nil) -> AsyncThrowingStream<TrinoPage, any Error> {
         let recorder = trace ?? QueryTraceRecorder()
-        let (stream, continuation) = AsyncThrowingStream<TrinoPage, any Error>.makeStream(bufferingPolicy: .bufferingOldest(4))
+        let (stream, continuation) = AsyncThrowingStream<TrinoPage, any Error>.makeStream(bufferingPolicy: .bufferingOldest(1))
         let producer = Task {
             do {
                 _ = try await self.run(query, recorder: recorder) { page in

@@ -10,6 +10,7 @@ struct ColumnBuilder {
         case dates([Int32])
         case text(TextColumn)
         case timestamps(TimestampColumn)
+        case decimals([Int64], scale: Int)
         case values([TrinoValue])
     }
 
@@ -29,6 +30,7 @@ struct ColumnBuilder {
         case .boolean: self.storage = .booleans(Self.reserved(capacity))
         case .date: self.storage = .dates(Self.reserved(capacity))
         case .timestamp, .timestampWithTimeZone: self.storage = .timestamps(TimestampColumn())
+        case .decimal(let precision, let scale) where precision <= 18: self.storage = .decimals([], scale: scale)
         case .varchar, .char, .json, .number, .ipAddress, .decimal, .varbinary, .uuid, .time, .timeWithTimeZone,
              .intervalYearToMonth, .intervalDayToSecond:
             var text = TextColumn()
@@ -98,6 +100,27 @@ struct ColumnBuilder {
             defer { self.storage = .text(text) }
             if !isNull { try self.appendText(&scanner, to: &text) }
             text.ends.append(UInt32(text.arena.count))
+        case .decimals(var unscaled, let scale):
+            self.storage = .values([])
+            if isNull { unscaled.append(0); self.storage = .decimals(unscaled, scale: scale); return }
+            let saved = scanner.index
+            if let range = try scanner.rawStringBytes(),
+               let value = DecimalText.unscaled(UnsafeBufferPointer(rebasing: scanner.bytes[range]), scale: scale) {
+                unscaled.append(value)
+                self.storage = .decimals(unscaled, scale: scale)
+                return
+            }
+            // Not written canonically: this column keeps text from here on, earlier values rewritten as text.
+            scanner.index = saved
+            var text = TextColumn()
+            text.isPlainText = false
+            for (row, value) in unscaled.enumerated() {
+                if !self.nulls.contains(row) { text.arena.append(contentsOf: DecimalText.text(value, scale: scale).utf8) }
+                text.ends.append(UInt32(text.arena.count))
+            }
+            try self.appendText(&scanner, to: &text)
+            text.ends.append(UInt32(text.arena.count))
+            self.storage = .text(text)
         case .timestamps(var timestamps):
             self.storage = .values([])
             defer { self.storage = .timestamps(timestamps) }
@@ -182,15 +205,34 @@ struct ColumnBuilder {
         if valid == false { throw self.bad("\"\(value.prefix(40))\" is not a \(self.type)") }
     }
 
+    /// The column, each buffer copied to its exact size: growth leaves up to twice the capacity, and a page kept by
+    /// `execute()` should hold only what it uses (the spare capacity was a fifth of a million rows' memory).
     func finish() -> ColumnData {
         switch self.storage {
-        case .integers(let values): .integers(values, self.nulls)
-        case .doubles(let values): .doubles(values, self.nulls)
-        case .booleans(let values): .booleans(values, self.nulls)
-        case .dates(let days): .dates(days, self.nulls)
-        case .text(let text): .text(text, self.nulls)
-        case .timestamps(let timestamps): .timestamps(timestamps, self.nulls)
+        case .integers(let values): .integers(values.exactCopy(), self.nulls)
+        case .doubles(let values): .doubles(values.exactCopy(), self.nulls)
+        case .booleans(let values): .booleans(values.exactCopy(), self.nulls)
+        case .dates(let days): .dates(days.exactCopy(), self.nulls)
+        case .text(var text):
+            { text.arena = text.arena.exactCopy(); text.ends = text.ends.exactCopy(); return .text(text, self.nulls) }()
+        case .timestamps(var column):
+            {
+                column.days = column.days.exactCopy()
+                column.picoseconds = column.picoseconds.exactCopy()
+                column.precision = column.precision.exactCopy()
+                column.zone = column.zone.exactCopy()
+                return .timestamps(column, self.nulls)
+            }()
+        case .decimals(let unscaled, let scale): .decimals(unscaled.exactCopy(), scale: scale, self.nulls)
         case .values(let values): .values(values)
         }
+    }
+}
+
+extension Array {
+    /// A copy whose capacity is its count (unless it is already close).
+    func exactCopy() -> [Element] {
+        guard self.capacity > self.count + self.count / 16 + 16 else { return self }
+        return self.withUnsafeBufferPointer { [Element]($0) }
     }
 }

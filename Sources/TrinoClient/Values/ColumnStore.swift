@@ -28,7 +28,7 @@ final class ColumnStore: Sendable {
     func isNull(column: Int, row: Int) -> Bool {
         switch self.columns[column] {
         case .integers(_, let nulls), .doubles(_, let nulls), .booleans(_, let nulls), .dates(_, let nulls), .text(_, let nulls),
-             .timestamps(_, let nulls):
+             .timestamps(_, let nulls), .decimals(_, _, let nulls):
             nulls.contains(row)
         case .values(let values): values[row] == .null
         }
@@ -44,6 +44,8 @@ final class ColumnStore: Sendable {
             if nulls.contains(row) { return .null }
             return text.value(row, type: self.types[column] ?? .varchar(length: nil), column: self.names[column])
         case .timestamps(let timestamps, let nulls): return nulls.contains(row) ? TrinoValue.null : timestamps.value(row)
+        case .decimals(let unscaled, let scale, let nulls):
+            return nulls.contains(row) ? TrinoValue.null : .decimal(TrinoDecimal(DecimalText.text(unscaled[row], scale: scale))!)
         case .values(let values): return values[row]
         }
     }
@@ -90,6 +92,8 @@ enum ColumnData: Sendable {
     case text(TextColumn, NullMask)
     /// timestamp and timestamp with time zone, parsed.
     case timestamps(TimestampColumn, NullMask)
+    /// Decimals of up to 18 digits written with exactly their scale's fraction digits, as Trino writes them.
+    case decimals([Int64], scale: Int, NullMask)
     /// Nested and unmodelled types, and rows built by hand.
     case values([TrinoValue])
 }
@@ -173,5 +177,42 @@ struct TimestampColumn: Sendable {
 
     func value(_ row: Int) -> TrinoValue {
         self.zone.isEmpty ? .timestamp(self.timestamp(row)) : .timestampWithTimeZone(self.timestamp(row), zone: self.zones[Int(self.zone[row])])
+    }
+}
+
+/// Decimal text and its unscaled Int64, when the text is canonical (`-123.4500` at scale 4).
+enum DecimalText {
+    static func text(_ unscaled: Int64, scale: Int) -> String {
+        let digits = String(unscaled.magnitude)
+        let padded = digits.count <= scale ? String(repeating: "0", count: scale - digits.count + 1) + digits : digits
+        let sign = unscaled < 0 ? "-" : ""
+        guard scale > 0 else { return sign + padded }
+        return sign + padded.dropLast(scale) + "." + padded.suffix(scale)
+    }
+
+    /// The unscaled value of `bytes` if it is exactly what `text(_:scale:)` writes for it; nil otherwise.
+    static func unscaled(_ bytes: UnsafeBufferPointer<UInt8>, scale: Int) -> Int64? {
+        var i = 0
+        let negative = bytes.first == UInt8(ascii: "-")
+        if negative { i += 1 }
+        var value: Int64 = 0
+        var integerDigits = 0, fractionDigits = 0, point = false
+        while i < bytes.count {
+            let b = bytes[i]
+            if b == UInt8(ascii: "."), !point, scale > 0 {
+                point = true
+            } else if b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") {
+                if point { fractionDigits += 1 } else { integerDigits += 1 }
+                guard integerDigits + fractionDigits <= 18 else { return nil }
+                value = value * 10 + Int64(b - UInt8(ascii: "0"))
+            } else {
+                return nil
+            }
+            i += 1
+        }
+        guard integerDigits > 0, fractionDigits == scale, point == (scale > 0) else { return nil }
+        // "-0.00" and "007.5" are valid decimals but would come back written otherwise: keep those as text.
+        guard !(negative && value == 0), integerDigits == 1 || bytes[negative ? 1 : 0] != UInt8(ascii: "0") else { return nil }
+        return negative ? -value : value
     }
 }
