@@ -11,6 +11,8 @@ enum TrinoClientBenchmark {
         var rows: Int
         var seconds: Double
         var checksum: String
+        /// CPU seconds this process used while timed (nil for the Python client, which is another process).
+        var cpu: Double? = nil
         var rowsPerSecond: Double { Double(self.rows) / self.seconds }
     }
 
@@ -48,7 +50,8 @@ enum TrinoClientBenchmark {
 
     private static func report(_ who: String, _ figure: Figure, rss: Double, expected: String, rows: Int) {
         let verdict = figure.checksum == expected && figure.rows == rows ? "checksum ok" : "CHECKSUM MISMATCH: \(figure.checksum)"
-        print(String(format: "%@: %d rows in %.2f s = %.0f rows/s, peak RSS %.1f MB, %@", who, figure.rows, figure.seconds,
+        let cpu = figure.cpu.map { String(format: " (%.2f CPU s)", $0) } ?? ""
+        print(String(format: "%@: %d rows in %.2f s%@ = %.0f rows/s, peak RSS %.1f MB, %@", who, figure.rows, figure.seconds, cpu,
                      figure.rowsPerSecond, rss, verdict))
     }
 
@@ -63,24 +66,28 @@ enum TrinoClientBenchmark {
     /// arrive while it runs, so its time could not be taken back out.
     static func streamWithSwift(_ url: URL) async throws -> Figure {
         let start = ContinuousClock.now
+        let cpuStart = ProcessCPU.seconds()
         var count = 0
         for try await page in self.client(url).pages(TrinoQuery("SELECT * FROM fake_realistic")) { count += page.rows.count }
         let seconds = DurationText.seconds(ContinuousClock.now - start)
+        let cpu = ProcessCPU.seconds() - cpuStart
         var checksum = ResultChecksum(columns: 6)
         for try await page in self.client(url).pages(TrinoQuery("SELECT * FROM fake_realistic")) {
             for row in page.rows { checksum.add(row) }
         }
-        return Figure(rows: count, seconds: seconds, checksum: checksum.description)
+        return Figure(rows: count, seconds: seconds, checksum: checksum.description, cpu: cpu)
     }
 
     /// Rows/s of `execute()` (every row kept), then the checksum of what it kept.
     static func executeWithSwift(_ url: URL) async throws -> Figure {
         let start = ContinuousClock.now
+        let cpuStart = ProcessCPU.seconds()
         let result = try await self.client(url).execute(TrinoQuery("SELECT * FROM fake_realistic"))
         let seconds = DurationText.seconds(ContinuousClock.now - start)
+        let cpu = ProcessCPU.seconds() - cpuStart
         var checksum = ResultChecksum(columns: 6)
         for row in result.rows { checksum.add(row) }
-        return Figure(rows: result.rows.count, seconds: seconds, checksum: checksum.description)
+        return Figure(rows: result.rows.count, seconds: seconds, checksum: checksum.description, cpu: cpu)
     }
 
     static func fetchWithPython(_ url: URL) throws -> (figure: Figure, rssMB: Double, version: String)? {
