@@ -13,19 +13,31 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ count: Int) -> CInt {
     if let base = payload.baseAddress, !payload.isEmpty { _ = write(fds[0], base, payload.count) }
     close(fds[0])
     let socket = TCPSocket(fd: fds[1], host: "fuzz", port: 0)
+    let isRequest = data[0] & 1 == 0
+    // The reader is async (it waits on the event loop); the whole input is already in the socket, so it never has
+    // to, and this thread (not one of the pool's) may block until it is done.
+    let done = DispatchSemaphore(value: 0)
+    Task {
+        await read(socket, isRequest: isRequest)
+        done.signal()
+    }
+    done.wait()
+    return 0
+}
+
+private func read(_ socket: TCPSocket, isRequest: Bool) async {
     var limits = HTTPLimits()
     limits.maxBodyBytes = 1 << 20
     var reader = MessageReader(socket: socket, limits: limits)
     let deadline = ContinuousClock.now + .seconds(1)
     do {
-        guard let head = try reader.readHead(deadline: deadline) else { return 0 }
-        if data[0] & 1 == 0 {
+        guard let head = try await reader.readHead(deadline: deadline) else { return }
+        if isRequest {
             let request = try HTTPHeadParser.parseRequestHead(head)
-            _ = try reader.readBody(try BodyFraming.forRequest(request.headers), deadline: deadline)
+            _ = try await reader.readBody(try BodyFraming.forRequest(request.headers), deadline: deadline)
         } else {
             let response = try HTTPHeadParser.parseResponseHead(head)
-            _ = try reader.readBody(try BodyFraming.forResponse(response.headers, status: response.status, requestMethod: "GET"), deadline: deadline)
+            _ = try await reader.readBody(try BodyFraming.forResponse(response.headers, status: response.status, requestMethod: "GET"), deadline: deadline)
         }
     } catch {}
-    return 0
 }

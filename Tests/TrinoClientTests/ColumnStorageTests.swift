@@ -67,3 +67,26 @@ final class ColumnStorageTests: XCTestCase {
         XCTAssertEqual(TrinoDate(daysSinceEpoch: -1), TrinoDate(year: 1969, month: 12, day: 31))
     }
 }
+
+/// A poll's stats are read field by field and leniently; columns a poll repeats are not decoded again.
+final class PollDecodingTests: XCTestCase {
+    func testStatsOfUnexpectedTypesFallBackInsteadOfFailing() throws {
+        let body = #"{"id":"q","infoUri":"u","stats":{"state":"RUNNING","nodes":1.5,"queued":"no","processedRows":12,"rootStage":{"x":[1]},"progressPercentage":null,"cpuTimeMillis":7}}"#
+        let stats = try QueryResults.decode(Array(body.utf8)).stats
+        XCTAssertEqual(stats.state, "RUNNING")
+        XCTAssertEqual(stats.nodes, 0)
+        XCTAssertFalse(stats.queued)
+        XCTAssertEqual(stats.processedRows, 12)
+        XCTAssertEqual(stats.cpuTimeMillis, 7)
+        XCTAssertNil(stats.progressPercentage)
+        XCTAssertThrowsError(try QueryResults.decode(Array(#"{"id":"q","infoUri":"u"}"#.utf8)), "stats are required")
+    }
+
+    func testRepeatedColumnsAreTheKnownOnes() throws {
+        let known = try QueryResults.decode(Array(#"{"id":"q","infoUri":"u","stats":{},"columns":[{"name":"a","type":"bigint","typeSignature":{"rawType":"bigint","arguments":[]}}]}"#.utf8)).columns
+        let poll = #"{"id":"q","infoUri":"u","stats":{},"columns":[{"name":"a","type":"bigint","typeSignature":{"rawType":"bigint","arguments":[]}}],"data":[[1],[2]]}"#
+        let results = try QueryResults.decode(Array(poll.utf8), knownColumns: known)
+        XCTAssertEqual(results.columns?.map(\.name), ["a"])
+        XCTAssertEqual(results.rows.map { $0.int64(0) }, [1, 2])
+    }
+}

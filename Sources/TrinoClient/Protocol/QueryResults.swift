@@ -34,6 +34,8 @@ public struct QueryResults: Sendable {
         var dataRange: Range<Int>?
         var directRows: TrinoRows?
         var parsedColumns: [TrinoColumn]?
+        var columnsRepeated = false
+        var stats: StatementStats?
         do {
             try scanner.expect(UInt8(ascii: "{"))
             if try !scanner.consume(UInt8(ascii: "}")) {
@@ -47,6 +49,13 @@ public struct QueryResults: Sendable {
                         } else {
                             dataRange = try scanner.skipValue()
                         }
+                    } else if key == "columns", knownColumns != nil, try scanner.peek() != UInt8(ascii: "n") {
+                        // A query's columns never change once sent: a poll that repeats them is not decoded again
+                        // (re-decoding them was a tenth of a polling engine's CPU).
+                        _ = try scanner.skipValue()
+                        columnsRepeated = true
+                    } else if key == "stats", try scanner.peek() == UInt8(ascii: "{") {
+                        stats = try StatementStats(&scanner)
                     } else if key == "columns" {
                         let value = try scanner.parseValue()
                         fields[key] = value
@@ -67,17 +76,19 @@ public struct QueryResults: Sendable {
         }
         guard let id = fields["id"]?.stringValue else { throw .missingField("id") }
         guard let infoURI = fields["infoUri"]?.stringValue else { throw .missingField("infoUri") }
-        guard let statsJSON = fields["stats"], statsJSON.objectValue != nil else { throw .missingField("stats") }
+        guard let stats else { throw .missingField("stats") }
         var results = QueryResults(
             id: id, infoURI: infoURI,
             partialCancelURI: fields["partialCancelUri"]?.stringValue,
             nextURI: try self.optionalString(fields["nextUri"], "nextUri"),
             columns: nil, rows: TrinoRows(pages: []), spooled: nil,
-            stats: StatementStats(json: statsJSON),
+            stats: stats,
             error: nil, warnings: [], updateType: fields["updateType"]?.stringValue,
             updateCount: fields["updateCount"]?.int64Value)
         if let columns = fields["columns"] {
             results.columns = try self.columns(columns)
+        } else if columnsRepeated {
+            results.columns = knownColumns
         }
         if let rows = directRows { results.rows = rows }
         if let range = dataRange {
@@ -181,6 +192,49 @@ public struct StatementStats: Sendable, Equatable {
     public var cpuTimeMillis: Int64
     public var processedRows: Int64
     public var processedBytes: Int64
+
+    /// Reads the `stats` object field by field, skipping what it does not keep (no JSON tree for every poll).
+    init(_ scanner: inout JSONScanner) throws(JSONError) {
+        self.init(json: .object([:]))
+        try scanner.expect(UInt8(ascii: "{"))
+        if try scanner.consume(UInt8(ascii: "}")) { return }
+        repeat {
+            let key = try scanner.parseString()
+            try scanner.expect(UInt8(ascii: ":"))
+            if try scanner.consumeNull() { continue }
+            switch key {
+            case "state": self.state = try Self.lenient(&scanner) { try $0.parseString() } ?? "UNKNOWN"
+            case "queued": self.queued = try Self.lenient(&scanner) { try $0.parseBool() } ?? false
+            case "scheduled": self.scheduled = try Self.lenient(&scanner) { try $0.parseBool() } ?? false
+            case "progressPercentage": self.progressPercentage = try Self.lenient(&scanner) { try $0.parseDouble() }
+            case "nodes": self.nodes = Int(try Self.integer(&scanner))
+            case "totalSplits": self.totalSplits = Int(try Self.integer(&scanner))
+            case "completedSplits": self.completedSplits = Int(try Self.integer(&scanner))
+            case "elapsedTimeMillis": self.elapsedTimeMillis = try Self.integer(&scanner)
+            case "queuedTimeMillis": self.queuedTimeMillis = try Self.integer(&scanner)
+            case "cpuTimeMillis": self.cpuTimeMillis = try Self.integer(&scanner)
+            case "processedRows": self.processedRows = try Self.integer(&scanner)
+            case "processedBytes": self.processedBytes = try Self.integer(&scanner)
+            default: _ = try scanner.skipValue()
+            }
+        } while try scanner.consume(UInt8(ascii: ","))
+        try scanner.expect(UInt8(ascii: "}"))
+    }
+
+    /// A value of the expected kind, or nil (and the value skipped) when the server sent another: stats are
+    /// informational, and a surprise in them never fails a query.
+    private static func lenient<T>(_ scanner: inout JSONScanner, _ parse: (inout JSONScanner) throws -> T) throws(JSONError) -> T? {
+        let start = scanner.index
+        do { return try parse(&scanner) } catch {
+            scanner.index = start
+            _ = try scanner.skipValue()
+            return nil
+        }
+    }
+
+    private static func integer(_ scanner: inout JSONScanner) throws(JSONError) -> Int64 {
+        try self.lenient(&scanner) { try $0.parseInt64() } ?? 0
+    }
 
     init(json: JSONValue) {
         self.state = json["state"]?.stringValue ?? "UNKNOWN"
