@@ -8,10 +8,11 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ count: Int) -> CInt {
     guard count > 0, count <= 60_000 else { return 0 }
     var fds: [Int32] = [0, 0]
     guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0 else { return 0 }
-    defer { close(fds[1]) }
     let payload = UnsafeBufferPointer(start: data + 1, count: count - 1)
     if let base = payload.baseAddress, !payload.isEmpty { _ = write(fds[0], base, payload.count) }
     close(fds[0])
+    // The socket owns fds[1] and closes it when released (closing it here too closed whatever descriptor had
+    // reused the number by then, such as the event loop's).
     let socket = TCPSocket(fd: fds[1], host: "fuzz", port: 0)
     let isRequest = data[0] & 1 == 0
     // The reader is async (it waits on the event loop); the whole input is already in the socket, so it never has
