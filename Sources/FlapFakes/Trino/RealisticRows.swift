@@ -1,3 +1,4 @@
+import FlapJSON
 import Foundation
 import TrinoClient
 
@@ -20,7 +21,7 @@ public enum RealisticRows {
     static func json(row i: Int) -> String {
         let cells = Cells(i)
         var out = "["
-        out += cells.name.map(Self.jsonString) ?? "null"
+        if let name = cells.name { JSONWriter.writeString(name, into: &out) } else { out += "null" }
         out += "," + (cells.id.map { String($0) } ?? "null")
         out += "," + (cells.amount.map(JavaDouble.text) ?? "null")
         out += "," + (cells.day.map { "\"\($0)\"" } ?? "null")
@@ -96,23 +97,6 @@ public enum RealisticRows {
             default: return sign * unit * pow(10, Double(random.next() % 7))
             }
         }
-    }
-
-    /// A JSON string as Jackson writes it: UTF-8 kept, quotes, backslashes and control characters escaped.
-    static func jsonString(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }
 
