@@ -62,16 +62,28 @@ public struct HTTPServerRequest: Sendable {
     /// Id of the server-side connection (counts from 1 per server), to tell keep-alive reuse apart.
     public var connectionID: Int
 
-    public var path: String { String(self.target.split(separator: "?", maxSplits: 1).first ?? "") }
+    public var path: String {
+        guard let mark = self.target.utf8.firstIndex(of: UInt8(ascii: "?")) else { return self.target }
+        return String(self.target[..<mark])
+    }
+
+    /// The query's parameters, percent-decoded (a later repeat of a name wins).
     public var query: [String: String] {
-        guard let q = self.target.split(separator: "?", maxSplits: 1).dropFirst().first else { return [:] }
+        guard let mark = self.target.utf8.firstIndex(of: UInt8(ascii: "?")) else { return [:] }
         var out: [String: String] = [:]
-        for pair in q.split(separator: "&") {
-            let kv = pair.split(separator: "=", maxSplits: 1)
-            let key = String(kv[0]).removingPercentEncoding ?? String(kv[0])
-            out[key] = kv.count > 1 ? (String(kv[1]).removingPercentEncoding ?? String(kv[1])) : ""
+        for pair in self.target[self.target.index(after: mark)...].split(separator: "&") {
+            let equals = pair.utf8.firstIndex(of: UInt8(ascii: "="))
+            let key = equals.map { pair[..<$0] } ?? pair[...]
+            let value = equals.map { pair[pair.index(after: $0)...] } ?? ""
+            out[Self.percentDecoded(key)] = Self.percentDecoded(value)
         }
         return out
+    }
+
+    /// Foundation's decoding is costly on Linux and most parameters have nothing to decode (polls ask every second).
+    private static func percentDecoded(_ text: Substring) -> String {
+        guard text.utf8.contains(UInt8(ascii: "%")) else { return String(text) }
+        return text.removingPercentEncoding ?? String(text)
     }
 }
 

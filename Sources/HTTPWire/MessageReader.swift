@@ -157,17 +157,37 @@ struct MessageReader {
 /// Serialises messages for the wire.
 enum MessageWriter {
     static func requestHead(method: String, target: String, headers: HTTPHeaders) -> [UInt8] {
-        var text = "\(method) \(target) HTTP/1.1\r\n"
-        for field in headers { text += "\(field.name): \(field.value)\r\n" }
-        text += "\r\n"
-        return Array(text.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        out.append(contentsOf: method.utf8)
+        out.append(32)
+        out.append(contentsOf: target.utf8)
+        out.append(contentsOf: " HTTP/1.1\r\n".utf8)
+        return Self.finishHead(out, headers)
     }
 
     static func responseHead(status: Int, reason: String, headers: HTTPHeaders) -> [UInt8] {
-        var text = "HTTP/1.1 \(status) \(reason)\r\n"
-        for field in headers { text += "\(field.name): \(field.value)\r\n" }
-        text += "\r\n"
-        return Array(text.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        out.append(contentsOf: "HTTP/1.1 ".utf8)
+        out.append(contentsOf: String(status).utf8)
+        out.append(32)
+        out.append(contentsOf: reason.utf8)
+        out.append(contentsOf: [13, 10])
+        return Self.finishHead(out, headers)
+    }
+
+    /// Appends the header fields and the blank line, as bytes (building a String first cost every request twice).
+    private static func finishHead(_ startLine: [UInt8], _ headers: HTTPHeaders) -> [UInt8] {
+        var out = startLine
+        for field in headers {
+            out.append(contentsOf: field.name.utf8)
+            out.append(contentsOf: [58, 32])
+            out.append(contentsOf: field.value.utf8)
+            out.append(contentsOf: [13, 10])
+        }
+        out.append(contentsOf: [13, 10])
+        return out
     }
 
     /// One chunk of a chunked body; an empty chunk ends the body.

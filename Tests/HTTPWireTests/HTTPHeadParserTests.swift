@@ -61,3 +61,16 @@ final class HTTPHeadParserTests: XCTestCase {
         XCTAssertTrue(headers.isEmpty)
     }
 }
+
+final class ServerRequestTargetTests: XCTestCase {
+    func testPathAndQueryParametersAreReadFromTheTarget() {
+        var request = HTTPServerRequest(method: "GET", target: "/v1/statement/q/1?maxWait=1s&name=a%20b&flag&x=1&x=2", headers: [:], body: [], connectionID: 1)
+        XCTAssertEqual(request.path, "/v1/statement/q/1")
+        XCTAssertEqual(request.query, ["maxWait": "1s", "name": "a b", "flag": "", "x": "2"])
+        request.target = "/plain"
+        XCTAssertEqual(request.path, "/plain")
+        XCTAssertEqual(request.query, [:])
+        request.target = "/p?bad=%zz&a=%41"
+        XCTAssertEqual(request.query, ["bad": "%zz", "a": "A"], "undecodable escapes stay as sent")
+    }
+}

@@ -232,3 +232,23 @@ final class EventLog: @unchecked Sendable {
     func append(_ event: ConnectionEvent) { self.lock.withLock { self.events.append(event) } }
     var kinds: [ConnectionEvent.Kind] { self.lock.withLock { self.events.map(\.kind) } }
 }
+
+final class RequestTargetTests: XCTestCase {
+    /// The plain-URL fast path reads what Foundation reads, and leaves anything less plain to Foundation.
+    func testPlainURLsReadAsFoundationReadsThem() throws {
+        let urls = ["http://127.0.0.1:8080/v1/statement/executing/20261202_000000_00001_abcde/y1/3",
+                    "http://coordinator/v1/statement", "http://c:81", "http://c:81?x=1", "http://c/p?q=%20&r",
+                    "http://C.example:0/", "http://c:080/a", "http://u:p@c:1/a", "http://[::1]:8080/a", "http://c/a#frag",
+                    "HTTP://c/a", "http://c:/a", "http://c:99999/a"]
+        for text in urls {
+            let url = try XCTUnwrap(URL(string: text), text)
+            let fast = Result { () throws(HTTPRequestFailure) -> RequestTarget in try RequestTarget(url) }
+            let foundation = Result { () throws(HTTPRequestFailure) -> RequestTarget in try RequestTarget(parsingWithFoundation: url, connectTo: nil) }
+            switch (fast, foundation) {
+            case (.success(let a), .success(let b)): XCTAssertEqual(a, b, text)
+            case (.failure, .failure): break
+            default: XCTFail("\(text): fast path \(fast), Foundation \(foundation)")
+            }
+        }
+    }
+}

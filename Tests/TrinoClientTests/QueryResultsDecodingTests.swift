@@ -99,6 +99,18 @@ final class QueryResultsDecodingTests: XCTestCase {
         XCTAssertEqual(results.rows, [[.integer(1), .date(TrinoDate(year: 2024, month: 1, day: 2))]])
     }
 
+    func testKeysMatchByTheirTextHoweverTheyAreWrittenAndTheLastRepeatWins() throws {
+        // Keys are matched on their raw bytes; an escaped key is the same key, a near miss is not.
+        let body = #"{"\u0069d":"q","infoUri":"u","nextUri":5,"nextUri":"http://c/2","nextUrl":"x","updateType":"INSERT","#
+            + #""stats":{"st\u0061te":"RUNNING","processedRows":7,"processedRowz":8},"updateType":null}"#
+        let results = try QueryResults.decode(Array(body.utf8))
+        XCTAssertEqual(results.id, "q")
+        XCTAssertEqual(results.nextURI, "http://c/2")
+        XCTAssertEqual(results.stats.state, "RUNNING")
+        XCTAssertEqual(results.stats.processedRows, 7)
+        XCTAssertNil(results.updateType)
+    }
+
     func testBadInputGivesSpecificErrors() {
         let column = #"{"name":"a","type":"bigint","typeSignature":{"rawType":"bigint","arguments":[]}}"#
         let cases: [(String, TrinoProtocolError)] = [

@@ -48,9 +48,13 @@ public struct FakeResultShape: Sendable, Hashable {
                           "INDONESIA", "IRAN", "IRAQ", "JAPAN", "JORDAN", "KENYA", "MOROCCO", "MOZAMBIQUE", "PERU", "CHINA",
                           "ROMANIA", "SAUDI ARABIA", "VIETNAM", "RUSSIA", "UNITED KINGDOM", "UNITED STATES"].sorted()
 
-    /// The `columns` JSON array.
-    var columnsJSON: String {
-        switch self.kind {
+    /// The `columns` JSON array (built once per kind: every first answer with rows carries it).
+    var columnsJSON: String { Self.columnsJSONByKind[self.kind] ?? "[]" }
+
+    private static let columnsJSONByKind: [Kind: String] = Dictionary(uniqueKeysWithValues: Kind.allCases.map { ($0, columnsJSON(of: $0)) })
+
+    private static func columnsJSON(of kind: Kind) -> String {
+        switch kind {
         case .q9: "[" + [Self.column("nation", "varchar(25)", Self.varchar(25)),
                          Self.column("o_year", "bigint", Self.simple("bigint")),
                          Self.column("sum_profit", "double", Self.simple("double"))].joined(separator: ",") + "]"

@@ -30,7 +30,9 @@ public struct QueryResults: Sendable {
 
     private static func decode(_ buffer: UnsafeBufferPointer<UInt8>, knownColumns: [TrinoColumn]?) throws(TrinoProtocolError) -> QueryResults {
         var scanner = JSONScanner(buffer)
-        var fields: [String: JSONValue] = [:]
+        // Strings are read straight into their fields (a poll carries five); anything else waits as a JSON value.
+        var texts = Texts()
+        var values: [Field: JSONValue] = [:]
         var dataRange: Range<Int>?
         var directRows: TrinoRows?
         var parsedColumns: [TrinoColumn]?
@@ -40,28 +42,35 @@ public struct QueryResults: Sendable {
             try scanner.expect(UInt8(ascii: "{"))
             if try !scanner.consume(UInt8(ascii: "}")) {
                 repeat {
-                    let key = try scanner.parseString()
-                    try scanner.expect(UInt8(ascii: ":"))
-                    if key == "data", try scanner.peek() == UInt8(ascii: "[") {
+                    let field = try scanner.key(Self.keys)
+                    let next = try scanner.peek()
+                    if let field, !values.isEmpty { values[field] = nil }
+                    switch field {
+                    case .data? where next == UInt8(ascii: "["):
                         // Trino writes columns before data: decode rows in this one pass when we can.
                         if let columns = parsedColumns ?? knownColumns {
                             directRows = try RowDecoder.decodeRows(&scanner, columns: columns)
                         } else {
                             dataRange = try scanner.skipValue()
                         }
-                    } else if key == "columns", knownColumns != nil, try scanner.peek() != UInt8(ascii: "n") {
+                    case .columns? where knownColumns != nil && next != UInt8(ascii: "n"):
                         // A query's columns never change once sent: a poll that repeats them is not decoded again
                         // (re-decoding them was a tenth of a polling engine's CPU).
                         _ = try scanner.skipValue()
                         columnsRepeated = true
-                    } else if key == "stats", try scanner.peek() == UInt8(ascii: "{") {
-                        stats = try StatementStats(&scanner)
-                    } else if key == "columns" {
+                    case .columns?:
                         let value = try scanner.parseValue()
-                        fields[key] = value
+                        values[.columns] = value
                         parsedColumns = try? self.columns(value)
-                    } else {
-                        fields[key] = try scanner.parseValue()
+                    case .stats? where next == UInt8(ascii: "{"):
+                        stats = try StatementStats(&scanner)
+                    case let field? where Texts.holds(field):
+                        texts[field] = next == UInt8(ascii: "\"") ? try scanner.parseString() : nil
+                        if texts[field] == nil { values[field] = try scanner.parseValue() }
+                    case let field?:
+                        values[field] = try scanner.parseValue()
+                    case nil:
+                        _ = try scanner.skipValue()
                     }
                 } while try scanner.consume(UInt8(ascii: ","))
                 try scanner.expect(UInt8(ascii: "}"))
@@ -74,18 +83,15 @@ public struct QueryResults: Sendable {
         } catch {
             throw .notJSON(status: 200, contentType: nil, uri: "", bodyExcerpt: "", parseError: "\(error)")
         }
-        guard let id = fields["id"]?.stringValue else { throw .missingField("id") }
-        guard let infoURI = fields["infoUri"]?.stringValue else { throw .missingField("infoUri") }
+        guard let id = texts.id else { throw .missingField("id") }
+        guard let infoURI = texts.infoURI else { throw .missingField("infoUri") }
         guard let stats else { throw .missingField("stats") }
+        if let other = values[.nextUri], !other.isNull { throw .wrongType(field: "nextUri", expected: "a string") }
         var results = QueryResults(
-            id: id, infoURI: infoURI,
-            partialCancelURI: fields["partialCancelUri"]?.stringValue,
-            nextURI: try self.optionalString(fields["nextUri"], "nextUri"),
-            columns: nil, rows: TrinoRows(pages: []), spooled: nil,
-            stats: stats,
-            error: nil, warnings: [], updateType: fields["updateType"]?.stringValue,
-            updateCount: fields["updateCount"]?.int64Value)
-        if let columns = fields["columns"] {
+            id: id, infoURI: infoURI, partialCancelURI: texts.partialCancelURI, nextURI: texts.nextURI,
+            columns: nil, rows: TrinoRows(pages: []), spooled: nil, stats: stats, error: nil, warnings: [],
+            updateType: texts.updateType, updateCount: values[.updateCount]?.int64Value)
+        if let columns = values[.columns] {
             results.columns = try self.columns(columns)
         } else if columnsRepeated {
             results.columns = knownColumns
@@ -94,15 +100,57 @@ public struct QueryResults: Sendable {
         if let range = dataRange {
             guard let columns = results.columns ?? knownColumns else { throw .missingField("columns (data arrived without columns)") }
             results.rows = try RowDecoder.decodeRows(buffer, range: range, columns: columns)
-        } else if let data = fields["data"], !data.isNull {
+        } else if let data = values[.data], !data.isNull {
             guard data.objectValue != nil else { throw .wrongType(field: "data", expected: "an array of rows or a spooled-data object") }
             results.spooled = try SpooledData(json: data)
         }
-        if let error = fields["error"], !error.isNull {
+        if let error = values[.error], !error.isNull {
             results.error = try TrinoQueryError(queryID: id, json: error)
         }
-        results.warnings = (fields["warnings"]?.arrayValue ?? []).map(TrinoWarning.init(json:))
+        results.warnings = (values[.warnings]?.arrayValue ?? []).map(TrinoWarning.init(json:))
         return results
+    }
+
+    /// The top-level fields a response may carry; others are skipped.
+    private enum Field: String, CaseIterable, Sendable {
+        case id, infoUri, partialCancelUri, nextUri, columns, data, stats, error, warnings, updateType, updateCount
+    }
+
+    private static let keys = JSONKeys<Field>()
+
+    /// The string fields of a response, as read.
+    private struct Texts {
+        var id, infoURI, partialCancelURI, nextURI, updateType: String?
+
+        static func holds(_ field: Field) -> Bool {
+            switch field {
+            case .id, .infoUri, .partialCancelUri, .nextUri, .updateType: true
+            default: false
+            }
+        }
+
+        subscript(field: Field) -> String? {
+            get {
+                switch field {
+                case .id: self.id
+                case .infoUri: self.infoURI
+                case .partialCancelUri: self.partialCancelURI
+                case .nextUri: self.nextURI
+                case .updateType: self.updateType
+                default: nil
+                }
+            }
+            set {
+                switch field {
+                case .id: self.id = newValue
+                case .infoUri: self.infoURI = newValue
+                case .partialCancelUri: self.partialCancelURI = newValue
+                case .nextUri: self.nextURI = newValue
+                case .updateType: self.updateType = newValue
+                default: break
+                }
+            }
+        }
     }
 
     private static func columns(_ json: JSONValue) throws(TrinoProtocolError) -> [TrinoColumn]? {
@@ -199,27 +247,33 @@ public struct StatementStats: Sendable, Equatable {
         try scanner.expect(UInt8(ascii: "{"))
         if try scanner.consume(UInt8(ascii: "}")) { return }
         repeat {
-            let key = try scanner.parseString()
-            try scanner.expect(UInt8(ascii: ":"))
+            let key = try scanner.key(Self.keys)
             if try scanner.consumeNull() { continue }
             switch key {
-            case "state": self.state = try Self.lenient(&scanner) { try $0.parseString() } ?? "UNKNOWN"
-            case "queued": self.queued = try Self.lenient(&scanner) { try $0.parseBool() } ?? false
-            case "scheduled": self.scheduled = try Self.lenient(&scanner) { try $0.parseBool() } ?? false
-            case "progressPercentage": self.progressPercentage = try Self.lenient(&scanner) { try $0.parseDouble() }
-            case "nodes": self.nodes = Int(try Self.integer(&scanner))
-            case "totalSplits": self.totalSplits = Int(try Self.integer(&scanner))
-            case "completedSplits": self.completedSplits = Int(try Self.integer(&scanner))
-            case "elapsedTimeMillis": self.elapsedTimeMillis = try Self.integer(&scanner)
-            case "queuedTimeMillis": self.queuedTimeMillis = try Self.integer(&scanner)
-            case "cpuTimeMillis": self.cpuTimeMillis = try Self.integer(&scanner)
-            case "processedRows": self.processedRows = try Self.integer(&scanner)
-            case "processedBytes": self.processedBytes = try Self.integer(&scanner)
-            default: _ = try scanner.skipValue()
+            case .state: self.state = try Self.lenient(&scanner) { try $0.parseString() } ?? "UNKNOWN"
+            case .queued: self.queued = try Self.lenient(&scanner) { try $0.parseBool() } ?? false
+            case .scheduled: self.scheduled = try Self.lenient(&scanner) { try $0.parseBool() } ?? false
+            case .progressPercentage: self.progressPercentage = try Self.lenient(&scanner) { try $0.parseDouble() }
+            case .nodes: self.nodes = Int(try Self.integer(&scanner))
+            case .totalSplits: self.totalSplits = Int(try Self.integer(&scanner))
+            case .completedSplits: self.completedSplits = Int(try Self.integer(&scanner))
+            case .elapsedTimeMillis: self.elapsedTimeMillis = try Self.integer(&scanner)
+            case .queuedTimeMillis: self.queuedTimeMillis = try Self.integer(&scanner)
+            case .cpuTimeMillis: self.cpuTimeMillis = try Self.integer(&scanner)
+            case .processedRows: self.processedRows = try Self.integer(&scanner)
+            case .processedBytes: self.processedBytes = try Self.integer(&scanner)
+            case nil: _ = try scanner.skipValue()
             }
         } while try scanner.consume(UInt8(ascii: ","))
         try scanner.expect(UInt8(ascii: "}"))
     }
+
+    private enum Field: String, CaseIterable, Sendable {
+        case state, queued, scheduled, progressPercentage, nodes, totalSplits, completedSplits, elapsedTimeMillis
+        case queuedTimeMillis, cpuTimeMillis, processedRows, processedBytes
+    }
+
+    private static let keys = JSONKeys<Field>()
 
     /// A value of the expected kind, or nil (and the value skipped) when the server sent another: stats are
     /// informational, and a surprise in them never fails a query.
