@@ -9,7 +9,14 @@ struct FakeStatement {
     var shape: FakeResultShape
 
     init(sql: String, defaultShape: FakeResultShape) {
-        let text = sql.trimmingCharacters(in: .whitespacesAndNewlines.union(CharacterSet(charactersIn: ";")))
+        let text = Self.trimmed(sql)
+        self.shape = defaultShape
+        // Only a session statement needs its words: splitting and upper-casing a thousand-byte query word by word
+        // cost the fake more than answering it.
+        guard Self.sessionKeywords.contains(text.prefix { !$0.isWhitespace }.uppercased()) else {
+            self.shape = Self.queryShape(text, defaultShape: defaultShape)
+            return
+        }
         let words = text.split(whereSeparator: \.isWhitespace).map(String.init)
         let upper = words.map { $0.uppercased() }
         self.shape = defaultShape
@@ -54,20 +61,45 @@ struct FakeStatement {
             let path = rest(after: 2).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ",")
             self.session("SET PATH", ("X-Trino-Set-Path", path))
         default:
-            let lowered = text.lowercased()
-            if upper.count == 2, upper[0] == "SELECT", let n = Int64(words[1]) {
-                self.shape = FakeResultShape(kind: .constant)
-                self.shape.constant = n
-            } else if lowered.contains("sum_profit") {
-                self.shape = .q9
-            } else if lowered.contains("fake_types") {
-                self.shape = FakeResultShape(kind: .types)
-            } else if lowered.contains("fake_bench") {
-                self.shape = FakeResultShape(kind: .bench, rowCount: nil, keeping: defaultShape)
-            } else if lowered.contains("fake_realistic") {
-                self.shape = FakeResultShape(kind: .realistic, rowCount: nil, keeping: defaultShape)
-            }
+            self.shape = Self.queryShape(text, defaultShape: defaultShape)
         }
+    }
+
+    private static let sessionKeywords: Set<String> = ["SET", "RESET", "USE", "PREPARE", "DEALLOCATE", "START", "COMMIT", "ROLLBACK"]
+
+    /// `SELECT <integer>`, or the shape a marker in the text names, or the server's default.
+    private static func queryShape(_ text: Substring, defaultShape: FakeResultShape) -> FakeResultShape {
+        let words = text.split(maxSplits: 2, whereSeparator: \.isWhitespace)
+        if words.count == 2, words[0].uppercased() == "SELECT", let n = Int64(words[1]) {
+            var shape = FakeResultShape(kind: .constant)
+            shape.constant = n
+            return shape
+        }
+        if self.mentions(text, "sum_profit") { return .q9 }
+        if self.mentions(text, "fake_types") { return FakeResultShape(kind: .types) }
+        if self.mentions(text, "fake_bench") { return FakeResultShape(kind: .bench, rowCount: nil, keeping: defaultShape) }
+        if self.mentions(text, "fake_realistic") { return FakeResultShape(kind: .realistic, rowCount: nil, keeping: defaultShape) }
+        return defaultShape
+    }
+
+    /// Whether `text` holds `marker` (lower-case ASCII) in any letter case, compared as bytes.
+    private static func mentions(_ text: Substring, _ marker: StaticString) -> Bool {
+        let needle = UnsafeBufferPointer(start: marker.utf8Start, count: marker.utf8CodeUnitCount)
+        let haystack = Array(text.utf8)
+        guard haystack.count >= needle.count else { return false }
+        for start in 0...(haystack.count - needle.count) {
+            var i = 0
+            while i < needle.count, haystack[start + i] | (haystack[start + i] &- 65 < 26 ? 0x20 : 0) == needle[i] { i += 1 }
+            if i == needle.count { return true }
+        }
+        return false
+    }
+
+    /// Without surrounding white space and semicolons.
+    private static func trimmed(_ sql: String) -> Substring {
+        let isPadding: (Character) -> Bool = { $0.isWhitespace || $0 == ";" }
+        guard let first = sql.firstIndex(where: { !isPadding($0) }), let last = sql.lastIndex(where: { !isPadding($0) }) else { return "" }
+        return sql[first...last]
     }
 
     private mutating func session(_ updateType: String, _ headers: (String, String)...) {
