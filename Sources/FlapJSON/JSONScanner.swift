@@ -169,45 +169,62 @@ package struct JSONScanner {
 
     private mutating func parseEscapedString() throws(JSONError) -> String {
         var out: [UInt8] = []
+        self.index -= 1  // back to the opening quote
+        try self.appendString(to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Decodes the next string onto the end of `out` in one pass: runs of plain bytes are copied whole, escapes
+    /// decoded, control characters refused. A column's text arena grows without a String per cell.
+    package mutating func appendString(to out: inout [UInt8]) throws(JSONError) {
+        guard try self.peek() == UInt8(ascii: "\"") else { throw self.error("expected a string") }
+        self.index += 1
+        var run = self.index
         while self.index < self.bytes.count {
             let byte = self.bytes[self.index]
-            self.index += 1
-            switch byte {
-            case UInt8(ascii: "\""): return String(decoding: out, as: UTF8.self)
-            case UInt8(ascii: "\\"):
-                guard self.index < self.bytes.count else { break }
-                let escape = self.bytes[self.index]
+            if byte >= 0x20, byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\") {
                 self.index += 1
-                switch escape {
-                case UInt8(ascii: "\""): out.append(0x22)
-                case UInt8(ascii: "\\"): out.append(0x5C)
-                case UInt8(ascii: "/"): out.append(0x2F)
-                case UInt8(ascii: "b"): out.append(0x08)
-                case UInt8(ascii: "f"): out.append(0x0C)
-                case UInt8(ascii: "n"): out.append(0x0A)
-                case UInt8(ascii: "r"): out.append(0x0D)
-                case UInt8(ascii: "t"): out.append(0x09)
-                case UInt8(ascii: "u"):
-                    var scalar = try self.hex4()
-                    if (0xD800..<0xDC00).contains(scalar) {
-                        guard self.index + 1 < self.bytes.count, self.bytes[self.index] == UInt8(ascii: "\\"), self.bytes[self.index + 1] == UInt8(ascii: "u") else {
-                            throw self.error("unpaired surrogate")
-                        }
-                        self.index += 2
-                        let low = try self.hex4()
-                        guard (0xDC00..<0xE000).contains(low) else { throw self.error("invalid low surrogate") }
-                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                    }
-                    guard let unicode = Unicode.Scalar(scalar) else { throw self.error("invalid unicode escape") }
-                    out.append(contentsOf: Array(String(Character(unicode)).utf8))
-                default: throw self.error("invalid escape")
-                }
-            default:
-                if byte < 0x20 { throw self.error("control character in string") }
-                out.append(byte)
+                continue
             }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: self.bytes[run..<self.index]))
+            self.index += 1
+            if byte == UInt8(ascii: "\"") { return }
+            if byte < 0x20 { self.index -= 1; throw self.error("control character in string") }
+            try self.appendEscape(to: &out)
+            run = self.index
         }
         throw self.error("unterminated string")
+    }
+
+    /// The escape after a backslash, decoded onto `out`.
+    private mutating func appendEscape(to out: inout [UInt8]) throws(JSONError) {
+        guard self.index < self.bytes.count else { throw self.error("unterminated string") }
+        let escape = self.bytes[self.index]
+        self.index += 1
+        switch escape {
+        case UInt8(ascii: "\""): out.append(0x22)
+        case UInt8(ascii: "\\"): out.append(0x5C)
+        case UInt8(ascii: "/"): out.append(0x2F)
+        case UInt8(ascii: "b"): out.append(0x08)
+        case UInt8(ascii: "f"): out.append(0x0C)
+        case UInt8(ascii: "n"): out.append(0x0A)
+        case UInt8(ascii: "r"): out.append(0x0D)
+        case UInt8(ascii: "t"): out.append(0x09)
+        case UInt8(ascii: "u"):
+            var scalar = try self.hex4()
+            if (0xD800..<0xDC00).contains(scalar) {
+                guard self.index + 1 < self.bytes.count, self.bytes[self.index] == UInt8(ascii: "\\"), self.bytes[self.index + 1] == UInt8(ascii: "u") else {
+                    throw self.error("unpaired surrogate")
+                }
+                self.index += 2
+                let low = try self.hex4()
+                guard (0xDC00..<0xE000).contains(low) else { throw self.error("invalid low surrogate") }
+                scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+            }
+            guard let unicode = Unicode.Scalar(scalar) else { throw self.error("invalid unicode escape") }
+            out.append(contentsOf: unicode.utf8)
+        default: throw self.error("invalid escape")
+        }
     }
 
     private mutating func hex4() throws(JSONError) -> UInt32 {

@@ -53,6 +53,11 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionar
 
     public func contains(_ name: String) -> Bool { self[name] != nil }
 
+    /// Whether the Connection header lists `option` (`close`, `keep-alive`), as a token in any letter case.
+    func connectionOption(_ option: String) -> Bool {
+        self.splitValues(for: "Connection").contains { $0.caseInsensitiveEquals(option) }
+    }
+
     public mutating func add(_ name: String, _ value: String) {
         self.fields.append(Field(name: name, value: value))
     }

@@ -162,8 +162,7 @@ public final class HTTPServer: @unchecked Sendable {
                 }
                 let body = try await reader.readBody(framing, deadline: deadline)
                 request = HTTPServerRequest(method: head.method, target: head.target, headers: head.headers, body: body, connectionID: id)
-                let connectionHeader = head.headers["Connection"]?.lowercased() ?? ""
-                close = connectionHeader.contains("close") || (head.version == "HTTP/1.0" && !connectionHeader.contains("keep-alive"))
+                close = head.headers.connectionOption("close") || (head.version == "HTTP/1.0" && !head.headers.connectionOption("keep-alive"))
             } catch {
                 self.release(reserved)
                 await self.reject(error, on: socket)

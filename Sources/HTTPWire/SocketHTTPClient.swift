@@ -117,9 +117,8 @@ public final class SocketHTTPClient: Sendable {
             if parsed.status == 100 { continue }
             let framing = try BodyFraming.forResponse(parsed.headers, status: parsed.status, requestMethod: request.method)
             let body = try await connection.reader.readBody(framing, deadline: deadline)
-            let connectionHeader = parsed.headers["Connection"]?.lowercased() ?? ""
-            let keepAlive = framing != .untilClose && !connectionHeader.contains("close")
-                && !(parsed.version == "HTTP/1.0" && !connectionHeader.contains("keep-alive"))
+            let keepAlive = framing != .untilClose && !parsed.headers.connectionOption("close")
+                && !(parsed.version == "HTTP/1.0" && !parsed.headers.connectionOption("keep-alive"))
             let response = HTTPClientResponse(status: parsed.status, reason: parsed.reason, headers: parsed.headers, body: body)
             return (response, keepAlive)
         }

@@ -74,3 +74,13 @@ final class ServerRequestTargetTests: XCTestCase {
         XCTAssertEqual(request.query, ["bad": "%zz", "a": "A"], "undecodable escapes stay as sent")
     }
 }
+
+final class ConnectionOptionTests: XCTestCase {
+    func testConnectionOptionsAreTokensInAnyCase() {
+        let headers: HTTPHeaders = ["connection": "Keep-Alive, CLOSE", "X-Other": "close"]
+        XCTAssertTrue(headers.connectionOption("close"))
+        XCTAssertTrue(headers.connectionOption("keep-alive"))
+        XCTAssertFalse(HTTPHeaders([("Connection", "closed")]).connectionOption("close"), "a token, not a substring")
+        XCTAssertFalse(HTTPHeaders([("X-Connection", "close")]).connectionOption("close"))
+    }
+}

@@ -181,15 +181,7 @@ struct ColumnBuilder {
     private func appendText(_ scanner: inout JSONScanner, to text: inout TextColumn) throws {
         guard try scanner.peek() == UInt8(ascii: "\"") else { throw self.bad("expected a string") }
         let start = text.arena.count
-        let saved = scanner.index
-        if let range = try scanner.rawStringBytes() {
-            let raw = UnsafeBufferPointer(rebasing: scanner.bytes[range])
-            guard !raw.contains(where: { $0 < 0x20 }) else { throw self.bad("control character in string") }
-            text.arena.append(contentsOf: raw)
-        } else {
-            scanner.index = saved
-            text.arena.append(contentsOf: try scanner.parseString().utf8)
-        }
+        try scanner.appendString(to: &text.arena)
         guard !text.isPlainText else { return }
         // Other types are text on the wire but must parse as their type, as the row decoder always required.
         switch self.type {

@@ -104,8 +104,9 @@ enum TemporalText {
                 guard let offset = self.offset(b, &i) else { return nil }
                 return (ts, .offset(minutes: offset))
             }
+            // Checked as bytes: Foundation's String.contains was a seventh of decoding a page.
+            guard i < b.count, !b[i...].contains(UInt8(ascii: " ")) else { return nil }
             let zone = String(decoding: UnsafeBufferPointer(rebasing: b[i...]), as: UTF8.self)
-            guard !zone.isEmpty, !zone.contains(" ") else { return nil }
             i = b.count
             return (ts, .named(zone))
         }
