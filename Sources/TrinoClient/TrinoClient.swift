@@ -112,10 +112,12 @@ public final class TrinoClient: Sendable {
                                                           body: Array(query.sql.utf8), deadline: deadline, recorder: recorder, columns: nil)
             recorder.setQueryID(results.id)
             var columns = results.columns
+            var sizes: PageSizes?
             while true {
                 current = results
                 columns = results.columns ?? columns
                 var rows = results.rows
+                sizes = rows.lastPageSizes ?? sizes
                 if let spooled = results.spooled {
                     guard let columns else { throw TrinoProtocolError.missingField("columns (spooled data arrived without columns)") }
                     rows += try await SegmentFetcher(client: self, recorder: recorder, deadline: deadline)
@@ -130,7 +132,7 @@ public final class TrinoClient: Sendable {
                 }
                 try Task.checkCancellation()
                 results = try await self.statementRequest(.poll, method: "GET", url: nextURL, headers: try self.followHeaders(),
-                                                          body: [], deadline: deadline, recorder: recorder, columns: columns)
+                                                          body: [], deadline: deadline, recorder: recorder, columns: columns, sizes: sizes)
                 if results.columns == nil { results.columns = columns }
             }
             recorder.finish()
@@ -182,21 +184,22 @@ public final class TrinoClient: Sendable {
     /// One protocol request with retries; returns the decoded results and applies session headers.
     private func statementRequest(_ purpose: QueryTrace.Hop.Purpose, method: String, url: URL, headers: HTTPHeaders, body: [UInt8],
                                   deadline: ContinuousClock.Instant, recorder: QueryTraceRecorder,
-                                  columns: [TrinoColumn]?) async throws -> QueryResults {
+                                  columns: [TrinoColumn]?, sizes: PageSizes? = nil) async throws -> QueryResults {
         var request = HTTPClientRequest(method: method, url: url, headers: headers, body: body)
         if method == "POST" { request.headers.set("Content-Type", "text/plain; charset=utf-8") }
         self.decorate(&request)
         let response = try await self.send(request, purpose: purpose, deadline: deadline, recorder: recorder, expecting: [200])
-        let results = try Self.decodeResults(response, url: url, columns: columns)
+        let results = try Self.decodeResults(response, url: url, columns: columns, sizes: sizes)
         self.applySessionHeaders(response.headers)
         return results
     }
 
     /// The page in `response`; a body that is not JSON is reported with the answer's status, type and start.
     /// (Synchronous on purpose: a typed catch inside the async caller crashes Swift 6.3's SIL ownership verifier.)
-    private static func decodeResults(_ response: HTTPClientResponse, url: URL, columns: [TrinoColumn]?) throws(TrinoProtocolError) -> QueryResults {
+    private static func decodeResults(_ response: HTTPClientResponse, url: URL, columns: [TrinoColumn]?,
+                                      sizes: PageSizes?) throws(TrinoProtocolError) -> QueryResults {
         do {
-            return try QueryResults.decode(response.body, knownColumns: columns)
+            return try QueryResults.decode(response.body, knownColumns: columns, sizes: sizes)
         } catch {
             guard error.code == .notJSON else { throw error }
             throw .notJSON(status: response.status, contentType: response.headers["Content-Type"], uri: url.absoluteString,

@@ -19,16 +19,21 @@ public struct QueryResults: Sendable {
 
     /// Decodes a response body. `knownColumns` types rows when this response has data but no columns.
     public static func decode(_ body: [UInt8], knownColumns: [TrinoColumn]? = nil) throws(TrinoProtocolError) -> QueryResults {
+        try self.decode(body, knownColumns: knownColumns, sizes: nil)
+    }
+
+    /// `sizes`: the query's previous page, to size this page's buffers.
+    static func decode(_ body: [UInt8], knownColumns: [TrinoColumn]?, sizes: PageSizes?) throws(TrinoProtocolError) -> QueryResults {
         var outcome: Result<QueryResults, TrinoProtocolError> = .failure(.missingField("id"))
         body.withUnsafeBufferPointer { buffer in
             outcome = Result { () throws(TrinoProtocolError) -> QueryResults in
-                try self.decode(buffer, knownColumns: knownColumns)
+                try self.decode(buffer, knownColumns: knownColumns, sizes: sizes)
             }
         }
         return try outcome.get()
     }
 
-    private static func decode(_ buffer: UnsafeBufferPointer<UInt8>, knownColumns: [TrinoColumn]?) throws(TrinoProtocolError) -> QueryResults {
+    private static func decode(_ buffer: UnsafeBufferPointer<UInt8>, knownColumns: [TrinoColumn]?, sizes: PageSizes?) throws(TrinoProtocolError) -> QueryResults {
         var scanner = JSONScanner(buffer)
         // Strings are read straight into their fields (a poll carries five); anything else waits as a JSON value.
         var texts = Texts()
@@ -49,7 +54,7 @@ public struct QueryResults: Sendable {
                     case .data? where next == UInt8(ascii: "["):
                         // Trino writes columns before data: decode rows in this one pass when we can.
                         if let columns = parsedColumns ?? knownColumns {
-                            directRows = try RowDecoder.decodeRows(&scanner, columns: columns)
+                            directRows = try RowDecoder.decodeRows(&scanner, columns: columns, sizes: sizes)
                         } else {
                             dataRange = try scanner.skipValue()
                         }
@@ -99,7 +104,7 @@ public struct QueryResults: Sendable {
         if let rows = directRows { results.rows = rows }
         if let range = dataRange {
             guard let columns = results.columns ?? knownColumns else { throw .missingField("columns (data arrived without columns)") }
-            results.rows = try RowDecoder.decodeRows(buffer, range: range, columns: columns)
+            results.rows = try RowDecoder.decodeRows(buffer, range: range, columns: columns, sizes: sizes)
         } else if let data = values[.data], !data.isNull {
             guard data.objectValue != nil else { throw .wrongType(field: "data", expected: "an array of rows or a spooled-data object") }
             results.spooled = try SpooledData(json: data)
@@ -173,15 +178,21 @@ public struct QueryResults: Sendable {
 
 /// Decodes `[[cell, ...], ...]` by column types into column storage.
 enum RowDecoder {
-    static func decodeRows(_ buffer: UnsafeBufferPointer<UInt8>, range: Range<Int>, columns: [TrinoColumn]) throws(TrinoProtocolError) -> TrinoRows {
+    static func decodeRows(_ buffer: UnsafeBufferPointer<UInt8>, range: Range<Int>, columns: [TrinoColumn],
+                           sizes: PageSizes? = nil) throws(TrinoProtocolError) -> TrinoRows {
         var scanner = JSONScanner(UnsafeBufferPointer(rebasing: buffer[..<range.upperBound]), from: range.lowerBound)
-        return try self.decodeRows(&scanner, columns: columns)
+        return try self.decodeRows(&scanner, columns: columns, sizes: sizes)
     }
 
     /// Decodes the array of rows that starts at the scanner's position.
-    static func decodeRows(_ scanner: inout JSONScanner, columns: [TrinoColumn]) throws(TrinoProtocolError) -> TrinoRows {
-        // Buffers grow as rows arrive: any size guessed from the page's bytes was off by 10x for some shape.
-        var builders = columns.map { ColumnBuilder($0, capacity: 0) }
+    static func decodeRows(_ scanner: inout JSONScanner, columns: [TrinoColumn], sizes: PageSizes? = nil) throws(TrinoProtocolError) -> TrinoRows {
+        // Buffers start at the previous page's sizes, else grow as rows arrive: any size guessed from the page's
+        // bytes was off by 10x for some shape.
+        let hint = sizes.flatMap { $0.textBytes.count == columns.count ? $0 : nil }
+        var builders = columns.indices.map { k in
+            ColumnBuilder(columns[k], capacity: hint.map { PageSizes.reserve($0.rows) } ?? 0,
+                          textCapacity: hint.map { PageSizes.reserve($0.textBytes[k]) } ?? 0)
+        }
         var count = 0
         do {
             try scanner.expect(UInt8(ascii: "["))

@@ -21,7 +21,7 @@ struct ColumnBuilder {
     private var count = 0
     private var zoneIndex: [TrinoTimeZone: UInt32] = [:]
 
-    init(_ column: TrinoColumn, capacity: Int) {
+    init(_ column: TrinoColumn, capacity: Int, textCapacity: Int = 0) {
         self.type = column.type
         self.name = column.name
         switch column.type {
@@ -29,12 +29,13 @@ struct ColumnBuilder {
         case .real, .double: self.storage = .doubles(Self.reserved(capacity))
         case .boolean: self.storage = .booleans(Self.reserved(capacity))
         case .date: self.storage = .dates(Self.reserved(capacity))
-        case .timestamp, .timestampWithTimeZone: self.storage = .timestamps(TimestampColumn())
-        case .decimal(let precision, let scale) where precision <= 18: self.storage = .decimals([], scale: scale)
+        case .timestamp, .timestampWithTimeZone: self.storage = .timestamps(TimestampColumn(capacity: capacity, zoned: { if case .timestampWithTimeZone = column.type { true } else { false } }()))
+        case .decimal(let precision, let scale) where precision <= 18: self.storage = .decimals(Self.reserved(capacity), scale: scale)
         case .varchar, .char, .json, .number, .ipAddress, .decimal, .varbinary, .uuid, .time, .timeWithTimeZone,
              .intervalYearToMonth, .intervalDayToSecond:
             var text = TextColumn()
             text.ends.reserveCapacity(capacity)
+            text.arena.reserveCapacity(textCapacity)
             text.isPlainText = { if case .varchar = column.type { true } else if case .char = column.type { true } else { false } }()
             self.storage = .text(text)
         case .array, .map, .row, .other: self.storage = .values(Self.reserved(capacity))

@@ -20,6 +20,9 @@ public struct TrinoRows: RandomAccessCollection, Sendable, Equatable, Hashable, 
 
     init(_ store: ColumnStore) { self.init(pages: [store]) }
 
+    /// The sizes of the last page held, to size the next page of the same query.
+    var lastPageSizes: PageSizes? { self.pages.last?.sizes }
+
     /// Rows built from values (tests, fakes); columns without a type keep each value as given.
     public init(_ rows: [[TrinoValue]]) {
         self.init(ColumnStore(values: rows))
