@@ -19,7 +19,7 @@ final class EventLoopGroup: Sendable {
     private let loops: [EventLoop]
 
     init(loops count: Int) {
-        self.loops = (0..<max(1, count)).map { EventLoop(name: "flap.event-loop.\($0)") }
+        self.loops = (0..<max(1, count)).map { EventLoop(name: "flap.loop.\($0)") }
     }
 
     /// The loop that watches `fd` (always the same one for a descriptor).
@@ -38,13 +38,18 @@ final class EventLoopGroup: Sendable {
 
 /// One loop thread. Each wait is a one-shot registration carrying a fresh token, so a readiness event that arrives
 /// after its waiter timed out finds no waiter and is dropped; deadlines sit in a heap the loop sleeps towards.
-final class EventLoop: @unchecked Sendable {
+final class EventLoop: TaskExecutor, @unchecked Sendable {
     typealias Completion = @Sendable (PollOutcome) -> Void
 
     private let poller: Poller
     // Guarded by `lock`.
     private let lock = NSLock()
     private var waiters: [UInt64: Completion] = [:]
+    /// Jobs of tasks that prefer this loop as their executor, run on the loop thread between polls. A lock of their
+    /// own: whoever starts a task (the arrival clock) must not wait while the loop sorts its registrations.
+    private let jobLock = NSLock()
+    private var jobs: [UnownedJob] = []
+    private var idle = false
     private var deadlines = DeadlineHeap()
     private var nextToken: UInt64 = 1
     /// When the loop thread will next wake by itself; nil while it is running (it looks at the heap before sleeping).
@@ -52,10 +57,28 @@ final class EventLoop: @unchecked Sendable {
 
     init(name: String) {
         self.poller = Poller()
-        let thread = Thread { [self] in self.run() }
+        let thread = Thread { [self] in
+            #if os(Linux)
+            // The kernel's name too (a new thread has its creator's, often a pool thread's), for ps, perf and tests.
+            try? name.write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)
+            #endif
+            self.run()
+        }
         thread.name = name
-        thread.stackSize = 256 * 1024
+        thread.stackSize = 1024 * 1024  // it also runs the jobs of tasks that prefer it
         thread.start()
+    }
+
+    /// Tasks started with this loop as their executor preference run here, where their sockets' events arrive: a
+    /// resumed task runs on the thread that saw its socket ready instead of waking a pool thread for it.
+    func enqueue(_ job: consuming ExecutorJob) {
+        let unowned = UnownedJob(job)
+        let wake = self.jobLock.withLock { () -> Bool in
+            self.jobs.append(unowned)
+            defer { self.idle = false }
+            return self.idle
+        }
+        if wake { self.poller.wake() }
     }
 
     func wait(for fd: Int32, _ interest: Interest, deadline: ContinuousClock.Instant) async -> PollOutcome {
@@ -82,14 +105,21 @@ final class EventLoop: @unchecked Sendable {
 
     private func run() {
         var ready: [UInt64] = []
+        var runnable: [UnownedJob] = []
         while true {
             let timeout = self.lock.withLock { () -> ContinuousClock.Instant? in
                 while let top = self.deadlines.top, self.waiters[top.token] == nil { _ = self.deadlines.pop() }
                 self.sleepingUntil = self.deadlines.top?.deadline ?? .now + .seconds(3600)
                 return self.sleepingUntil
             }
+            // With jobs waiting, the loop looks at its sockets without sleeping; otherwise an enqueue wakes it.
+            let hasJobs = self.jobLock.withLock { () -> Bool in
+                self.idle = self.jobs.isEmpty
+                return !self.idle
+            }
             ready.removeAll(keepingCapacity: true)
-            self.poller.poll(until: timeout, into: &ready)
+            self.poller.poll(until: hasJobs ? .now : timeout, into: &ready)
+            self.jobLock.withLock { self.idle = false }
             let now = ContinuousClock.now
             var due: [(Completion, PollOutcome)] = []
             self.lock.withLock {
@@ -103,6 +133,9 @@ final class EventLoop: @unchecked Sendable {
                 }
             }
             for (completion, outcome) in due { completion(outcome) }
+            self.jobLock.withLock { swap(&runnable, &self.jobs) }
+            for job in runnable { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
+            runnable.removeAll(keepingCapacity: true)
         }
     }
 }
@@ -234,3 +267,4 @@ private final class Poller: @unchecked Sendable {
     }
 }
 #endif
+

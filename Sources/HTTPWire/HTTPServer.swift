@@ -134,7 +134,8 @@ public final class HTTPServer: @unchecked Sendable {
             }
             guard accepted else { socket.close(); return }
             self.threads.enter()
-            Task { [self] in
+            // The connection runs on the loop that watches its socket: no pool thread is woken per request.
+            Task(executorPreference: EventLoopGroup.shared.loop(for: client)) { [self] in
                 await self.serve(socket, id: id)
                 self.lock.withLock { _ = self.connections.removeValue(forKey: id) }
                 socket.close()

@@ -32,6 +32,16 @@ final class EventLoopTests: XCTestCase {
         }
     }
 
+    func testAServerConnectionRunsOnTheLoopThatWatchesItsSocket() async throws {
+        let server = try HTTPServer(asyncHandler: answerWithThreadName)
+        defer { server.stop() }
+        let client = SocketHTTPClient()
+        for index in 0..<20 {
+            let response = try await client.execute(get(server.baseURL, "where/\(index)"), deadline: .now + .seconds(10))
+            XCTAssertTrue(String(decoding: response.body, as: UTF8.self).hasPrefix("flap.loop."), String(decoding: response.body, as: UTF8.self))
+        }
+    }
+
     func testChangeSignalEndsAWaitOnBroadcastOnItsDeadlineOrAtOnceWhenAlreadyChanged() async {
         let signal = ChangeSignal()
         let generation = signal.generation
@@ -71,4 +81,15 @@ private final class Counter: @unchecked Sendable {
 /// Threads of this process, from /proc.
 private func threadCount() -> Int {
     (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count) ?? 0
+}
+
+/// The calling thread's name (a synchronous helper: `Thread.current` is not for async code).
+private func currentThreadName() -> String {
+    ((try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+}
+
+/// Answers with the name of the thread it runs on after a suspension.
+@Sendable private func answerWithThreadName(_ request: HTTPServerRequest) async -> HTTPServerResponse {
+    await Task.yield()
+    return .text(currentThreadName(), status: 200)
 }
