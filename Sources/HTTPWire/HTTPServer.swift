@@ -6,9 +6,10 @@ import Glibc
 
 /// A small HTTP/1.1 server for fakes and tests: loopback, port 0 by default.
 ///
-/// One thread accepts; each connection is a task whose reads and writes suspend on the event loop, so an idle
-/// keep-alive connection holds no thread. A plain handler runs on a blocking-work thread (it may wait, as a fake's
-/// long poll does); an async handler runs on the connection's task and holds no thread while it waits.
+/// One thread accepts; each connection is a task that runs on the event loop watching its socket, so an idle
+/// keep-alive connection holds no thread and a request wakes no other thread. A plain handler runs on a
+/// blocking-work thread (it may wait, as a fake's long poll does); an async handler runs on the loop itself and
+/// must not block: it suspends (`ChangeSignal`, `Task.sleep`, I/O) and holds no thread while it waits.
 /// `stop()` closes the listener and every connection and waits until all of them have finished.
 public final class HTTPServer: @unchecked Sendable {
     public typealias Handler = @Sendable (HTTPServerRequest) -> HTTPServerResponse
