@@ -90,7 +90,8 @@ public final class TrinoClient: Sendable {
 
     private func run(_ query: TrinoQuery, recorder: QueryTraceRecorder,
                      onPage: (TrinoPage) async throws -> Void) async throws -> QueryResults {
-        guard !query.sql.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw TrinoClientError.emptyStatement }
+        // Stops at the first visible character (trimming a copy of a long statement cost every query start).
+        guard query.sql.contains(where: { !$0.isWhitespace }) else { throw TrinoClientError.emptyStatement }
         if self.configuration.authentication != nil, !self.configuration.allowInsecureCredentials,
            self.configuration.server.scheme?.lowercased() != "https" {
             throw TrinoClientError.insecureCredentials(server: self.configuration.server.absoluteString)
