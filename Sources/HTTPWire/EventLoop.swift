@@ -45,8 +45,9 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
     // Guarded by `lock`.
     private let lock = NSLock()
     private var waiters: [UInt64: Completion] = [:]
-    /// Jobs of tasks that prefer this loop as their executor, run on the loop thread between polls. A lock of their
-    /// own: whoever starts a task (the arrival clock) must not wait while the loop sorts its registrations.
+    /// Jobs of tasks that prefer this loop as their executor (server connections), run on the loop thread between
+    /// polls. A lock of their own: a thread resuming one of those tasks need not wait while the loop sorts its
+    /// registrations.
     private let jobLock = NSLock()
     private var jobs: [UnownedJob] = []
     private var idle = false
