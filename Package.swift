@@ -24,7 +24,7 @@ let package = Package(
         // -> FlapFakes and FlapCore -> FlapTesting and FlapLab -> FlapCommandLine -> flap-cli. In the base tier,
         // FlapSystem (durations, files, processes, the lock box) is below HTTPWire.
         .target(name: "FlapJSON", swiftSettings: strictness),
-        .target(name: "FlapSystem", swiftSettings: strictness),
+        .target(name: "FlapSystem", dependencies: ["CSystemCalls"], swiftSettings: strictness),
         // Kernel interfaces the Glibc module does not export: epoll/eventfd and sched_setattr (Linux), kqueue (macOS).
         .target(name: "CSystemCalls"),
         .target(name: "HTTPWire", dependencies: ["FlapSystem", "CSystemCalls"], swiftSettings: strictness),

@@ -30,7 +30,9 @@ enum CommandRunner {
         case .run, .doctor, .report, .compare, .restore, .lab, .labUp, .labScale, .labIncidents: break
         case .help(let text):
             print(text)
-        case .fakeTrino(let configuration):
+        case .fakeTrino(let configuration, let idlePriority):
+            // Before the server starts its threads, which then inherit the policy.
+            if idlePriority { IdlePolicy.enterForProcess() }
             let server = try FakeTrinoServer(configuration: configuration)
             server.warmPageCache()
             for url in server.urls { print(url.absoluteString) }

@@ -48,7 +48,9 @@ enum EngineBenchmark {
         #if DEBUG
         Output.note("warning: this is a debug build; run `swift build -c release && .build/release/flap-cli bench engine` for real figures")
         #endif
-        let server = try FakeTrinoChild(arguments: ["--duration", "3600s", "--max-wait", "1s", "--client-timeout", "600s"])
+        // The fake stands for a Trino cluster on other machines: here it shares the engine's cores, so it runs under the
+        // idle policy, as the engine's own query work does, and neither decides when the arrival clock wakes.
+        let server = try FakeTrinoChild(arguments: ["--duration", "3600s", "--max-wait", "1s", "--client-timeout", "600s", "--idle-priority"])
         defer { server.stop() }
         print("engine benchmark: long queries polling ~1/s against FakeTrinoServer (child process) at \(server.url)")
         if let wrk = ProcessLauncher.which("wrk") {

@@ -6,7 +6,8 @@ import Foundation
 /// Every command flap-cli understands, parsed from the arguments (a pure function, unit-testable).
 enum FlapCommand {
     case help(String)
-    case fakeTrino(FakeTrinoServer.Configuration)
+    /// `idlePriority`: the whole process under SCHED_IDLE (the engine benchmark's fake, which stands for a cluster elsewhere).
+    case fakeTrino(FakeTrinoServer.Configuration, idlePriority: Bool)
     case fakeKube(FakeKubeAPIServer.Configuration, kubeconfig: String?)
     case demoTrino(queries: Int, spooling: Bool)
     case benchTrinoClient(rows: Int, python: Bool)
@@ -50,11 +51,12 @@ enum FlapCommand {
 
     static let fakeTrinoUsage = """
     usage: flap-cli fake trino [--port N] [--listeners N] [--shape q9|bench|realistic|types] [--rows N]
-                               [--duration 2s] [--max-wait 1s] [--client-timeout 5m] [--spooling]
+                               [--duration 2s] [--max-wait 1s] [--client-timeout 5m] [--spooling] [--idle-priority]
 
     Serves the Trino client protocol on 127.0.0.1 and prints the URL of each listener. Queries return
     TPC-H Q9's shape (175 rows) unless --shape or a session property (fake_shape, fake_rows,
-    fake_duration_ms, fake_error) says otherwise. Ctrl-C stops it.
+    fake_duration_ms, fake_error) says otherwise. --idle-priority runs it under Linux's idle scheduling
+    policy, so that on a shared machine it only uses CPU nothing else wants. Ctrl-C stops it.
     """
 
     static let fakeKubeUsage = """
@@ -106,7 +108,8 @@ enum FlapCommand {
         case [], ["help"]: return .help(self.usage)
         case ["fake", "trino"]:
             if wantsHelp { return .help(self.fakeTrinoUsage) }
-            let flags = try ParsedFlags(rest, valued: ["port", "listeners", "shape", "rows", "duration", "max-wait", "client-timeout"], boolean: ["spooling"])
+            let flags = try ParsedFlags(rest, valued: ["port", "listeners", "shape", "rows", "duration", "max-wait", "client-timeout"],
+                                        boolean: ["spooling", "idle-priority"])
             var configuration = FakeTrinoServer.Configuration()
             configuration.port = try flags.int("port", in: 0...65535) ?? 0
             configuration.listeners = try flags.int("listeners", in: 1...16) ?? 1
@@ -122,7 +125,7 @@ enum FlapCommand {
             configuration.maxWait = try flags.duration("max-wait") ?? configuration.maxWait
             configuration.clientTimeout = try flags.duration("client-timeout") ?? configuration.clientTimeout
             configuration.spooling = flags.flag("spooling")
-            return .fakeTrino(configuration)
+            return .fakeTrino(configuration, idlePriority: flags.flag("idle-priority"))
         case ["lab"]:
             if wantsHelp { return .help(LabCommands.labUsage) }
             let flags = try ParsedFlags(rest, valued: ["rounds", "slot", "rate", "output", "profiles"], boolean: [])

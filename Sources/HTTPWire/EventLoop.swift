@@ -7,6 +7,13 @@ import Glibc
 import Darwin
 #endif
 
+/// The process's event loops as a whole, for code outside HTTPWire.
+package enum EventLoops {
+    /// Puts every loop thread under Linux's idle scheduling policy (`IdlePolicy`), for good: an experiment's I/O is
+    /// its bulk work and must not delay its arrival clock. Each loop lowers itself when it next wakes.
+    package static func enterIdlePolicy() { EventLoopGroup.shared.onEveryLoop { IdlePolicy.enterForCurrentThread() } }
+}
+
 /// What a socket waits for.
 enum Interest { case readable, writable }
 
@@ -20,6 +27,11 @@ final class EventLoopGroup: Sendable {
 
     init(loops count: Int) {
         self.loops = (0..<max(1, count)).map { EventLoop(name: "flap.loop.\($0)") }
+    }
+
+    /// Calls `action` once on each loop's thread, as soon as it can (keep it short).
+    func onEveryLoop(_ action: @escaping @Sendable () -> Void) {
+        for loop in self.loops { loop.arm(-1, .readable, deadline: .now) { _ in action() } }
     }
 
     /// The loop that watches `fd` (always the same one for a descriptor).

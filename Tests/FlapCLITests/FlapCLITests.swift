@@ -9,8 +9,10 @@ import XCTest
 
 final class CommandParsingTests: XCTestCase {
     func testFakeTrinoOptions() throws {
-        guard case .fakeTrino(let c) = try FlapCommand.parse(["fake", "trino", "--port", "0", "--shape", "bench", "--rows", "500",
-                                                               "--duration=2s", "--max-wait", "250ms", "--spooling", "--listeners", "2"]) else {
+        guard case .fakeTrino(let c, idlePriority: true) = try FlapCommand.parse(["fake", "trino", "--port", "0", "--shape", "bench", "--rows", "500",
+                                                                                  "--duration=2s", "--max-wait", "250ms", "--spooling", "--listeners", "2",
+                                                                                  "--idle-priority"]),
+              case .fakeTrino(_, idlePriority: false) = try FlapCommand.parse(["fake", "trino"]) else {
             return XCTFail()
         }
         XCTAssertEqual(c.shape, FakeResultShape(kind: .bench, rowCount: 500))

@@ -22,6 +22,14 @@ static inline int flap_request_scheduler_slice(uint64_t nanoseconds) {
     } attributes = { sizeof(attributes), 0 /* SCHED_OTHER */, 0, 0, 0, nanoseconds, 0, 0 };
     return (int)syscall(SYS_sched_setattr, 0, &attributes, 0);
 }
+
+/// Puts a thread (0: the calling one) under SCHED_IDLE, the fair scheduler's lowest class: it runs on CPU no normal
+/// thread wants, and a normal thread that wakes preempts it at once instead of waiting for the next tick. Lowering
+/// needs no privilege; threads it creates inherit it. Returns 0, or -1 with errno set.
+int flap_enter_idle_policy(pid_t thread);
+
+/// The calling thread's scheduling policy (SCHED_IDLE is 5), or -1 with errno set.
+int flap_current_policy(void);
 #elif defined(__APPLE__)
 #include <sys/event.h>
 #endif

@@ -263,8 +263,8 @@ public actor ExperimentRunner {
                         }
                         collector.started()
                         let dispatched = ContinuousClock.now
-                        // Queries run below the default priority; their own delays are measured from the intended start.
-                        return Task(priority: .utility) {
+                        // Queries run below the clock (QueryWork); their own delays are measured from the intended start.
+                        return Task(executorPreference: QueryWork.executor, priority: QueryWork.priority) {
                             await self.runQuery(index, arm: arm, round: round, intended: intended, dispatched: dispatched, collector: collector, log: log)
                         }
                     }

@@ -12,7 +12,7 @@ package final class StallMonitor: Sendable {
     package static func start(clock: RunClock, bound: Double) -> StallMonitor {
         let monitor = StallMonitor()
         let tickSeconds = Double(self.tick.components.attoseconds) / 1e18 + Double(self.tick.components.seconds)
-        monitor.task.value = (Task(priority: .utility) { [stalls = monitor.stalls] in
+        monitor.task.value = (Task(executorPreference: QueryWork.executor, priority: QueryWork.priority) { [stalls = monitor.stalls] in
             while !Task.isCancelled {
                 let before = ContinuousClock.now
                 try? await Task.sleep(for: self.tick)

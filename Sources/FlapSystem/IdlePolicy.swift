@@ -1,0 +1,35 @@
+import CSystemCalls
+import Foundation
+
+/// Linux's SCHED_IDLE for work that must never delay a clock: a thread under it runs on CPU no normal thread wants,
+/// and a normal thread that wakes preempts it at once. At normal priority the kernel (HZ 250, no preemption on this
+/// machine's kind) lets a busy thread finish its tick, so a clock woken on a busy core waits up to 4 ms; nice 19 does
+/// not change that, SCHED_IDLE does. Lowering needs no privilege and is never undone. Elsewhere these do nothing.
+public enum IdlePolicy {
+    /// Puts the calling thread under SCHED_IDLE (a thread that already is stays so).
+    public static func enterForCurrentThread() {
+        #if os(Linux)
+        if flap_current_policy() != Self.idle { _ = flap_enter_idle_policy(0) }
+        #endif
+    }
+
+    /// Puts every thread of this process under SCHED_IDLE now; threads they create later inherit it.
+    public static func enterForProcess() {
+        #if os(Linux)
+        let threads = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+        for thread in threads.compactMap({ pid_t($0) }) { _ = flap_enter_idle_policy(thread) }
+        #endif
+    }
+
+    /// Whether the calling thread runs under SCHED_IDLE (false where the policy does not exist).
+    public static var currentThreadIsIdle: Bool {
+        #if os(Linux)
+        return flap_current_policy() == Self.idle
+        #else
+        return false
+        #endif
+    }
+
+    /// SCHED_IDLE's number in Linux's ABI (Glibc's module leaves the constant out).
+    private static let idle: Int32 = 5
+}
