@@ -1,8 +1,9 @@
-// Kernel interfaces Swift's Glibc module leaves out: epoll and eventfd and sched_setattr on Linux, kqueue on macOS.
+// Kernel interfaces Swift's Glibc module leaves out: epoll, eventfd, sched_setattr and SCHED_IDLE on Linux, kqueue on macOS.
 #ifndef C_SYSTEM_CALLS_H
 #define C_SYSTEM_CALLS_H
 
 #if defined(__linux__)
+#include <sched.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
@@ -26,10 +27,13 @@ static inline int flap_request_scheduler_slice(uint64_t nanoseconds) {
 /// Puts a thread (0: the calling one) under SCHED_IDLE, the fair scheduler's lowest class: it runs on CPU no normal
 /// thread wants, and a normal thread that wakes preempts it at once instead of waiting for the next tick. Lowering
 /// needs no privilege; threads it creates inherit it. Returns 0, or -1 with errno set.
-int flap_enter_idle_policy(pid_t thread);
+static inline int flap_enter_idle_policy(pid_t thread) {
+    struct sched_param parameters = { .sched_priority = 0 };
+    return sched_setscheduler(thread, 5 /* SCHED_IDLE, which <sched.h> shows only to _GNU_SOURCE */, &parameters);
+}
 
 /// The calling thread's scheduling policy (SCHED_IDLE is 5), or -1 with errno set.
-int flap_current_policy(void);
+static inline int flap_current_policy(void) { return sched_getscheduler(0); }
 #elif defined(__APPLE__)
 #include <sys/event.h>
 #endif
