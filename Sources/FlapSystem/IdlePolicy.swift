@@ -2,9 +2,10 @@ import CSystemCalls
 import Foundation
 
 /// Linux's SCHED_IDLE for work that must never delay a clock: a thread under it runs on CPU no normal thread wants,
-/// and a normal thread that wakes preempts it at once. At normal priority the kernel (HZ 250, no preemption on this
-/// machine's kind) lets a busy thread finish its tick, so a clock woken on a busy core waits up to 4 ms; nice 19 does
-/// not change that, SCHED_IDLE does. Lowering needs no privilege and is never undone. Elsewhere these do nothing.
+/// and the kernel switches to a normal thread that wakes on its core instead of letting it finish its slice. Measured
+/// on a 2-core VM: a 200 µs timer thread among four busy normal threads woke p99 5.5-6.2 ms late, among busy threads
+/// at nice 15-19 0.08 ms. It does not reach inside a system call the kernel will not preempt. Lowering needs no
+/// privilege and cannot be undone without it. Elsewhere these do nothing.
 public enum IdlePolicy {
     /// Puts the calling thread under SCHED_IDLE (a thread that already is stays so).
     public static func enterForCurrentThread() {
