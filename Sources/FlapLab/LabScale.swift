@@ -76,9 +76,23 @@ public enum LabScale {
             guard var target = lab.target(profile) else { continue }
             target.url = URL(string: "http://\(name).\(profile.api == .ingress ? "ingress" : "gateway").lab")!
             guard await probe.awaitProof(.status(200), target: target, timeout: timeout, required: 1) != nil else {
-                throw LabError.setup("\(name) was not served through \(profile.rawValue) within \(timeout)")
+                throw LabError.setup("\(name) was not served through \(profile.rawValue) within \(timeout): "
+                                     + (await Self.whyNotServed(lab: lab, profile: profile, target: target, probe: probe)))
             }
         }
+    }
+
+    /// What the data plane answers now and what its controller last reported, so a setup failure says where it stopped.
+    static func whyNotServed(lab: Lab, profile: LabProfile, target: RouteTarget, probe: HTTPDataPlaneProbe) async -> String {
+        let answer = await probe.observe(target)
+        var why = "it answers " + (answer.status.map { "HTTP \($0)" } ?? answer.error ?? "nothing")
+        if let plane = lab.planes[profile] {
+            let errors = await plane.loop.failures.suffix(3)
+            why += errors.isEmpty ? "; its controller reported no error" : "; its controller's last errors: " + errors.joined(separator: "; ")
+            why += "; configurations served: \(await plane.loop.servedConfigurations.count)"
+            if plane.exitedUnexpectedly { why += "; its data plane exited: \(plane.logTail)" }
+        }
+        return why
     }
 
     static func measure(lab: Lab, profile: LabProfile, target: RouteTarget, routes: Int, updates: Int) async throws -> Row {

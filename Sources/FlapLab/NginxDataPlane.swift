@@ -85,6 +85,8 @@ final class NginxDataPlane: @unchecked Sendable {
 
     var exitedUnexpectedly: Bool { self.process?.exitedUnexpectedly ?? false }
     var logTail: String { self.process?.logTail ?? "" }
+    /// The master's pid; its children are the workers (of every generation still running).
+    var masterPID: Int32? { self.process?.childPID }
 
     func stop() { self.process?.stop() }
 }

@@ -49,7 +49,7 @@ final class SupervisedProcess: @unchecked Sendable {
     var isRunning: Bool { self.process.isRunning }
 
     /// The data plane's own pid (its process group), as the watchdog recorded it.
-    private var childPID: Int32? {
+    var childPID: Int32? {
         (try? String(contentsOfFile: self.log + ".pid", encoding: .utf8)).flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
     }
 
