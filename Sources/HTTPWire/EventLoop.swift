@@ -71,10 +71,7 @@ final class EventLoop: TaskExecutor, @unchecked Sendable {
     init(name: String) {
         self.poller = Poller()
         let thread = Thread { [self] in
-            #if os(Linux)
-            // The kernel's name too (a new thread has its creator's, often a pool thread's), for ps, perf and tests.
-            try? name.write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)
-            #endif
+            KernelThreadName.set(name)
             self.run()
         }
         thread.name = name

@@ -1,4 +1,5 @@
 import CSystemCalls
+import FlapSystem
 import Foundation
 
 /// Issues arrivals from a dedicated thread that sleeps until each intended start, so the schedule does not
@@ -16,9 +17,8 @@ final class ArrivalClock: @unchecked Sendable {
     func run(_ instants: [ContinuousClock.Instant], issue: @escaping @Sendable (ContinuousClock.Instant) -> Task<Void, Never>?) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let thread = Thread { [self] in
+                KernelThreadName.set("flap.arrivals")
                 #if os(Linux)
-                // Named for the kernel too (/proc's comm), so a reader of the process's threads can tell it.
-                try? "flap.arrivals".write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)
                 // The shortest fair-scheduler slice (0.1 ms): woken at an arrival, the clock preempts the busy thread
                 // it lands on instead of waiting out that thread's slice. Not a priority, and nothing inherits it.
                 _ = flap_request_scheduler_slice(100_000)

@@ -33,9 +33,7 @@ final class QueryExecutor: TaskExecutor, @unchecked Sendable {
         for index in 0..<threads {
             let name = "flap.query.\(index)"
             let thread = Thread { [self] in
-                #if os(Linux)
-                try? name.write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)
-                #endif
+                KernelThreadName.set(name)
                 IdlePolicy.enterForCurrentThread()
                 self.run()
             }

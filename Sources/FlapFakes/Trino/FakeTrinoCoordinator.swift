@@ -14,6 +14,8 @@ final class FakeTrinoCoordinator: @unchecked Sendable {
     private var segments: [String: (queryID: String, key: String, body: [UInt8])] = [:]
     private var faults: [FakeTrinoFault] = []
     private var counter = 0
+    /// nextUri slugs: unguessable enough for a fake, and without Foundation's UUID, which opens /dev/urandom per call.
+    private var slugs = SplitMix64(seed: UInt64.random(in: .min ... .max))
     private let suffix: String
     /// Queries not yet ended, so expiry does not scan finished ones.
     private var active: Set<String> = []
@@ -156,7 +158,7 @@ final class FakeTrinoCoordinator: @unchecked Sendable {
                                          submittedAt: .now, dispatchedAt: nil, endedAt: nil, pagesServed: 0, rowsServed: 0,
                                          totalRows: statementWithShape.shape.rowCount, replays: 0, goneAnswers: 0,
                                          segmentsDownloaded: 0, segmentsAcknowledged: 0, cancelRequests: 0, requestsByPort: [port: 1])
-            let query = FakeTrinoQuery(id: id, statement: statementWithShape, record: record, duration: duration,
+            let query = FakeTrinoQuery(id: id, slug: self.nextSlug(), statement: statementWithShape, record: record, duration: duration,
                                        queuedTime: self.configuration.queuedTime, rowsPerPage: rowsPerPage, failure: failure, spooling: spooling)
             self.queries[id] = query
             self.order.append(id)
@@ -195,6 +197,12 @@ final class FakeTrinoCoordinator: @unchecked Sendable {
     }
 
     // MARK: - Queued and executing
+
+    /// "y" and 32 hex digits, the form of Trino's slugs. Called under the lock.
+    private func nextSlug() -> String {
+        let high = String(self.slugs.next(), radix: 16), low = String(self.slugs.next(), radix: 16)
+        return "y" + String(repeating: "0", count: 16 - high.count) + high + String(repeating: "0", count: 16 - low.count) + low
+    }
 
     private func lookup(_ id: String, slug: String, port: Int) -> FakeTrinoQuery? {
         self.expireAbandoned()

@@ -35,10 +35,10 @@ final class FakeTrinoQuery {
     var queuedTokenAtDispatch = -1
     var queuedCacheAtDispatch: [UInt8]?
 
-    init(id: String, statement: FakeStatement, record: FakeQueryRecord, duration: Duration, queuedTime: Duration,
+    init(id: String, slug: String, statement: FakeStatement, record: FakeQueryRecord, duration: Duration, queuedTime: Duration,
          rowsPerPage: Int, failure: QueryFailure?, spooling: Bool) {
         self.id = id
-        self.slug = "y" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        self.slug = slug
         self.statement = statement
         self.record = record
         self.duration = duration
