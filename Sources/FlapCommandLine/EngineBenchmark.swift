@@ -22,8 +22,10 @@ enum EngineBenchmark {
     whose queries never finish and whose GETs long-poll 1 s, so each query polls about once a second. Each
     level starts that many queries over --ramp and holds them for --hold; the ramp stops at the first level
     whose p99 scheduling lateness exceeds 2 ms or whose polls/s fall below 90% of its queries (the engine no
-    longer keeps up). Build with -c release. The arrival thread asks for real-time priority, which only
-    root (or CAP_SYS_NICE) gets; without it, lateness is higher on a busy machine.
+    longer keeps up). Build with -c release. The arrival thread runs at normal priority, the queries and the
+    fake below it (SCHED_IDLE); --realtime lets the arrival thread ask for real-time priority, which only root
+    (or CAP_SYS_NICE) gets and no other thread inherits. Peak RSS is the engine's peak during each level (on
+    Linux: freed memory returned and the peak reset before it).
     """
 
     /// One level's run: `level` queries started evenly over `ramp`, then held. Fixed-rate arrivals come one interval
@@ -73,6 +75,7 @@ enum EngineBenchmark {
             var configuration = Self.configuration(level: level, target: target, ramp: ramp, hold: hold, kube: kube, realTime: realTime)
             configuration.journalDirectory = state
             let rampSeconds = DurationText.seconds(ramp)
+            ProcessMemory.startNewPeak()
             let cpuBefore = (engine: ProcessCPU.seconds(), server: ProcessCPU.seconds(pid: server.process.processIdentifier))
             let report = try await ExperimentRunner(configuration: configuration).run()
             let requests = Double(max(1, report.queries.reduce(0) { $0 + $1.hops.count }))
@@ -83,11 +86,11 @@ enum EngineBenchmark {
             let pollsPerSecond = Double(polls) / max(window, 0.001)
             let lateness = report.lateness
             print(String(format: "%5d  %7d  %10.2fms  %10.2fms  %7.0f  %6.1f MB  %15.0f µs  %15.0f µs", level, report.queries.count,
-                         (lateness?.p99 ?? 0) * 1000, (lateness?.max ?? 0) * 1000, pollsPerSecond, TrinoClientBenchmark.peakRSSMegabytes(),
+                         (lateness?.p99 ?? 0) * 1000, (lateness?.max ?? 0) * 1000, pollsPerSecond, ProcessMemory.peakMegabytes(),
                          engineCPU * 1e6, serverCPU * 1e6))
             // Sustained: the schedule keeps its time and the engine keeps up with ~1 poll/s per query.
             guard let p99 = lateness?.p99, p99 <= 0.002, pollsPerSecond >= 0.9 * Double(level) else { break }
-            best = (level, pollsPerSecond, TrinoClientBenchmark.peakRSSMegabytes())
+            best = (level, pollsPerSecond, ProcessMemory.peakMegabytes())
         }
         if let best {
             print(String(format: "sustained: %d queries in flight, %.0f polls/s with p99 scheduling lateness <= 2 ms; peak RSS %.1f MB at that level",
@@ -95,6 +98,8 @@ enum EngineBenchmark {
         } else {
             print("no level kept p99 scheduling lateness under 2 ms")
         }
+        print(ProcessMemory.peakCanRestart ? "peak RSS is the engine's peak during the level (freed memory returned and the peak reset before it)"
+                                     : "peak RSS is the engine process's peak so far (this system has no per-level peak)")
         print("CPU per request counts every core-second each process used over the level (ramp, hold, drain), over every request")
         print("it made: the engine and its fake server share this machine's \(ProcessInfo.processInfo.activeProcessorCount) cores.")
     }

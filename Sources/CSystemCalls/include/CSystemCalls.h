@@ -1,4 +1,5 @@
-// Kernel interfaces Swift's Glibc module leaves out: epoll, eventfd, sched_setattr and SCHED_IDLE on Linux, kqueue on macOS.
+// Kernel interfaces Swift's Glibc module leaves out: epoll, eventfd, sched_setattr and SCHED_IDLE on Linux, kqueue on macOS;
+// glibc's malloc_trim.
 #ifndef C_SYSTEM_CALLS_H
 #define C_SYSTEM_CALLS_H
 
@@ -7,6 +8,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
+#include <malloc.h>
 #include <unistd.h>
 #include <stdint.h>
 
@@ -34,6 +36,15 @@ static inline int flap_enter_idle_policy(pid_t thread) {
 
 /// The calling thread's scheduling policy (SCHED_IDLE is 5), or -1 with errno set.
 static inline int flap_current_policy(void) { return sched_getscheduler(0); }
+
+/// Gives the heap memory glibc keeps for reuse back to the system; 1 if any was given back.
+static inline int flap_return_free_heap(void) {
+#if defined(__GLIBC__)
+    return malloc_trim(0);
+#else
+    return 0;
+#endif
+}
 #elif defined(__APPLE__)
 #include <sys/event.h>
 #endif
