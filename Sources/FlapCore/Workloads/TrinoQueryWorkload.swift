@@ -91,23 +91,33 @@ public struct TrinoQueryWorkload: QueryWorkload {
     }
 
     public func run(_ index: Int, through target: RouteTarget, deadline: ContinuousClock.Instant) async -> QueryExecution {
+        // Set-up happens in synchronous helpers: what an async function holds lives in its task's memory for the
+        // whole query, and 10,000 queries in flight multiply it.
         let query = self.query(index)
-        var configuration = TrinoClient.Configuration(server: target.url, session: self.session)
-        configuration.retryPolicy = self.retryPolicy
-        configuration.requestTimeout = self.requestTimeout
-        var transport: any HTTPTransport = self.transport
-        if let address = target.connectTo { transport = ConnectToTransport(base: self.transport, address: address) }
-        let client = TrinoClient(configuration: configuration, transport: transport)
+        let client = self.client(for: target)
         let recorder = QueryTraceRecorder()
-        var trinoQuery = TrinoQuery(query.sql)
-        trinoQuery.timeout = deadline - .now
         do {
-            let result = try await client.execute(trinoQuery, trace: recorder)
+            let result = try await client.execute(Self.trinoQuery(query.sql, deadline: deadline), trace: recorder)
             return QueryExecution(label: query.label, outcome: .success, trace: result.trace, rows: result.rows.count)
         } catch {
             let trace = recorder.snapshot
             return QueryExecution(label: query.label, outcome: QueryOutcome.classify(trinoError: error, trace: trace), trace: trace, rows: 0)
         }
+    }
+
+    private func client(for target: RouteTarget) -> TrinoClient {
+        var configuration = TrinoClient.Configuration(server: target.url, session: self.session)
+        configuration.retryPolicy = self.retryPolicy
+        configuration.requestTimeout = self.requestTimeout
+        var transport: any HTTPTransport = self.transport
+        if let address = target.connectTo { transport = ConnectToTransport(base: self.transport, address: address) }
+        return TrinoClient(configuration: configuration, transport: transport)
+    }
+
+    private static func trinoQuery(_ sql: String, deadline: ContinuousClock.Instant) -> TrinoQuery {
+        var query = TrinoQuery(sql)
+        query.timeout = deadline - .now
+        return query
     }
 }
 

@@ -1,21 +1,105 @@
 import FlapJSON
 /// One response of the statement protocol (`QueryResults`), decoded leniently: unknown fields are ignored.
 public struct QueryResults: Sendable {
-    public var id: String
-    public var infoURI: String
-    public var partialCancelURI: String?
+    public var id: String {
+        get { self.fields.id }
+        set { self.uniqueFields().id = newValue }
+    }
+    public var infoURI: String {
+        get { self.fields.infoURI }
+        set { self.uniqueFields().infoURI = newValue }
+    }
+    public var partialCancelURI: String? {
+        get { self.fields.partialCancelURI }
+        set { self.uniqueFields().partialCancelURI = newValue }
+    }
     /// Absent when the query is done (finished or failed).
-    public var nextURI: String?
-    public var columns: [TrinoColumn]?
+    public var nextURI: String? {
+        get { self.fields.nextURI }
+        set { self.uniqueFields().nextURI = newValue }
+    }
+    public var columns: [TrinoColumn]? {
+        get { self.fields.columns }
+        set { self.uniqueFields().columns = newValue }
+    }
     /// Rows of the classic protocol (`data` as an array), stored by column.
-    public var rows: TrinoRows
+    public var rows: TrinoRows {
+        get { self.fields.rows }
+        set { self.uniqueFields().rows = newValue }
+    }
     /// Segments of the spooling protocol (`data` as an object).
-    public var spooled: SpooledData?
-    public var stats: StatementStats
-    public var error: TrinoQueryError?
-    public var warnings: [TrinoWarning]
-    public var updateType: String?
-    public var updateCount: Int64?
+    public var spooled: SpooledData? {
+        get { self.fields.spooled }
+        set { self.uniqueFields().spooled = newValue }
+    }
+    public var stats: StatementStats {
+        get { self.fields.stats }
+        set { self.uniqueFields().stats = newValue }
+    }
+    public var error: TrinoQueryError? {
+        get { self.fields.error }
+        set { self.uniqueFields().error = newValue }
+    }
+    public var warnings: [TrinoWarning] {
+        get { self.fields.warnings }
+        set { self.uniqueFields().warnings = newValue }
+    }
+    public var updateType: String? {
+        get { self.fields.updateType }
+        set { self.uniqueFields().updateType = newValue }
+    }
+    public var updateCount: Int64? {
+        get { self.fields.updateCount }
+        set { self.uniqueFields().updateCount = newValue }
+    }
+
+    /// The fields in one box, copied on write: a response passes through every frame of the polling loop, and an
+    /// async frame keeps a slot for each copy that lives across a suspension, so 385 bytes held inline were
+    /// kilobytes of every in-flight query's task memory.
+    private final class Fields: @unchecked Sendable {  // mutated only while uniquely referenced
+        var id: String
+        var infoURI: String
+        var partialCancelURI: String?
+        var nextURI: String?
+        var columns: [TrinoColumn]?
+        var rows: TrinoRows
+        var spooled: SpooledData?
+        var stats: StatementStats
+        var error: TrinoQueryError?
+        var warnings: [TrinoWarning]
+        var updateType: String?
+        var updateCount: Int64?
+
+        init(id: String, infoURI: String, partialCancelURI: String?, nextURI: String?, columns: [TrinoColumn]?, rows: TrinoRows, spooled: SpooledData?, stats: StatementStats, error: TrinoQueryError?, warnings: [TrinoWarning], updateType: String?, updateCount: Int64?) {
+            self.id = id
+            self.infoURI = infoURI
+            self.partialCancelURI = partialCancelURI
+            self.nextURI = nextURI
+            self.columns = columns
+            self.rows = rows
+            self.spooled = spooled
+            self.stats = stats
+            self.error = error
+            self.warnings = warnings
+            self.updateType = updateType
+            self.updateCount = updateCount
+        }
+
+        func copy() -> Fields {
+            Fields(id: self.id, infoURI: self.infoURI, partialCancelURI: self.partialCancelURI, nextURI: self.nextURI, columns: self.columns, rows: self.rows, spooled: self.spooled, stats: self.stats, error: self.error, warnings: self.warnings, updateType: self.updateType, updateCount: self.updateCount)
+        }
+    }
+
+    private var fields: Fields
+
+    init(id: String, infoURI: String, partialCancelURI: String?, nextURI: String?, columns: [TrinoColumn]?, rows: TrinoRows, spooled: SpooledData?, stats: StatementStats, error: TrinoQueryError?, warnings: [TrinoWarning], updateType: String?, updateCount: Int64?) {
+        self.fields = Fields(id: id, infoURI: infoURI, partialCancelURI: partialCancelURI, nextURI: nextURI, columns: columns, rows: rows, spooled: spooled, stats: stats, error: error, warnings: warnings, updateType: updateType, updateCount: updateCount)
+    }
+
+    private mutating func uniqueFields() -> Fields {
+        if !isKnownUniquelyReferenced(&self.fields) { self.fields = self.fields.copy() }
+        return self.fields
+    }
 
     /// Decodes a response body. `knownColumns` types rows when this response has data but no columns.
     public static func decode(_ body: [UInt8], knownColumns: [TrinoColumn]? = nil) throws(TrinoProtocolError) -> QueryResults {
