@@ -7,7 +7,9 @@ import HTTPWire
 /// see what they see, and the event loops that resume them run under Linux's idle scheduling policy (`IdlePolicy`),
 /// which needs no privilege. They still get every cycle nothing else wants; when the machine is saturated their
 /// pauses show as stalls and slow queries in the report, not as a late schedule. The loops stay idle-policy for the
-/// rest of the process (raising a policy again needs privilege); the cooperative pool keeps its own.
+/// rest of the process (raising a policy again needs privilege). Known leak: threads inherit their creator's
+/// policy, and libdispatch starts a worker on the thread that enqueues when its pool needs one, so a pool worker
+/// started while a loop resumes a cooperative-pool task (or a query ends) runs idle-policy too.
 enum QueryWork {
     static let priority = TaskPriority.utility
 
