@@ -1,3 +1,4 @@
+import FlapSystem
 import Foundation
 
 /// Runs blocking work (socket and file I/O) on dedicated threads and hands the result back to async callers,
@@ -30,8 +31,11 @@ final class BlockingExecutor: @unchecked Sendable {
     }
 
     private func spawnWorker() {
-        let thread = Thread { [self] in self.workerLoop() }
-        thread.name = "flap.blocking-io"
+        let thread = Thread { [self] in
+            KernelThreadName.set("flap.blocking")  // else it keeps its creator's name (an event loop's, often)
+            self.workerLoop()
+        }
+        thread.name = "flap.blocking"
         thread.stackSize = 512 * 1024
         thread.start()
     }

@@ -31,7 +31,9 @@ public final class URLSessionTransport: HTTPTransport, @unchecked Sendable {
         let session = self.session
         let prepared = urlRequest
         return try await withThrowingTaskGroup(of: HTTPClientResponse?.self) { group in
-            group.addTask {
+            // On the global executor, not the caller's: URLSession hands the request to libdispatch, which may start a
+            // worker on the calling thread, and a worker started by a lowered query thread would stay lowered.
+            group.addTask(executorPreference: globalConcurrentExecutor) {
                 do {
                     let (data, response) = try await session.data(for: prepared)
                     guard let http = response as? HTTPURLResponse else {

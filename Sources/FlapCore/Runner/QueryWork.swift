@@ -7,9 +7,10 @@ import HTTPWire
 /// see what they see, and the event loops that resume them run under Linux's idle scheduling policy (`IdlePolicy`),
 /// which needs no privilege. They still get every cycle nothing else wants; when the machine is saturated their
 /// pauses show as stalls and slow queries in the report, not as a late schedule. The loops stay idle-policy for the
-/// rest of the process (raising a policy again needs privilege). Known leak: threads inherit their creator's
-/// policy, and libdispatch starts a worker on the thread that enqueues when its pool needs one, so a pool worker
-/// started while a loop resumes a cooperative-pool task (or a query ends) runs idle-policy too.
+/// rest of the process (raising a policy again needs privilege). Threads inherit their creator's policy, and
+/// libdispatch starts a pool worker on the thread that enqueues when its pool needs one: so a lowered thread's
+/// enqueues onto the global executor (a loop resuming the runner's own I/O, a query's hop to an actor) are made by a
+/// normal thread (`IdlePolicy.relayGlobalEnqueues`), and no pool worker is ever lowered.
 enum QueryWork {
     static let priority = TaskPriority.utility
 
@@ -18,6 +19,7 @@ enum QueryWork {
         // Queries wait on the event loops and are resumed by them: the loops run below the clock too (measured: with
         // them at normal policy, every readiness event preempts a query mid-job, and the engine spent half as much
         // CPU again per request).
+        IdlePolicy.relayGlobalEnqueues()
         EventLoops.enterIdlePolicy()
         return QueryExecutor(threads: max(2, ProcessInfo.processInfo.activeProcessorCount))
     }()
